@@ -1,0 +1,165 @@
+// The kplay command line: flags to typed options, a call into the library, errors to exit codes.
+// Heavy modules (ajv, yaml, handlebars) are imported inside the actions so `kplay --version` stays fast.
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
+import { ExitCode, KplayError } from '../errors.js';
+import type { Diagnostic } from '../errors.js';
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+/** Where output goes; tests pass their own. */
+export interface CliIO {
+  out: (s: string) => void;
+  err: (s: string) => void;
+  isTTY: boolean;
+}
+
+const defaultIO: CliIO = {
+  out: (s) => process.stdout.write(s),
+  err: (s) => process.stderr.write(s),
+  isTTY: Boolean(process.stdout.isTTY),
+};
+
+type OutputFormat = 'text' | 'json';
+
+interface RunFlags {
+  inventory: string;
+  dryRun?: boolean;
+  limit?: string;
+  extraVars: string[];
+  tags?: string;
+  skipTags?: string;
+  output: OutputFormat;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function splitList(s: string | undefined): string[] | undefined {
+  return s === undefined ? undefined : s.split(',').map((t) => t.trim()).filter(Boolean);
+}
+
+/** Runs the CLI with argv (without node and script); resolves to the exit code. */
+export async function main(argv: string[], io: CliIO = defaultIO): Promise<number> {
+  let debug = argv.includes('--debug');
+  let code: number = ExitCode.ok;
+  const program = new Command('kplay')
+    .description('Declarative playbooks over SSH, made for debugging live Kubernetes components with Delve.')
+    .version(pkg.version, '-V, --version', 'print the version')
+    .option('--debug', 'show stack traces of internal errors')
+    .showSuggestionAfterError()
+    .exitOverride()
+    .configureOutput({
+      writeOut: io.out,
+      writeErr: io.err,
+      outputError: (str, write) => write(`kplay: ${str.replace(/^error: /, 'error: ')}`),
+    });
+
+  const outputOption = () =>
+    new Option('-o, --output <format>', 'text for people, json for programs').choices(['text', 'json']).default('text');
+
+  program
+    .command('validate')
+    .description('check playbooks, task files and inventories; report every problem with file:line:col')
+    .argument('<files...>', 'YAML files to check')
+    .addOption(outputOption())
+    .action(async (files: string[], flags: { output: OutputFormat }) => {
+      const { validate, formatDiagnostics } = await import('../index.js');
+      const results = validate(files);
+      const problems = results.flatMap((r) => r.problems);
+      const failed = problems.some((p) => p.severity === 'error');
+      if (flags.output === 'json') io.out(`${JSON.stringify(results, null, 2)}\n`);
+      else if (problems.length) io.err(formatDiagnostics(problems, { codeFrame: true }));
+      if (flags.output === 'text') {
+        const ok = results.filter((r) => !r.problems.some((p) => p.severity === 'error'));
+        for (const r of ok) io.out(`ok  ${r.file} (${r.kind})\n`);
+      }
+      code = failed ? ExitCode.invalidInput : ExitCode.ok;
+    });
+
+  const runCommand = (name: string, description: string, dryRunAlways: boolean) => {
+    const cmd = program
+      .command(name)
+      .description(description)
+      .argument('<playbook>', 'a playbook file, or the name of a shipped playbook (see kplay list)')
+      .requiredOption('-i, --inventory <file>', 'the inventory file')
+      .option('-l, --limit <hosts>', 'only these hosts or groups (comma-separated; ! excludes)')
+      .option('-e, --extra-vars <KEY=VALUE|@file>', 'set a variable (highest precedence); repeatable', collect, [])
+      .option('-t, --tags <tags>', 'run only tasks with one of these tags (comma-separated)')
+      .option('--skip-tags <tags>', 'skip tasks with one of these tags')
+      .addOption(outputOption());
+    if (!dryRunAlways) cmd.option('-n, --dry-run', 'print the plan and stop: nothing is connected');
+    cmd.action(async (playbook: string, flags: RunFlags) => {
+      const { plan, formatPlan, formatDiagnostics } = await import('../index.js');
+      const result = plan({
+        playbook,
+        inventory: flags.inventory,
+        limit: flags.limit,
+        extraVars: flags.extraVars,
+        tags: splitList(flags.tags),
+        skipTags: splitList(flags.skipTags),
+      });
+      if (result.warnings.length && flags.output === 'text') io.err(formatDiagnostics(result.warnings));
+      if (dryRunAlways || flags.dryRun) {
+        io.out(flags.output === 'json' ? `${JSON.stringify(result.plan, null, 2)}\n` : formatPlan(result.plan));
+        code = ExitCode.ok;
+        return;
+      }
+      throw new KplayError('E_NOT_AVAILABLE', 'this version of kplay plans but does not yet run tasks over SSH', {
+        hint: 'Add --dry-run to see exactly what would run on each host.',
+      });
+    });
+  };
+  runCommand('run', 'run a playbook on the hosts of an inventory (--dry-run: print the plan only)', false);
+  runCommand('plan', 'print what a run would do on each host, without connecting (same as run --dry-run)', true);
+
+  program
+    .command('list')
+    .description('list the shipped playbooks with their descriptions and variables')
+    .addOption(outputOption())
+    .action(async (flags: { output: OutputFormat }) => {
+      const { listPlaybooks } = await import('../index.js');
+      const { formatPlaybookList } = await import('./list-format.js');
+      const list = listPlaybooks();
+      io.out(flags.output === 'json' ? `${JSON.stringify(list, null, 2)}\n` : formatPlaybookList(list));
+    });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    debug = Boolean(program.opts().debug);
+    return code;
+  } catch (err) {
+    return reportError(err, io, debug, outputWanted(argv));
+  }
+}
+
+function outputWanted(argv: string[]): OutputFormat {
+  const i = argv.findIndex((a) => a === '-o' || a === '--output');
+  return argv[i + 1] === 'json' || argv.includes('--output=json') ? 'json' : 'text';
+}
+
+async function reportError(err: unknown, io: CliIO, debug: boolean, output: OutputFormat): Promise<number> {
+  if (err instanceof CommanderError) {
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') {
+      return ExitCode.ok;
+    }
+    // Commander has printed the message already.
+    io.err('kplay: hint: `kplay --help` lists the commands; `kplay help COMMAND` its flags.\n');
+    return ExitCode.invalidInput;
+  }
+  if (err instanceof KplayError) {
+    const problems: Diagnostic[] = err.diagnostics;
+    if (output === 'json') io.out(`${JSON.stringify({ error: { code: err.code, problems } }, null, 2)}\n`);
+    else {
+      const { formatDiagnostics } = await import('../report/diagnostics.js');
+      io.err(formatDiagnostics(problems, { codeFrame: true }));
+    }
+    if (debug && err.stack) io.err(`${err.stack}\n`);
+    return err.exitCode;
+  }
+  const e = err instanceof Error ? err : new Error(String(err));
+  io.err(`kplay: internal error: ${e.message}\n  hint: this is a bug in kplay; run again with --debug and report the output.\n`);
+  if (debug && e.stack) io.err(`${e.stack}\n`);
+  return ExitCode.internal;
+}

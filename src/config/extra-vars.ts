@@ -1,0 +1,54 @@
+import type { Diagnostic } from '../errors.js';
+import { loadYamlFile, posAt } from './yaml-source.js';
+
+const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * Parses -e values: `KEY=VALUE` (the value is taken literally, as a string, never templated) and
+ * `@file.yaml` (a mapping of variables). Later values override earlier ones.
+ */
+export function parseExtraVars(values: string[], problems: Diagnostic[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const v of values) {
+    if (v.startsWith('@')) {
+      const src = loadYamlFile(v.slice(1), problems);
+      if (!src || src.value === undefined) continue;
+      const data = src.value;
+      if (!data || typeof data !== 'object' || Array.isArray(data)) {
+        problems.push({
+          code: 'E_VARS',
+          severity: 'error',
+          message: `-e ${v}: a variables file is a mapping of names to values`,
+          hint: 'Write one "name: value" line per variable.',
+          pos: posAt(src, []),
+        });
+        continue;
+      }
+      for (const [k, val] of Object.entries(data)) {
+        if (!NAME.test(k)) {
+          problems.push({
+            code: 'E_VARS',
+            severity: 'error',
+            message: `-e ${v}: "${k}" is not a variable name`,
+            hint: 'Names are letters, digits and underscores, and do not start with a digit.',
+            pos: posAt(src, [k]),
+          });
+        } else out[k] = val;
+      }
+      continue;
+    }
+    const eq = v.indexOf('=');
+    const key = eq > 0 ? v.slice(0, eq) : '';
+    if (!NAME.test(key)) {
+      problems.push({
+        code: 'E_VARS',
+        severity: 'error',
+        message: `-e ${JSON.stringify(v)}: expected KEY=VALUE or @file.yaml`,
+        hint: 'For example -e dlv_port=2346, or -e @vars.yaml. Names are letters, digits and underscores.',
+      });
+      continue;
+    }
+    out[key] = v.slice(eq + 1);
+  }
+  return out;
+}

@@ -1,0 +1,157 @@
+// Generated from schemas/inventory.schema.json by scripts/schema-codegen.ts: do not edit; run `npm run gen:schemas`.
+
+/**
+ * A host or group name: letters, digits, '.', '_' and '-'.
+ */
+export type Name = string;
+
+/**
+ * The hosts kplay can reach, how to connect to them, their groups and their variables.
+ */
+export interface KplayInventory {
+  defaults?: Connection;
+  vars?: Vars;
+  /**
+   * The hosts, by name. The name is what playbooks, groups and --limit use.
+   */
+  hosts: {
+    [k: string]: Host;
+  };
+  /**
+   * Named sets of hosts with shared variables.
+   */
+  groups?: {
+    [k: string]: Group;
+  };
+}
+/**
+ * Connection settings every host inherits unless it sets its own.
+ */
+export interface Connection {
+  /**
+   * SSH login user. Default: from ~/.ssh/config, else the local user.
+   */
+  user?: string;
+  /**
+   * SSH port. Default 22.
+   */
+  port?: number;
+  /**
+   * Private key file; ~ is expanded.
+   */
+  identityFile?: string;
+  /**
+   * Name of the environment variable that holds the identity file's passphrase (never the passphrase itself).
+   */
+  passphraseEnv?: string;
+  /**
+   * Name of the environment variable that holds the login password (never the password itself).
+   */
+  passwordEnv?: string;
+  /**
+   * known_hosts file used to verify host keys. Default ~/.ssh/known_hosts.
+   */
+  knownHosts?: string;
+  /**
+   * strict (default): refuse unknown or changed host keys; accept-new: record unknown keys, refuse changed ones; off: accept anything (unsafe).
+   */
+  hostKeyChecking?: 'strict' | 'accept-new' | 'off';
+  /**
+   * Jump host(s) to connect through: an inventory host name or user@host:port, or a list for a chain.
+   */
+  jump?: string | [string, ...string[]];
+  /**
+   * Run every task through sudo.
+   */
+  become?: boolean;
+  /**
+   * Name of the environment variable that holds the sudo password, when sudo asks for one.
+   */
+  becomePasswordEnv?: string;
+  /**
+   * Give up connecting after this long. Default 10s.
+   */
+  connectTimeout?: number | string;
+}
+/**
+ * Variables for every host; they override playbook vars.
+ */
+export interface Vars {
+  [k: string]: unknown;
+}
+/**
+ * A host: its address and, optionally, connection settings and variables of its own.
+ */
+export interface Host {
+  /**
+   * Host name or IP address to connect to. Default: the host's name.
+   */
+  address?: string;
+  /**
+   * SSH login user. Default: from ~/.ssh/config, else the local user.
+   */
+  user?: string;
+  /**
+   * SSH port. Default 22.
+   */
+  port?: number;
+  /**
+   * Private key file; ~ is expanded.
+   */
+  identityFile?: string;
+  /**
+   * Name of the environment variable that holds the identity file's passphrase (never the passphrase itself).
+   */
+  passphraseEnv?: string;
+  /**
+   * Name of the environment variable that holds the login password (never the password itself).
+   */
+  passwordEnv?: string;
+  /**
+   * known_hosts file used to verify host keys. Default ~/.ssh/known_hosts.
+   */
+  knownHosts?: string;
+  /**
+   * strict (default): refuse unknown or changed host keys; accept-new: record unknown keys, refuse changed ones; off: accept anything (unsafe).
+   */
+  hostKeyChecking?: 'strict' | 'accept-new' | 'off';
+  /**
+   * Jump host(s) to connect through: an inventory host name or user@host:port, or a list for a chain.
+   */
+  jump?: string | [string, ...string[]];
+  /**
+   * Run every task through sudo.
+   */
+  become?: boolean;
+  /**
+   * Name of the environment variable that holds the sudo password, when sudo asks for one.
+   */
+  becomePasswordEnv?: string;
+  /**
+   * Give up connecting after this long. Default 10s.
+   */
+  connectTimeout?: number | string;
+  vars?: Vars1;
+}
+/**
+ * Variables of this host; they override inventory and group vars.
+ */
+export interface Vars1 {
+  [k: string]: unknown;
+}
+/**
+ * A group: its member hosts and their shared variables.
+ */
+export interface Group {
+  /**
+   * Names of member hosts, as defined under the top-level hosts.
+   */
+  hosts: Name[];
+  vars?: Vars2;
+}
+/**
+ * Variables of the group's hosts; they override inventory vars.
+ */
+export interface Vars2 {
+  [k: string]: unknown;
+}

@@ -1,0 +1,77 @@
+import type { Diagnostic, SourcePos } from '../errors.js';
+import type { KindName } from '../tasks/kind.js';
+import type { DataPath, YamlSource } from './yaml-source.js';
+
+/** Where something was written, so that errors found later (templates, hosts) point back at it. */
+export interface Origin {
+  src: YamlSource;
+  dataPath: DataPath;
+  pos: SourcePos;
+  /** The include tasks that led here, outermost first. */
+  includedFrom: SourcePos[];
+}
+
+/** A `when` written on a task or on an include around it; all must hold. */
+export interface Condition {
+  expr: string | boolean;
+  origin: Origin;
+}
+
+/** Defaults a user does not have to write. */
+export const TASK_DEFAULTS = {
+  timeoutMs: 10 * 60_000,
+  delayMs: 1000,
+} as const;
+
+/** A task after loading: includes expanded, written shorthands normalized, durations in ms. */
+export interface TaskSpec {
+  /** Its place in the run: "3", or "3.2" for the second task of the include at 3. */
+  id: string;
+  name: string;
+  kind: KindName;
+  /** The kind's normalized arguments, still unrendered templates. */
+  args: unknown;
+  /** Where the arguments are written, for pointing template errors at them. */
+  argsPath: DataPath;
+  /** Written as one string (`command: ls`): every argument field then lives at argsPath itself. */
+  argsShorthand: boolean;
+  when: Condition[];
+  register?: string;
+  rollback?: TaskSpec;
+  timeoutMs: number;
+  retries: number;
+  delayMs: number;
+  until?: string;
+  ignoreErrors: boolean;
+  /** Unset means: as the playbook or inventory says. */
+  become?: boolean;
+  local: boolean;
+  runOnce: boolean;
+  /** Include vars merged under the task's own vars. */
+  vars: Record<string, unknown>;
+  tags: string[];
+  origin: Origin;
+}
+
+/** A loaded, schema-checked playbook. */
+export interface Playbook {
+  name: string;
+  description?: string;
+  /** As shown to the user. */
+  file: string;
+  absPath: string;
+  hosts: string[];
+  hostsOrigin: Origin;
+  maxHosts?: number;
+  serial?: number;
+  become?: boolean;
+  vars: Record<string, unknown>;
+  varDescriptions: Record<string, string>;
+  tasks: TaskSpec[];
+}
+
+/** What loading found: the value when it is usable, and every problem (errors and warnings). */
+export interface Loaded<T> {
+  value?: T;
+  problems: Diagnostic[];
+}

@@ -1,0 +1,199 @@
+import path from 'node:path';
+import type { Diagnostic, SourcePos } from '../errors.js';
+import type { KindName } from '../tasks/kind.js';
+import { COMMON_KEYS } from '../tasks/kind.js';
+import { KIND_NAMES, taskKinds } from '../tasks/registry.js';
+import type { RollbackTask, Task as WrittenTask, KplayPlaybook } from './playbook.generated.js';
+import { durationMs } from './duration.js';
+import type { Condition, Loaded, Origin, Playbook, TaskSpec } from './model.js';
+import { TASK_DEFAULTS } from './model.js';
+import { checkSchema } from './schema-check.js';
+import { loadYamlFile, posAt } from './yaml-source.js';
+import type { DataPath, YamlSource } from './yaml-source.js';
+
+/** Keys an include task takes besides its kind; the others have no clear meaning for a group of tasks. */
+const INCLUDE_KEYS = new Set(['name', 'include', 'when', 'tags', 'vars']);
+
+/** Loads, schema-checks and normalizes a playbook with every task file it includes. */
+export function loadPlaybook(file: string): Loaded<Playbook> {
+  const problems: Diagnostic[] = [];
+  const src = loadYamlFile(file, problems);
+  if (!src) return { problems };
+  return playbookFromSource(src, problems);
+}
+
+/** Checks and normalizes an already parsed playbook; problems are appended to `problems`. */
+export function playbookFromSource(src: YamlSource, problems: Diagnostic[] = []): Loaded<Playbook> {
+  if (src.value === undefined) return { problems };
+  if (!checkSchema(src, 'playbook', problems)) return { problems };
+  const written = src.value as KplayPlaybook;
+  const loader = new TaskLoader(problems);
+  const tasks = loader.tasks(src, ['tasks'], written.tasks, [], [src.absPath], '');
+  const playbook: Playbook = {
+    name: written.name,
+    description: written.description,
+    file: src.file,
+    absPath: src.absPath,
+    hosts: typeof written.hosts === 'string' ? [written.hosts] : written.hosts,
+    hostsOrigin: origin(src, ['hosts'], []),
+    maxHosts: written.max_hosts,
+    serial: written.serial,
+    become: written.become,
+    vars: written.vars ?? {},
+    varDescriptions: written.var_descriptions ?? {},
+    tasks,
+  };
+  for (const name of Object.keys(playbook.varDescriptions)) {
+    if (!(name in playbook.vars)) {
+      problems.push({
+        code: 'E_SCHEMA',
+        severity: 'warning',
+        message: `var_descriptions describes "${name}", which vars does not define`,
+        hint: `Add a default for "${name}" under vars, or remove its description.`,
+        pos: posAt(src, ['var_descriptions', name]),
+      });
+    }
+  }
+  return { value: playbook, problems };
+}
+
+/** Checks a parsed task file on its own (for `kplay validate`). */
+export function taskFileFromSource(src: YamlSource, problems: Diagnostic[] = []): Loaded<TaskSpec[]> {
+  if (src.value === undefined) return { problems };
+  if (!checkSchema(src, 'tasks', problems)) return { problems };
+  const tasks = new TaskLoader(problems).tasks(src, [], src.value as WrittenTask[], [], [src.absPath], '');
+  return { value: tasks, problems };
+}
+
+function origin(src: YamlSource, dataPath: DataPath, includedFrom: SourcePos[]): Origin {
+  return { src, dataPath, pos: posAt(src, dataPath), includedFrom };
+}
+
+function kindOf(t: WrittenTask | RollbackTask): KindName {
+  // The schema has already guaranteed exactly one kind key.
+  return KIND_NAMES.find((k) => k in t)!;
+}
+
+class TaskLoader {
+  constructor(private readonly problems: Diagnostic[]) {}
+
+  /** Normalizes a list of written tasks, expanding includes; `stack` holds the files being included, to catch cycles. */
+  tasks(
+    src: YamlSource,
+    listPath: DataPath,
+    written: WrittenTask[],
+    includedFrom: SourcePos[],
+    stack: string[],
+    idPrefix: string,
+  ): TaskSpec[] {
+    const out: TaskSpec[] = [];
+    written.forEach((t, i) => {
+      const dataPath = [...listPath, i];
+      const id = `${idPrefix}${i + 1}`;
+      if (kindOf(t) === 'include') out.push(...this.include(src, dataPath, t, includedFrom, stack, id));
+      else out.push(this.task(src, dataPath, t, includedFrom, id));
+    });
+    return out;
+  }
+
+  private task(src: YamlSource, dataPath: DataPath, t: WrittenTask, includedFrom: SourcePos[], id: string): TaskSpec {
+    const spec = this.common(src, dataPath, t, includedFrom, id, t.name);
+    spec.register = t.register;
+    spec.runOnce = t.run_once ?? false;
+    spec.tags = t.tags ?? [];
+    if (t.rollback !== undefined) {
+      const rbPath = [...dataPath, 'rollback'];
+      const rb: RollbackTask = typeof t.rollback === 'string' ? { command: t.rollback } : t.rollback;
+      spec.rollback = this.common(src, rbPath, rb, includedFrom, `${id}.undo`, rb.name ?? `undo: ${t.name}`);
+      if (typeof t.rollback === 'string') {
+        // The command is the rollback value itself, so template errors must point at it, not at a "command" key.
+        spec.rollback.argsPath = rbPath;
+        spec.rollback.argsShorthand = true;
+      }
+    }
+    return spec;
+  }
+
+  private common(
+    src: YamlSource,
+    dataPath: DataPath,
+    t: WrittenTask | RollbackTask,
+    includedFrom: SourcePos[],
+    id: string,
+    name: string,
+  ): TaskSpec {
+    const kind = kindOf(t);
+    const o = origin(src, dataPath, includedFrom);
+    const written = (t as Record<string, unknown>)[kind];
+    return {
+      id,
+      name,
+      kind,
+      args: taskKinds[kind].normalize(written as never),
+      argsPath: [...dataPath, kind],
+      argsShorthand: typeof written === 'string',
+      when: t.when === undefined ? [] : [{ expr: t.when, origin: origin(src, [...dataPath, 'when'], includedFrom) }],
+      timeoutMs: durationMs(t.timeout, TASK_DEFAULTS.timeoutMs),
+      retries: t.retries ?? 0,
+      delayMs: durationMs(t.delay, TASK_DEFAULTS.delayMs),
+      until: t.until,
+      ignoreErrors: t.ignore_errors ?? false,
+      become: t.become,
+      local: t.local ?? false,
+      runOnce: false,
+      vars: t.vars ?? {},
+      tags: [],
+      origin: o,
+    };
+  }
+
+  private include(
+    src: YamlSource,
+    dataPath: DataPath,
+    t: WrittenTask,
+    includedFrom: SourcePos[],
+    stack: string[],
+    id: string,
+  ): TaskSpec[] {
+    const here = posAt(src, dataPath);
+    for (const key of Object.keys(t)) {
+      if (!INCLUDE_KEYS.has(key) && (COMMON_KEYS as readonly string[]).includes(key)) {
+        this.problems.push({
+          code: 'E_INCLUDE',
+          severity: 'error',
+          message: `task "${t.name}": an include takes only name, when, tags and vars, not "${key}"`,
+          hint: `Put "${key}" on the tasks inside the included file.`,
+          pos: posAt(src, [...dataPath, key]),
+        });
+      }
+    }
+    const args = taskKinds.include.normalize(t.include!);
+    const argPath = typeof t.include === 'string' ? [...dataPath, 'include'] : [...dataPath, 'include', 'file'];
+    const target = path.resolve(path.dirname(src.absPath), args.file);
+    if (stack.includes(target)) {
+      const chain = [...stack.slice(stack.indexOf(target)), target].map((f) => path.basename(f)).join(' -> ');
+      this.problems.push({
+        code: 'E_INCLUDE',
+        severity: 'error',
+        message: `include cycle: ${chain}`,
+        hint: 'A task file must not include itself, directly or through other files; move the shared tasks into a file both can include.',
+        pos: posAt(src, argPath),
+      });
+      return [];
+    }
+    const child = loadYamlFile(target, this.problems, posAt(src, argPath));
+    if (!child || child.value === undefined) return [];
+    if (!checkSchema(child, 'tasks', this.problems)) return [];
+    const chain = [...includedFrom, here];
+    const tasks = this.tasks(child, [], child.value as WrittenTask[], chain, [...stack, target], `${id}.`);
+    const outerWhen: Condition[] = t.when === undefined ? [] : [{ expr: t.when, origin: origin(src, [...dataPath, 'when'], includedFrom) }];
+    // Include vars sit between the include task's vars and each inner task's own vars.
+    const outerVars = { ...(t.vars ?? {}), ...args.vars };
+    for (const task of tasks) {
+      task.when = [...outerWhen, ...task.when];
+      task.tags = [...new Set([...(t.tags ?? []), ...task.tags])];
+      task.vars = { ...outerVars, ...task.vars };
+    }
+    return tasks;
+  }
+}

@@ -1,0 +1,427 @@
+// Generated from schemas/playbook.schema.json by scripts/schema-codegen.ts: do not edit; run `npm run gen:schemas`.
+
+/**
+ * The tasks, run in this order on each host.
+ *
+ * @minItems 1
+ */
+export type TaskList = [Task, ...Task[]];
+/**
+ * Labels for --tags and --skip-tags. A task tagged `always` runs whatever --tags says.
+ */
+export type Tags = string[];
+
+/**
+ * A kplay playbook: ordered tasks run on each host that the hosts pattern selects.
+ */
+export interface KplayPlaybook {
+  /**
+   * What the playbook does, shown in previews and reports.
+   */
+  name: string;
+  /**
+   * A longer explanation, shown by `kplay list`.
+   */
+  description?: string;
+  /**
+   * Which inventory hosts to run on: a host name, a group name, "all", or a list of these. --limit narrows it further.
+   */
+  hosts: string | [string, ...string[]];
+  /**
+   * Refuse to run when the hosts pattern (after --limit) selects more hosts than this, before anything is changed. Debug playbooks set 1.
+   */
+  max_hosts?: number;
+  vars?: Vars;
+  /**
+   * One line per variable saying what it means; `kplay list` and the README show them.
+   */
+  var_descriptions?: {
+    [k: string]: string;
+  };
+  /**
+   * Run at most this many hosts at once; the next batch starts when a batch is done.
+   */
+  serial?: number;
+  /**
+   * Run every task through sudo unless a task says otherwise.
+   */
+  become?: boolean;
+  tasks: TaskList;
+}
+/**
+ * Default values of variables; inventory, group, host, task and -e values override them, in that order.
+ */
+export interface Vars {
+  [k: string]: unknown;
+}
+/**
+ * A task: a name, exactly one kind key (command, copy, fetch, template, wait_for, read, include, dlv, tunnel, hold) and optional common keys.
+ */
+export interface Task {
+  /**
+   * What the task does, shown in previews and reports.
+   */
+  name: string;
+  /**
+   * Run the task only when this expression is true; otherwise it is skipped.
+   */
+  when?: string | boolean;
+  /**
+   * Keep the task's result under this name for later tasks: .stdout, .stderr, .rc, .lines, .value.
+   */
+  register?: string;
+  /**
+   * The undo step: a shell command, or a task, run when a later step fails, on Ctrl-C, or by `kplay rollback`.
+   */
+  rollback?: string | RollbackTask;
+  /**
+   * Fail the task (and kill what it started) when it runs longer than this. Default 10m.
+   */
+  timeout?: number | string;
+  /**
+   * Try again this many times when the task fails or `until` is false.
+   */
+  retries?: number;
+  /**
+   * Wait this long between retries. Default 1s.
+   */
+  delay?: number | string;
+  /**
+   * Retry until this expression is true; the task's own result is `result` (and its register name).
+   */
+  until?: string;
+  /**
+   * A failure of this task does not stop the host's run.
+   */
+  ignore_errors?: boolean;
+  /**
+   * Run through sudo (non-interactively).
+   */
+  become?: boolean;
+  /**
+   * Run on the controller (the machine running kplay) instead of the host.
+   */
+  local?: boolean;
+  /**
+   * Run on the first host of the batch only; its registered result is shared with the others.
+   */
+  run_once?: boolean;
+  vars?: Vars1;
+  tags?: Tags;
+  /**
+   * Run a shell command on the host. {{x}} inserts x shell-quoted; {{{x}}} inserts it raw.
+   */
+  command?:
+    | string
+    | {
+        /**
+         * The shell command.
+         */
+        cmd: string;
+        /**
+         * Folder to run it in.
+         */
+        cwd?: string;
+        env?: StringMap;
+      };
+  copy?: Copy;
+  fetch?: Fetch;
+  template?: Template;
+  wait_for?: WaitFor;
+  read?: Read;
+  /**
+   * Run the tasks of a task file (a YAML list of tasks), relative to this file, with extra variables.
+   */
+  include?:
+    | string
+    | {
+        /**
+         * The task file.
+         */
+        file: string;
+        vars?: Vars2;
+      };
+  dlv?: Dlv;
+  tunnel?: Tunnel;
+  /**
+   * Keep the run (and its tunnels) alive until Ctrl-C or the timeout, then roll back.
+   */
+  hold?: null | {
+    /**
+     * What to tell the user while holding.
+     */
+    message?: string;
+    /**
+     * Stop holding after this long.
+     */
+    timeout?: number | string;
+  };
+}
+/**
+ * An undo step written as a task: one kind key and optional common keys; the name defaults to "undo: <task name>".
+ */
+export interface RollbackTask {
+  /**
+   * What the undo step does.
+   */
+  name?: string;
+  /**
+   * Run the task only when this expression is true; otherwise it is skipped.
+   */
+  when?: string | boolean;
+  /**
+   * Fail the task (and kill what it started) when it runs longer than this. Default 10m.
+   */
+  timeout?: number | string;
+  /**
+   * Try again this many times when the task fails or `until` is false.
+   */
+  retries?: number;
+  /**
+   * Wait this long between retries. Default 1s.
+   */
+  delay?: number | string;
+  /**
+   * Retry until this expression is true; the task's own result is `result` (and its register name).
+   */
+  until?: string;
+  /**
+   * A failure of this task does not stop the host's run.
+   */
+  ignore_errors?: boolean;
+  /**
+   * Run through sudo (non-interactively).
+   */
+  become?: boolean;
+  /**
+   * Run on the controller (the machine running kplay) instead of the host.
+   */
+  local?: boolean;
+  vars?: Vars1;
+  /**
+   * Run a shell command on the host. {{x}} inserts x shell-quoted; {{{x}}} inserts it raw.
+   */
+  command?:
+    | string
+    | {
+        /**
+         * The shell command.
+         */
+        cmd: string;
+        /**
+         * Folder to run it in.
+         */
+        cwd?: string;
+        env?: StringMap;
+      };
+  copy?: Copy;
+  fetch?: Fetch;
+  template?: Template;
+  wait_for?: WaitFor;
+  read?: Read;
+  dlv?: Dlv;
+}
+/**
+ * Variables for this task only; they override playbook, inventory, group and host vars.
+ */
+export interface Vars1 {
+  [k: string]: unknown;
+}
+/**
+ * Environment variables for the command.
+ */
+export interface StringMap {
+  [k: string]: string | number | boolean;
+}
+/**
+ * Upload a file from the controller (src) or inline text (content) to dest; skipped when dest already has the same content.
+ */
+export interface Copy {
+  /**
+   * File on the controller, relative to the playbook.
+   */
+  src?: string;
+  /**
+   * Text to write instead of a file.
+   */
+  content?: string;
+  /**
+   * Path on the host.
+   */
+  dest: string;
+  /**
+   * Permission bits of dest.
+   */
+  mode?: string;
+  /**
+   * Owner of dest.
+   */
+  owner?: string;
+  /**
+   * Group of dest.
+   */
+  group?: string;
+  /**
+   * Keep the old dest so that rollback can restore it.
+   */
+  backup?: boolean;
+}
+/**
+ * Download a file from the host to the controller.
+ */
+export interface Fetch {
+  /**
+   * Path on the host.
+   */
+  src: string;
+  /**
+   * Path on the controller, relative to the working folder; {{host.name}} keeps hosts apart.
+   */
+  dest: string;
+}
+/**
+ * Render a Handlebars file from the controller with the host's variables and upload it.
+ */
+export interface Template {
+  /**
+   * Template file on the controller, relative to the playbook.
+   */
+  src: string;
+  /**
+   * Path on the host.
+   */
+  dest: string;
+  /**
+   * Permission bits of dest.
+   */
+  mode?: string;
+  /**
+   * Owner of dest.
+   */
+  owner?: string;
+  /**
+   * Group of dest.
+   */
+  group?: string;
+  /**
+   * Keep the old dest so that rollback can restore it.
+   */
+  backup?: boolean;
+}
+/**
+ * Poll until a port is open or closed, a path is present or absent, or a process is present or absent.
+ */
+export interface WaitFor {
+  /**
+   * TCP port to watch.
+   */
+  port?: number | string;
+  /**
+   * Address the port is checked on, from the host itself. Default 127.0.0.1.
+   */
+  host?: string;
+  /**
+   * File or folder to watch.
+   */
+  path?: string;
+  /**
+   * Process to watch: a pattern matched against full command lines (pgrep -f).
+   */
+  process?: string;
+  /**
+   * What to wait for: open or closed (port), present or absent (path, process). Default open / present.
+   */
+  state?: 'open' | 'closed' | 'present' | 'absent';
+  /**
+   * Give up after this long. Default 5m.
+   */
+  timeout?: number | string;
+  /**
+   * Time between checks. Default 1s.
+   */
+  interval?: number | string;
+}
+/**
+ * Read a file on the host and parse it into the registered `value`.
+ */
+export interface Read {
+  /**
+   * Path on the host.
+   */
+  path: string;
+  /**
+   * How to parse it: yaml, json, env (KEY=VALUE lines), lines, or cmdline (NUL-separated, as /proc/PID/cmdline).
+   */
+  format: 'yaml' | 'json' | 'env' | 'lines' | 'cmdline';
+}
+/**
+ * Start a program under Delve, headless and detached; rollback stops it.
+ */
+export interface Dlv {
+  /**
+   * The program to run (a debug build).
+   */
+  binary: string;
+  /**
+   * Its arguments: a list (each item one argument), or a shell fragment such as "{{args flags.value}}".
+   */
+  args?: string[] | string;
+  /**
+   * Address Delve listens on. Default 127.0.0.1:2345; anything but loopback exposes an unauthenticated port.
+   */
+  listen?: string;
+  /**
+   * Let the program run until a debugger stops it, instead of waiting paused.
+   */
+  continue?: boolean;
+  /**
+   * Path of the dlv binary on the host. Default: dlv from PATH.
+   */
+  dlv?: string;
+  /**
+   * File that receives Delve's and the program's output.
+   */
+  log?: string;
+  /**
+   * File that receives Delve's process id.
+   */
+  pid_file?: string;
+  /**
+   * Folder to start in.
+   */
+  cwd?: string;
+  env?: StringMap1;
+}
+/**
+ * Environment variables for the program.
+ */
+export interface StringMap1 {
+  [k: string]: string | number | boolean;
+}
+/**
+ * Variables for the included tasks.
+ */
+export interface Vars2 {
+  [k: string]: unknown;
+}
+/**
+ * Forward a port on the controller to a port reachable from the host, over the SSH connection.
+ */
+export interface Tunnel {
+  /**
+   * Port on the host side.
+   */
+  remote_port: number | string;
+  /**
+   * Address on the host side. Default 127.0.0.1.
+   */
+  remote_host?: string;
+  /**
+   * Port on the controller. Default: the same as remote_port.
+   */
+  local_port?: number | string;
+  /**
+   * Address on the controller. Default 127.0.0.1.
+   */
+  local_host?: string;
+}

@@ -1,0 +1,63 @@
+import type { Diagnostic } from '../errors.js';
+import { inventoryFromSource } from '../inventory/inventory.js';
+import { checkTaskTemplates } from '../plan/task-templates.js';
+import type { TaskSpec } from './model.js';
+import { playbookFromSource, taskFileFromSource } from './playbook-load.js';
+import { loadYamlFile } from './yaml-source.js';
+import type { YamlSource } from './yaml-source.js';
+
+/** The kinds of file kplay reads. */
+export type FileKind = 'playbook' | 'tasks' | 'inventory';
+
+/** The result of checking one file. */
+export interface FileCheck {
+  file: string;
+  kind?: FileKind;
+  problems: Diagnostic[];
+}
+
+/**
+ * Which kind of file this is: a `$schema` comment decides; otherwise the shape (a list is a task file,
+ * a mapping with tasks a playbook, a mapping whose hosts is a mapping an inventory).
+ */
+export function detectKind(src: YamlSource): FileKind | undefined {
+  const declared = /\$schema=\S*?(playbook|tasks|inventory)\.schema\.json/.exec(src.text.slice(0, 2000));
+  if (declared) return declared[1] as FileKind;
+  const v = src.value;
+  if (Array.isArray(v)) return 'tasks';
+  if (!v || typeof v !== 'object') return undefined;
+  const m = v as Record<string, unknown>;
+  if ('tasks' in m || typeof m.hosts === 'string' || Array.isArray(m.hosts)) return 'playbook';
+  if ('hosts' in m || 'groups' in m || 'defaults' in m) return 'inventory';
+  return undefined;
+}
+
+/** Checks one file completely (YAML, schema, includes, template syntax) and returns every problem. */
+export function checkFile(file: string): FileCheck {
+  const problems: Diagnostic[] = [];
+  const src = loadYamlFile(file, problems);
+  if (!src || src.value === undefined) return { file, problems };
+  const kind = detectKind(src);
+  let tasks: TaskSpec[] | undefined;
+  switch (kind) {
+    case 'playbook':
+      tasks = playbookFromSource(src, problems).value?.tasks;
+      break;
+    case 'tasks':
+      tasks = taskFileFromSource(src, problems).value;
+      break;
+    case 'inventory':
+      inventoryFromSource(src, problems);
+      break;
+    default:
+      problems.push({
+        code: 'E_KIND',
+        severity: 'error',
+        message: 'cannot tell whether this is a playbook, a task file or an inventory',
+        hint: 'A playbook has name, hosts and tasks; a task file is a list of tasks; an inventory has hosts: with one entry per host. Or add a first line "# yaml-language-server: $schema=…/playbook.schema.json".',
+        pos: { file: src.file, line: 1, col: 1 },
+      });
+  }
+  for (const t of tasks ?? []) checkTaskTemplates(t, problems);
+  return { file, kind, problems };
+}

@@ -1,0 +1,227 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { isAlias, isMap, isNode, isPair, isScalar, isSeq, LineCounter, parseDocument, visit } from 'yaml';
+import type { Document, Node as YamlNode, Scalar } from 'yaml';
+import type { Diagnostic, SourcePos } from '../errors.js';
+
+/** Aliases allowed per document: enough for anchors reused by hand, far too few for a billion-laughs bomb. */
+export const MAX_ALIAS_COUNT = 100;
+
+/** A parsed YAML file that can still answer "where in the file is this value?". */
+export interface YamlSource {
+  /** Path as shown to the user (relative to the working folder when inside it). */
+  readonly file: string;
+  /** Absolute path, for resolving files named inside this one. */
+  readonly absPath: string;
+  readonly text: string;
+  readonly doc: Document.Parsed;
+  readonly lineCounter: LineCounter;
+  /** The document as plain data; undefined when the YAML itself is broken. */
+  readonly value: unknown;
+}
+
+/** Path segments from the document root, as ajv's instancePath splits them. */
+export type DataPath = ReadonlyArray<string | number>;
+
+/** Shows paths relative to where the user stands, so error lines are short and clickable. */
+export function displayPath(absPath: string): string {
+  const rel = path.relative(process.cwd(), absPath);
+  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : absPath;
+}
+
+/** Reads and parses a YAML file; problems go into `problems`, the source is returned when the file could be read. */
+export function loadYamlFile(file: string, problems: Diagnostic[], from?: SourcePos): YamlSource | undefined {
+  const absPath = path.resolve(file);
+  let text: string;
+  try {
+    text = readFileSync(absPath, 'utf8');
+  } catch (err) {
+    problems.push(fileProblem(absPath, err, from));
+    return undefined;
+  }
+  return parseYaml(text, absPath, problems);
+}
+
+/** Parses YAML text held in memory (tests, -e values); `absPath` names it in messages. */
+export function parseYaml(text: string, absPath: string, problems: Diagnostic[]): YamlSource {
+  const file = displayPath(absPath);
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false, version: '1.2' });
+  const at = (offset: number): SourcePos => offsetPos(file, lineCounter, offset);
+  const before = problems.length;
+
+  for (const err of doc.errors) {
+    problems.push({
+      code: 'E_YAML',
+      severity: 'error',
+      message: yamlMessage(err.code, err.message),
+      hint: yamlHint(err.code),
+      pos: at(err.pos[0]),
+    });
+  }
+  const yamlDirective = doc.directives?.yaml;
+  if (yamlDirective?.explicit && yamlDirective.version !== '1.2') {
+    problems.push({
+      code: 'E_YAML',
+      severity: 'error',
+      message: `kplay reads YAML 1.2 only; this file declares %YAML ${yamlDirective.version}`,
+      hint: 'Remove the %YAML line. In YAML 1.2 yes/no/on/off are strings: write true or false, and quote octal modes like "0644".',
+      pos: at(directiveOffset(text)),
+    });
+  }
+
+  let value: unknown;
+  if (problems.length === before) {
+    try {
+      value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    } catch (err) {
+      problems.push({
+        code: 'E_YAML',
+        severity: 'error',
+        message: `too many alias expansions (over ${MAX_ALIAS_COUNT}); this looks like an alias bomb`,
+        hint: 'Write the repeated values out, or use fewer *aliases that point at large &anchors.',
+        pos: at(firstAliasOffset(doc)),
+      });
+      value = undefined;
+    }
+  }
+  return { file, absPath, text, doc, lineCounter, value };
+}
+
+function fileProblem(absPath: string, err: unknown, from?: SourcePos): Diagnostic {
+  const code = (err as NodeJS.ErrnoException).code;
+  const shown = displayPath(absPath);
+  const message =
+    code === 'ENOENT'
+      ? `file not found: ${shown}`
+      : code === 'EISDIR'
+        ? `${shown} is a folder, not a file`
+        : `cannot read ${shown}: ${(err as Error).message}`;
+  return {
+    code: 'E_FILE',
+    severity: 'error',
+    message,
+    hint: from ? 'Paths are relative to the file that names them; check the spelling.' : 'Check the path.',
+    pos: from ?? { file: shown, line: 1, col: 1 },
+  };
+}
+
+const YAML_HINTS: Record<string, string> = {
+  DUPLICATE_KEY: 'Each key may appear once per mapping; remove or merge the repeated key.',
+  MULTIPLE_DOCS: 'Put one document per file; remove the extra "---" section.',
+  BAD_INDENT: 'Check the indentation: nested entries must be indented more than their parent, with spaces, not tabs.',
+  TAB_AS_INDENT: 'YAML indentation must use spaces, not tabs.',
+  MISSING_CHAR: 'A bracket or quote is not closed.',
+  BLOCK_AS_IMPLICIT_KEY: 'A value that contains ": " must be quoted.',
+  MULTILINE_IMPLICIT_KEY: 'A key must fit on one line; a value with ": " in it must be quoted.',
+  UNEXPECTED_TOKEN: 'Quote values that start with {, [, *, &, !, %, @ or `.',
+  BAD_ALIAS: 'An *alias must name an &anchor defined earlier in the file.',
+};
+
+function yamlHint(code: string): string {
+  return YAML_HINTS[code] ?? 'Fix the YAML syntax at this position; an editor with YAML support shows the problem as you type.';
+}
+
+/** The yaml library appends its own "at line N, column M:" and a code frame; we print positions ourselves. */
+function yamlMessage(code: string, message: string): string {
+  const firstLine = message.split(/ at line \d+, column \d+|\n/)[0] ?? message;
+  if (code === 'DUPLICATE_KEY') return 'duplicate key in mapping';
+  return `YAML: ${firstLine.charAt(0).toLowerCase()}${firstLine.slice(1)}`;
+}
+
+function directiveOffset(text: string): number {
+  const m = /^%YAML/m.exec(text);
+  return m ? m.index : 0;
+}
+
+function firstAliasOffset(doc: Document.Parsed): number {
+  let offset = 0;
+  visit(doc, {
+    Alias(_key, node) {
+      offset = node.range?.[0] ?? 0;
+      return visit.BREAK;
+    },
+  });
+  return offset;
+}
+
+function offsetPos(file: string, lineCounter: LineCounter, offset: number): SourcePos {
+  const { line, col } = lineCounter.linePos(offset);
+  return { file, line, col };
+}
+
+/** The position of a byte offset in this source. */
+export function posAtOffset(src: YamlSource, offset: number): SourcePos {
+  return offsetPos(src.file, src.lineCounter, offset);
+}
+
+/** The node at a data path, following aliases; undefined when the path does not exist in the document. */
+export function nodeAt(src: YamlSource, dataPath: DataPath): YamlNode | undefined {
+  let node: unknown = src.doc.contents;
+  for (const seg of dataPath) {
+    if (isAlias(node)) node = node.resolve(src.doc);
+    if (isMap(node)) {
+      const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(seg));
+      node = pair?.value ?? undefined;
+    } else if (isSeq(node)) {
+      node = node.items[Number(seg)];
+    } else {
+      return undefined;
+    }
+    if (node === undefined || node === null) return undefined;
+  }
+  return isNode(node) ? node : undefined;
+}
+
+/** Where a key is written inside the mapping at `dataPath` (for "unknown key" messages). */
+export function keyPos(src: YamlSource, dataPath: DataPath, key: string): SourcePos | undefined {
+  const map = nodeAt(src, dataPath);
+  if (!isMap(map)) return undefined;
+  const pair = map.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === key);
+  const offset = isNode(pair?.key) ? pair.key.range?.[0] : undefined;
+  return offset === undefined ? undefined : posAtOffset(src, offset);
+}
+
+/**
+ * The position of the value at `dataPath`; when that value does not exist, the nearest existing parent,
+ * so a "missing key" error points at the mapping that lacks it.
+ */
+export function posAt(src: YamlSource, dataPath: DataPath): SourcePos {
+  for (let len = dataPath.length; len >= 0; len--) {
+    const node = len === 0 ? src.doc.contents : nodeAt(src, dataPath.slice(0, len));
+    const offset = node?.range?.[0];
+    if (offset !== undefined) return posAtOffset(src, offset);
+  }
+  return { file: src.file, line: 1, col: 1 };
+}
+
+/**
+ * Maps a 1-based line/col inside a scalar's string value (a template) to the file position.
+ * Exact for plain, single-line quoted and block scalars without escapes; otherwise the scalar's start.
+ */
+export function posInScalar(src: YamlSource, dataPath: DataPath, line: number, col: number): SourcePos {
+  const node = nodeAt(src, dataPath);
+  if (!isScalar(node) || !node.range) return posAt(src, dataPath);
+  const start = posAtOffset(src, node.range[0]);
+  const type = (node as Scalar).type;
+  if (type === 'BLOCK_LITERAL' || type === 'BLOCK_FOLDED') {
+    const headerEnd = src.text.indexOf('\n', node.range[0]);
+    const firstContentOffset = headerEnd + 1 + leadingSpaces(src.text, headerEnd + 1);
+    const first = posAtOffset(src, firstContentOffset);
+    // Folded scalars join lines, so only literal ones keep template lines = file lines.
+    if (type === 'BLOCK_FOLDED' && line > 1) return first;
+    return { file: src.file, line: first.line + line - 1, col: first.col + col - 1 };
+  }
+  const raw = src.text.slice(node.range[0], node.range[1]);
+  if (raw.includes('\n') || line > 1) return start;
+  const quoteWidth = type === 'QUOTE_DOUBLE' || type === 'QUOTE_SINGLE' ? 1 : 0;
+  if (type === 'QUOTE_DOUBLE' && raw.includes('\\')) return start;
+  if (type === 'QUOTE_SINGLE' && raw.includes("''")) return start;
+  return { file: src.file, line: start.line, col: start.col + quoteWidth + col - 1 };
+}
+
+function leadingSpaces(text: string, from: number): number {
+  let n = 0;
+  while (text[from + n] === ' ') n++;
+  return n;
+}

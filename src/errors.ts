@@ -1,0 +1,106 @@
+/** A place in a user's file, 1-based, as editors and compilers print it. */
+export interface SourcePos {
+  file: string;
+  line: number;
+  col: number;
+}
+
+/** Stable codes: tests, docs and `--output json` consumers match on these, never on wording. */
+export type ErrorCode =
+  | 'E_FILE' // a file is missing or unreadable
+  | 'E_YAML' // YAML syntax, duplicate keys, aliases, directives
+  | 'E_SCHEMA' // the document does not match its JSON Schema
+  | 'E_KIND' // a file whose kind (playbook, task file, inventory) cannot be told
+  | 'E_TASK' // a task with zero or several kinds, or an inconsistent task
+  | 'E_INCLUDE' // include cycles and include files that do not fit
+  | 'E_TEMPLATE' // template syntax errors and missing variables
+  | 'E_INVENTORY' // unknown hosts or groups, bad patterns
+  | 'E_VARS' // -e values and variable cycles
+  | 'E_USAGE' // command-line flags
+  | 'E_PLAYBOOK' // a playbook name that resolves to nothing
+  | 'E_NOT_AVAILABLE' // a feature this build of kplay does not have yet
+  | 'E_INTERNAL'; // a bug in kplay
+
+/** One problem with the user's input; validation collects all of them before reporting. */
+export interface Diagnostic {
+  code: ErrorCode;
+  severity: 'error' | 'warning';
+  message: string;
+  hint?: string;
+  pos?: SourcePos;
+}
+
+/** Exit codes, as documented in the README. */
+export const ExitCode = {
+  ok: 0,
+  internal: 1,
+  taskFailed: 2,
+  unreachable: 3,
+  invalidInput: 4,
+  rollbackIncomplete: 5,
+  interrupted: 130,
+} as const;
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+/** Base of every error kplay reports on purpose; anything else reaching the CLI is a bug. */
+export class KplayError extends Error {
+  readonly code: ErrorCode;
+  readonly hint: string | undefined;
+  readonly pos: SourcePos | undefined;
+  readonly exitCode: ExitCode;
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    opts: { hint?: string; pos?: SourcePos; cause?: unknown; exitCode?: ExitCode } = {},
+  ) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = 'KplayError';
+    this.code = code;
+    this.hint = opts.hint;
+    this.pos = opts.pos;
+    this.exitCode = opts.exitCode ?? ExitCode.invalidInput;
+  }
+
+  get diagnostics(): Diagnostic[] {
+    return [{ code: this.code, severity: 'error', message: this.message, hint: this.hint, pos: this.pos }];
+  }
+}
+
+/** The user's input has problems; carries every one of them, not just the first. */
+export class InvalidInputError extends KplayError {
+  readonly problems: Diagnostic[];
+
+  constructor(problems: Diagnostic[]) {
+    const errors = problems.filter((p) => p.severity === 'error');
+    const first = errors[0] ?? problems[0];
+    super(first?.code ?? 'E_INTERNAL', summarize(errors.length), { pos: first?.pos, hint: first?.hint });
+    this.name = 'InvalidInputError';
+    this.problems = problems;
+  }
+
+  override get diagnostics(): Diagnostic[] {
+    return this.problems;
+  }
+}
+
+/** A bug in kplay, not something the user can fix by changing input. */
+export class InternalError extends KplayError {
+  constructor(message: string, cause?: unknown) {
+    super('E_INTERNAL', message, {
+      cause,
+      exitCode: ExitCode.internal,
+      hint: 'This is a bug in kplay. Run again with --debug and report the output.',
+    });
+    this.name = 'InternalError';
+  }
+}
+
+function summarize(count: number): string {
+  return count === 1 ? '1 problem found' : `${count} problems found`;
+}
+
+/** Throws when any error-severity diagnostic is present; warnings alone pass. */
+export function throwIfErrors(problems: Diagnostic[]): void {
+  if (problems.some((p) => p.severity === 'error')) throw new InvalidInputError(problems);
+}

@@ -1,0 +1,271 @@
+import type { Diagnostic } from '../errors.js';
+import type { Playbook, TaskSpec } from '../config/model.js';
+import type { Inventory, InventoryHost } from '../inventory/inventory.js';
+import { matchHosts, splitLimit } from '../inventory/pattern.js';
+import { isRuntimeValue, runtimeResult } from '../template/index.js';
+import { taskKinds } from '../tasks/registry.js';
+import type { HostPlan, Plan, PlannedUndo, PlanStep } from './plan.js';
+import { argFields, conditionAt, PlacedTemplateError, placed, siteOf, templateAt, untilSite } from './task-templates.js';
+import { resolveVars } from './vars.js';
+import type { VarLayer } from './vars.js';
+
+/** What the user asked for on top of the playbook and inventory. */
+export interface PlanOptions {
+  /** --limit: host patterns separated by commas. */
+  limit?: string;
+  /** -e values, highest precedence, never templated. */
+  extraVars?: Record<string, unknown>;
+  tags?: string[];
+  skipTags?: string[];
+}
+
+/** The result of planning: a Plan when the input allows one, and every problem found. */
+export interface Planned {
+  plan?: Plan;
+  problems: Diagnostic[];
+}
+
+/** Tasks tagged this way run whatever --tags says (but --skip-tags still skips them). */
+const ALWAYS_TAG = 'always';
+
+/** Resolves hosts and variables and renders every task for every host. Nothing is connected. */
+export function buildPlan(playbook: Playbook, inventory: Inventory, opts: PlanOptions = {}): Planned {
+  const problems: Diagnostic[] = [];
+  const hosts = selectHosts(playbook, inventory, opts, problems);
+  if (problems.some((p) => p.severity === 'error')) return { problems };
+
+  const batchSize = playbook.serial ?? hosts.length;
+  const batches: string[][] = [];
+  for (let i = 0; i < hosts.length; i += batchSize) batches.push(hosts.slice(i, i + batchSize).map((h) => h.name));
+  const firstOfBatch = new Map<string, string>();
+  for (const b of batches) for (const n of b) firstOfBatch.set(n, b[0]!);
+
+  const sink = new ProblemSink(problems);
+  const hostPlans = hosts.map((h) => planHost(playbook, inventory, h, firstOfBatch.get(h.name)!, opts, sink));
+  if (problems.some((p) => p.severity === 'error')) return { problems };
+  return {
+    problems,
+    plan: {
+      planVersion: 1,
+      playbook: { name: playbook.name, file: playbook.file, description: playbook.description },
+      inventory: inventory.file,
+      limit: opts.limit,
+      tags: opts.tags,
+      skipTags: opts.skipTags,
+      batches,
+      hosts: hostPlans,
+    },
+  };
+}
+
+function selectHosts(playbook: Playbook, inv: Inventory, opts: PlanOptions, problems: Diagnostic[]): InventoryHost[] {
+  let names = matchHosts(inv, playbook.hosts, { pos: playbook.hostsOrigin.pos }, problems);
+  if (opts.limit !== undefined) {
+    const limited = new Set(matchHosts(inv, splitLimit(opts.limit), { flag: '--limit' }, problems));
+    names = names.filter((n) => limited.has(n));
+  }
+  if (problems.length) return [];
+  if (names.length === 0) {
+    problems.push({
+      code: 'E_INVENTORY',
+      severity: 'error',
+      message: `no hosts selected: hosts ${JSON.stringify(playbook.hosts.join(','))}${opts.limit ? ` with --limit ${opts.limit}` : ''} matches none in ${inv.file}`,
+      hint: 'Check the playbook hosts and --limit against the inventory.',
+      pos: playbook.hostsOrigin.pos,
+    });
+  } else if (playbook.maxHosts !== undefined && names.length > playbook.maxHosts) {
+    problems.push({
+      code: 'E_INVENTORY',
+      severity: 'error',
+      message: `this playbook acts on at most ${playbook.maxHosts} host${playbook.maxHosts === 1 ? '' : 's'} at a time, and ${names.length} are selected (${names.join(', ')})`,
+      hint: `Choose with --limit, for example --limit ${names[0]}. Nothing has been changed.`,
+      pos: playbook.hostsOrigin.pos,
+    });
+  }
+  return names.map((n) => inv.hosts.get(n)!);
+}
+
+/** Collects problems once: the same template error on 500 hosts is one problem. */
+class ProblemSink {
+  private readonly seen = new Set<string>();
+  constructor(private readonly problems: Diagnostic[]) {}
+
+  add(d: Diagnostic, host: string): void {
+    const key = `${d.pos?.file}:${d.pos?.line}:${d.pos?.col}:${d.message}`;
+    if (this.seen.has(key)) return;
+    this.seen.add(key);
+    this.problems.push({ ...d, message: `${d.message} (host ${host})` });
+  }
+
+  /** Runs fn; a placed template error becomes a problem and fn's result is undefined. */
+  attempt<T>(host: string, fn: () => T): T | undefined {
+    try {
+      return fn();
+    } catch (err) {
+      if (err instanceof PlacedTemplateError) {
+        this.add(err.diagnostic, host);
+        return undefined;
+      }
+      throw err;
+    }
+  }
+}
+
+function hostFacts(h: InventoryHost): Record<string, unknown> {
+  return { name: h.name, address: h.address, groups: h.groups, port: h.connection.port, user: h.connection.user };
+}
+
+function varLayers(playbook: Playbook, inv: Inventory, h: InventoryHost): VarLayer[] {
+  const pbSrc = playbook.hostsOrigin.src;
+  const layers: VarLayer[] = [
+    { vars: playbook.vars, src: pbSrc, path: ['vars'] },
+    { vars: inv.vars, src: inv.src, path: ['vars'] },
+  ];
+  for (const g of h.groups) layers.push({ vars: inv.groups.get(g)!.vars, src: inv.src, path: ['groups', g, 'vars'] });
+  layers.push({ vars: h.vars, src: inv.src, path: ['hosts', h.name, 'vars'] });
+  return layers;
+}
+
+function planHost(
+  playbook: Playbook,
+  inv: Inventory,
+  h: InventoryHost,
+  batchLeader: string,
+  opts: PlanOptions,
+  sink: ProblemSink,
+): HostPlan {
+  const layers = varLayers(playbook, inv, h);
+  const extra: VarLayer = { vars: opts.extraVars ?? {} };
+  const registered: Record<string, unknown> = {};
+  const hostProblems: Diagnostic[] = [];
+  const base = { host: hostFacts(h) };
+  const hostVars = resolveVars([...layers, extra], base, hostProblems);
+  for (const p of hostProblems) sink.add(p, h.name);
+
+  const steps = playbook.tasks.map((task) => {
+    let context: Record<string, unknown> = { ...hostVars, ...registered, ...extra.vars, host: base.host };
+    if (Object.keys(task.vars).length) {
+      const taskProblems: Diagnostic[] = [];
+      const taskLayer: VarLayer = { vars: task.vars, src: task.origin.src, path: [...task.origin.dataPath, 'vars'] };
+      context = resolveVars([...layers, taskLayer, extra], { ...base, ...registered }, taskProblems);
+      context.host = base.host;
+      for (const p of taskProblems) sink.add(p, h.name);
+    }
+    const step = planStep(playbook, h, task, context, new Set(Object.keys(registered)), batchLeader, opts, sink);
+    if (task.register) registered[task.register] = runtimeResult(task.name);
+    return step;
+  });
+  return { name: h.name, address: h.address, port: h.connection.port, user: h.connection.user, groups: h.groups, steps };
+}
+
+function selectedByTags(task: TaskSpec, opts: PlanOptions): string | undefined {
+  if (opts.skipTags?.some((t) => task.tags.includes(t))) return `skipped by --skip-tags`;
+  if (opts.tags?.length && !task.tags.includes(ALWAYS_TAG) && !opts.tags.some((t) => task.tags.includes(t))) {
+    return `not selected by --tags ${opts.tags.join(',')}`;
+  }
+  return undefined;
+}
+
+function planStep(
+  playbook: Playbook,
+  h: InventoryHost,
+  task: TaskSpec,
+  context: Record<string, unknown>,
+  registeredNames: ReadonlySet<string>,
+  batchLeader: string,
+  opts: PlanOptions,
+  sink: ProblemSink,
+): PlanStep {
+  const kind = taskKinds[task.kind];
+  const rendered = renderArgs(task, context, registeredNames, h.name, sink);
+  const runtimeWhen: string[] = [];
+  let reason = selectedByTags(task, opts);
+  if (!reason && task.runOnce && batchLeader !== h.name) reason = `run_once: runs on ${batchLeader}`;
+  if (!reason) {
+    for (const w of task.when) {
+      if (typeof w.expr === 'boolean') {
+        if (!w.expr) reason = 'when: false';
+        continue;
+      }
+      const expr = w.expr;
+      const answer = sink.attempt(h.name, () => {
+        try {
+          return conditionAt(expr, siteOf(w.origin)).evaluate(context);
+        } catch (err) {
+          throw placed(err, siteOf(w.origin));
+        }
+      });
+      if (answer === false) reason = `when: ${expr} is false`;
+      else if (isRuntimeValue(answer)) runtimeWhen.push(expr);
+      if (reason) break;
+    }
+  }
+  if (task.until !== undefined) sink.attempt(h.name, () => conditionAt(task.until!, untilSite(task)));
+  if (!reason && runtimeWhen.length) reason = `runs only if ${runtimeWhen.join(' and ')} (decided at run time)`;
+
+  let undo: PlannedUndo | undefined;
+  if (task.rollback) {
+    // The undo may read the task's own result (a path it printed, say).
+    const undoContext = task.register ? { ...context, [task.register]: runtimeResult(task.name) } : context;
+    const undoNames = task.register ? new Set([...registeredNames, task.register]) : registeredNames;
+    const r = renderArgs(task.rollback, undoContext, undoNames, h.name, sink);
+    undo = { name: task.rollback.name, kind: task.rollback.kind, args: r.args, preview: r.preview, runtime: r.runtime };
+  }
+  const skipped = reason !== undefined && runtimeWhen.length === 0;
+  return {
+    id: task.id,
+    name: task.name,
+    kind: task.kind,
+    source: `${task.origin.pos.file}:${task.origin.pos.line}:${task.origin.pos.col}`,
+    action: skipped ? 'skip' : 'run',
+    reason,
+    runtimeWhen,
+    args: rendered.args,
+    preview: rendered.preview,
+    runtime: rendered.runtime,
+    changes: kind.changes,
+    become: task.become ?? playbook.become ?? h.connection.become ?? false,
+    local: task.local,
+    runOnce: task.runOnce,
+    register: task.register,
+    timeoutMs: task.timeoutMs,
+    retries: task.retries,
+    delayMs: task.delayMs,
+    until: task.until,
+    ignoreErrors: task.ignoreErrors,
+    tags: task.tags,
+    undo,
+  };
+}
+
+/** Renders a task's arguments for one host; a failed field keeps its template text so the other fields still show. */
+function renderArgs(
+  task: TaskSpec,
+  context: Record<string, unknown>,
+  registeredNames: ReadonlySet<string>,
+  host: string,
+  sink: ProblemSink,
+): { args: unknown; preview: string[]; runtime: boolean } {
+  const args = structuredClone(task.args) as Record<string, unknown>;
+  let runtime = false;
+  for (const f of argFields(task)) {
+    const t = sink.attempt(host, () => templateAt(f.source, f.mode, f.site));
+    if (!t || t.isConstant) continue;
+    if (t.references.some((r) => isRuntimeValue(context[r.root]) || registeredNames.has(r.root))) runtime = true;
+    const text = sink.attempt(host, () => {
+      try {
+        return t.render(context);
+      } catch (err) {
+        throw placed(err, f.site);
+      }
+    });
+    if (text !== undefined) setAt(args, f.field, text);
+  }
+  return { args, preview: taskKinds[task.kind].preview(args as never), runtime };
+}
+
+function setAt(target: Record<string, unknown>, field: (string | number)[], value: unknown): void {
+  let node: Record<string | number, unknown> = target;
+  for (const seg of field.slice(0, -1)) node = node[seg] as Record<string | number, unknown>;
+  node[field[field.length - 1]!] = value;
+}

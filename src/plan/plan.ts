@@ -1,0 +1,65 @@
+import type { KindName } from '../tasks/kind.js';
+
+/** A step's undo, rendered like the step itself. */
+export interface PlannedUndo {
+  name: string;
+  kind: KindName;
+  args: unknown;
+  preview: string[];
+  /** Some of its values are only known at run time (shown as <...> placeholders). */
+  runtime: boolean;
+}
+
+/** One task on one host, rendered: what the preview shows is what the engine runs. */
+export interface PlanStep {
+  id: string;
+  name: string;
+  kind: KindName;
+  /** file:line:col where the task is written. */
+  source: string;
+  action: 'run' | 'skip';
+  /** Why the step is skipped, or what decides at run time whether it runs. */
+  reason?: string;
+  /** `when` expressions whose answer is only known at run time. */
+  runtimeWhen: string[];
+  args: unknown;
+  preview: string[];
+  /** Some values are only known at run time (shown as <...> placeholders). */
+  runtime: boolean;
+  changes: boolean;
+  become: boolean;
+  local: boolean;
+  runOnce: boolean;
+  register?: string;
+  timeoutMs: number;
+  retries: number;
+  delayMs: number;
+  until?: string;
+  ignoreErrors: boolean;
+  tags: string[];
+  undo?: PlannedUndo;
+}
+
+/** A host and its ordered steps. */
+export interface HostPlan {
+  name: string;
+  address: string;
+  port: number;
+  user?: string;
+  groups: string[];
+  steps: PlanStep[];
+}
+
+/** Everything a run will do, per host, before anything is connected. */
+export interface Plan {
+  /** Bumped when the JSON shape changes incompatibly. */
+  planVersion: 1;
+  playbook: { name: string; file: string; description?: string };
+  inventory: string;
+  limit?: string;
+  tags?: string[];
+  skipTags?: string[];
+  /** Host names per batch (`serial`); hosts in a batch run at the same time. */
+  batches: string[][];
+  hosts: HostPlan[];
+}

@@ -1,0 +1,54 @@
+import { formatDuration } from '../config/duration.js';
+import { TASK_DEFAULTS } from '../config/model.js';
+import type { Plan, PlanStep } from './plan.js';
+
+/** The plan as a person reads it: per host, each step with exactly what would run and its undo. */
+export function formatPlan(plan: Plan): string {
+  const out: string[] = [];
+  const stepCount = plan.hosts.reduce((n, h) => n + h.steps.filter((s) => s.action === 'run').length, 0);
+  out.push(`Plan: ${plan.playbook.name}`);
+  out.push(`  playbook ${plan.playbook.file}, inventory ${plan.inventory}${plan.limit ? `, --limit ${plan.limit}` : ''}`);
+  out.push(
+    `  ${plan.hosts.length} host${plural(plan.hosts.length)}, ${stepCount} step${plural(stepCount)} to run` +
+      (plan.batches.length > 1 ? `, in ${plan.batches.length} batches: ${plan.batches.map((b) => b.join(' ')).join(' | ')}` : ''),
+  );
+  out.push('  Dry run: nothing was connected and nothing changed. <...> marks values known only at run time.');
+  for (const h of plan.hosts) {
+    out.push('');
+    const who = `${h.user ? `${h.user}@` : ''}${h.address}${h.port !== 22 ? `:${h.port}` : ''}`;
+    out.push(`${h.name}  (${who}${h.groups.length ? `; groups ${h.groups.join(', ')}` : ''})`);
+    for (const s of h.steps) out.push(...formatStep(s));
+  }
+  return `${out.join('\n')}\n`;
+}
+
+function formatStep(s: PlanStep): string[] {
+  const flags: string[] = [];
+  if (s.become) flags.push('sudo');
+  if (s.local) flags.push('on the controller');
+  if (s.runOnce) flags.push('once');
+  if (s.timeoutMs !== TASK_DEFAULTS.timeoutMs) flags.push(`timeout ${formatDuration(s.timeoutMs)}`);
+  if (s.retries) flags.push(`retries ${s.retries}, every ${formatDuration(s.delayMs)}${s.until ? ` until ${s.until}` : ''}`);
+  if (s.ignoreErrors) flags.push('errors ignored');
+  const head = `  ${s.id.padEnd(4)} ${s.name} [${s.kind}${flags.length ? `; ${flags.join('; ')}` : ''}]`;
+  if (s.action === 'skip') return [`${head}  skip: ${s.reason}`];
+  const lines = [head];
+  if (s.reason) lines.push(`         ${s.reason}`);
+  for (const p of s.preview) lines.push(`         ${indentLines(p, '         ')}`);
+  if (s.register) lines.push(`         -> result kept as ${s.register}`);
+  if (s.undo) {
+    const [first, ...rest] = s.undo.preview;
+    lines.push(`         undo: ${indentLines(first ?? '', '         ')}`);
+    for (const p of rest) lines.push(`         ${p}`);
+  }
+  return lines;
+}
+
+/** Multi-line commands stay aligned under their first line. */
+function indentLines(text: string, pad: string): string {
+  return text.replace(/\n/g, `\n${pad}  `);
+}
+
+function plural(n: number): string {
+  return n === 1 ? '' : 's';
+}

@@ -1,0 +1,127 @@
+import type { Diagnostic } from '../errors.js';
+import type { Origin, TaskSpec } from '../config/model.js';
+import { posInScalar } from '../config/yaml-source.js';
+import type { DataPath, YamlSource } from '../config/yaml-source.js';
+import { compileCondition, compileTemplate, TemplateError } from '../template/index.js';
+import type { CompiledCondition, CompiledTemplate, TemplateMode, TemplateProblem } from '../template/index.js';
+import { taskKinds } from '../tasks/registry.js';
+
+/** A template problem placed in the user's file. */
+export class PlacedTemplateError extends Error {
+  constructor(readonly diagnostic: Diagnostic) {
+    super(diagnostic.message);
+  }
+}
+
+/** Where a template is written: the YAML source and the path of the scalar holding it. */
+export interface TemplateSite {
+  src: YamlSource;
+  dataPath: DataPath;
+}
+
+/** Turns a problem inside a template into a diagnostic at the exact file:line:col. */
+export function placeProblem(site: TemplateSite, problem: TemplateProblem, context = ''): Diagnostic {
+  return {
+    code: 'E_TEMPLATE',
+    severity: 'error',
+    message: `${context}${problem.message}`,
+    hint: problem.hint,
+    pos: posInScalar(site.src, site.dataPath, problem.line, problem.col),
+  };
+}
+
+// Playbooks repeat the same template strings across tasks and hosts: compile each once per process.
+const templateCache = new Map<string, CompiledTemplate>();
+const conditionCache = new Map<string, CompiledCondition>();
+
+/** Compiles (or reuses) a template; syntax errors come back placed in the file. */
+export function templateAt(source: string, mode: TemplateMode, site: TemplateSite): CompiledTemplate {
+  const key = `${mode}\0${source}`;
+  let t = templateCache.get(key);
+  if (!t) {
+    try {
+      t = compileTemplate(source, mode);
+    } catch (err) {
+      throw placed(err, site);
+    }
+    templateCache.set(key, t);
+  }
+  return t;
+}
+
+/** Compiles (or reuses) a `when`/`until` expression. */
+export function conditionAt(expr: string, site: TemplateSite): CompiledCondition {
+  let c = conditionCache.get(expr);
+  if (!c) {
+    try {
+      c = compileCondition(expr);
+    } catch (err) {
+      throw placed(err, site);
+    }
+    conditionCache.set(expr, c);
+  }
+  return c;
+}
+
+/** Re-throws a TemplateError as a placed one; anything else is a bug and passes through. */
+export function placed(err: unknown, site: TemplateSite, context = ''): unknown {
+  return err instanceof TemplateError ? new PlacedTemplateError(placeProblem(site, err.problem, context)) : err;
+}
+
+/** A string inside a task's arguments that is a template, with where it is written and how it renders. */
+export interface ArgField {
+  /** Path inside the normalized args, e.g. ['env', 'HOME']. */
+  field: (string | number)[];
+  source: string;
+  mode: TemplateMode;
+  site: TemplateSite;
+}
+
+/** Every templated string in a task's arguments. */
+export function argFields(task: TaskSpec): ArgField[] {
+  const shellFields = taskKinds[task.kind].shellFields;
+  const out: ArgField[] = [];
+  const walk = (value: unknown, field: (string | number)[]): void => {
+    if (typeof value === 'string') {
+      const dataPath = task.argsShorthand ? task.argsPath : [...task.argsPath, ...field];
+      out.push({
+        field,
+        source: value,
+        mode: shellFields.includes(field.join('.')) ? 'shell' : 'text',
+        site: { src: task.origin.src, dataPath },
+      });
+    } else if (Array.isArray(value)) {
+      value.forEach((v, i) => walk(v, [...field, i]));
+    } else if (value && typeof value === 'object') {
+      for (const [k, v] of Object.entries(value)) walk(v, [...field, k]);
+    }
+  };
+  walk(task.args, []);
+  return out;
+}
+
+/** Where a task's `until` is written. */
+export function untilSite(task: TaskSpec): TemplateSite {
+  return { src: task.origin.src, dataPath: [...task.origin.dataPath, 'until'] };
+}
+
+/** Checks the syntax of every template of a task (arguments, when, until, rollback), collecting all problems. */
+export function checkTaskTemplates(task: TaskSpec, problems: Diagnostic[]): void {
+  const attempt = (fn: () => unknown): void => {
+    try {
+      fn();
+    } catch (err) {
+      if (err instanceof PlacedTemplateError) problems.push(err.diagnostic);
+      else throw err;
+    }
+  };
+  for (const f of argFields(task)) attempt(() => templateAt(f.source, f.mode, f.site));
+  for (const w of task.when) if (typeof w.expr === 'string') attempt(() => conditionAt(w.expr as string, siteOf(w.origin)));
+  if (task.until !== undefined) attempt(() => conditionAt(task.until!, untilSite(task)));
+  if (task.rollback) checkTaskTemplates(task.rollback, problems);
+}
+
+/** The template site of something with an origin. */
+export function siteOf(origin: Origin): TemplateSite {
+  return { src: origin.src, dataPath: origin.dataPath };
+}

@@ -1,0 +1,84 @@
+import type { Diagnostic } from '../errors.js';
+import { posAt } from '../config/yaml-source.js';
+import type { DataPath, YamlSource } from '../config/yaml-source.js';
+import { isRuntimeValue, RuntimeValue } from '../template/index.js';
+import { PlacedTemplateError, placed, templateAt } from './task-templates.js';
+import type { TemplateSite } from './task-templates.js';
+
+/** One level of variables, lowest precedence first in a list of layers. */
+export interface VarLayer {
+  vars: Record<string, unknown>;
+  /** Where the mapping is written; absent for -e values, which are never templates. */
+  src?: YamlSource;
+  path?: DataPath;
+}
+
+/** A variable whose template reads a value known only at run time; its preview text keeps the placeholders. */
+export class RuntimeText extends RuntimeValue {
+  override toString(): string {
+    return this.label;
+  }
+}
+
+interface Entry {
+  value: unknown;
+  site?: TemplateSite;
+}
+
+/**
+ * Merges layers (later wins) and renders string values that are templates, in dependency order,
+ * against `base` (host facts, registered results) and each other. Problems (missing variables,
+ * cycles) go into `problems` and the variable is left out.
+ */
+export function resolveVars(layers: VarLayer[], base: Record<string, unknown>, problems: Diagnostic[]): Record<string, unknown> {
+  const merged = new Map<string, Entry>();
+  for (const layer of layers) {
+    for (const [name, value] of Object.entries(layer.vars)) {
+      merged.set(name, { value, site: layer.src && layer.path ? { src: layer.src, dataPath: [...layer.path, name] } : undefined });
+    }
+  }
+  const out: Record<string, unknown> = { ...base };
+  const done = new Set<string>();
+
+  const resolve = (name: string, stack: string[]): void => {
+    if (done.has(name)) return;
+    const entry = merged.get(name)!;
+    if (typeof entry.value !== 'string' || !entry.site || !entry.value.includes('{{')) {
+      out[name] = entry.value;
+      done.add(name);
+      return;
+    }
+    const site = entry.site;
+    if (stack.includes(name)) {
+      problems.push({
+        code: 'E_VARS',
+        severity: 'error',
+        message: `variable "${name}" depends on itself: ${[...stack.slice(stack.indexOf(name)), name].join(' -> ')}`,
+        hint: 'Give one of these variables a plain value.',
+        pos: posAt(site.src, site.dataPath),
+      });
+      done.add(name);
+      return;
+    }
+    try {
+      const t = templateAt(entry.value, 'text', site);
+      let runtime = false;
+      for (const ref of t.references) {
+        if (merged.has(ref.root) && ref.root !== name) resolve(ref.root, [...stack, name]);
+        if (ref.root === name) resolve(name, [...stack, name]);
+        if (isRuntimeValue(out[ref.root])) runtime = true;
+      }
+      if (done.has(name)) return; // a cycle through this variable was reported above
+      const text = t.render(out);
+      out[name] = runtime ? new RuntimeText(text) : text;
+    } catch (err) {
+      const p = placed(err, site, `variable "${name}": `);
+      if (!(p instanceof PlacedTemplateError)) throw p;
+      problems.push(p.diagnostic);
+    }
+    done.add(name);
+  };
+
+  for (const name of merged.keys()) resolve(name, []);
+  return out;
+}

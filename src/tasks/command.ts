@@ -1,0 +1,28 @@
+import { shellQuote } from '../template/index.js';
+import type { KindDef } from './kind.js';
+
+/** A shell command, with an optional folder and environment. */
+export interface CommandArgs {
+  cmd: string;
+  cwd?: string;
+  env?: Record<string, string>;
+}
+
+export const command: KindDef<'command', CommandArgs> = {
+  kind: 'command',
+  changes: true,
+  shellFields: ['cmd'],
+  normalize: (w) => (typeof w === 'string' ? { cmd: w } : { ...w, env: stringify(w.env) }),
+  preview(a) {
+    const env = Object.entries(a.env ?? {}).map(([k, v]) => `${k}=${shellQuote(v)} `).join('');
+    const lines = [`$ ${env}${a.cmd}`];
+    if (a.cwd) lines.push(`  (in ${a.cwd})`);
+    return lines;
+  },
+};
+
+/** Environment values may be written as numbers or booleans; the process sees strings. */
+export function stringify(env: Record<string, string | number | boolean> | undefined): Record<string, string> | undefined {
+  if (!env) return undefined;
+  return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v)]));
+}

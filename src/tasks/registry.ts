@@ -1,0 +1,28 @@
+import { command } from './command.js';
+import { copy } from './copy.js';
+import { dlv } from './dlv.js';
+import { fetch } from './fetch.js';
+import { hold } from './hold.js';
+import { include } from './include.js';
+import type { KindDef, KindName } from './kind.js';
+import { read } from './read.js';
+import { template } from './template.js';
+import { tunnel } from './tunnel.js';
+import { waitFor } from './wait-for.js';
+
+/** Every kind the schema defines has an entry here; a kind without one does not compile. */
+export const taskKinds: { readonly [K in KindName]: KindDef<K, any> } = {
+  command,
+  copy,
+  fetch,
+  template,
+  wait_for: waitFor,
+  read,
+  include,
+  dlv,
+  tunnel,
+  hold,
+};
+
+/** The kinds, in the order the schema lists them. */
+export const KIND_NAMES = Object.keys(taskKinds) as KindName[];
