@@ -11,7 +11,7 @@ import type {
 } from './ast.js';
 import { opNode, pathNode, stringNode } from './ast.js';
 import { DISPATCH, HELPERS, INTERNAL, type HelperSpec } from './helpers.js';
-import { didYouMean } from './suggest.js';
+import { didYouMean } from '../text/suggest.js';
 import { errorAt, type TemplateError } from './template-error.js';
 import type { VarReference } from './types.js';
 

@@ -4,7 +4,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { SourceLocation } from './ast.js';
 import { isRuntimeValue, runtimeChild, RuntimeValue } from './runtime-value.js';
 import { shellQuote } from './shell-quote.js';
-import { didYouMean } from './suggest.js';
+import { didYouMean } from '../text/suggest.js';
 import { errorAt } from './template-error.js';
 import { describeCall, kindOf, scalarText, truthy } from './values.js';
 

@@ -1,0 +1,118 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { REPO_ROOT, writeTree } from './helpers/files.js';
+
+const BIN = path.join(REPO_ROOT, 'bin/kplay.js');
+const EXAMPLE_INVENTORY = path.join(REPO_ROOT, 'inventory.example.yaml');
+
+/** Runs the built CLI as a user would, from `cwd`. */
+function kplay(args: string[], cwd = REPO_ROOT) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8' });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+function assertNoStack(text: string): void {
+  assert.doesNotMatch(text, /^\s+at .+:\d+:\d+\)?$/m, 'no stack trace');
+  assert.doesNotMatch(text, /node:internal/);
+}
+
+test('--version prints the package version', () => {
+  const { version } = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8'));
+  const r = kplay(['--version']);
+  assert.equal(r.code, 0);
+  assert.equal(r.out.trim(), version);
+});
+
+test('the README quick start runs as written and prints the plan', () => {
+  const readme = readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
+  const quick = /npm ci && \.\/bin\/kplay\.js (run .+ --dry-run)/.exec(readme);
+  assert.ok(quick, 'README has the quick-start command');
+  const r = kplay(quick[1]!.split(' '));
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /^Plan: Inspect a Kubernetes node$/m);
+  assert.match(r.out, /Dry run: nothing was connected and nothing changed/);
+  for (const h of ['cp1', 'cp2', 'cp3', 'worker1', 'worker2']) assert.match(r.out, new RegExp(`^${h}  \\(`, 'm'));
+  assert.match(r.out, /\$ pgrep -n -f -- '\^\(\\S\*\/\)\?kubelet\( \|\$\)' \|\| true/, 'worker group var renders into the command');
+  assert.match(r.out, /read \/proc\/<stdout of "Find the component's process">\/cmdline as cmdline/);
+});
+
+test('a shipped playbook is found by name from any folder', () => {
+  const elsewhere = writeTree({});
+  const r = kplay(['plan', 'inspect-node', '-i', EXAMPLE_INVENTORY, '--limit', 'cp1', '-o', 'json'], elsewhere);
+  assert.equal(r.code, 0, r.err);
+  const plan = JSON.parse(r.out);
+  assert.equal(plan.playbook.name, 'Inspect a Kubernetes node');
+  assert.deepEqual(plan.hosts.map((h: { name: string }) => h.name), ['cp1']);
+  assert.equal(plan.hosts[0].steps.length, 6);
+});
+
+test('run --dry-run and plan print the same plan', () => {
+  const a = kplay(['run', 'inspect-node.yaml', '-i', EXAMPLE_INVENTORY, '--dry-run', '-o', 'json']);
+  const b = kplay(['plan', 'inspect-node.yaml', '-i', EXAMPLE_INVENTORY, '-o', 'json']);
+  assert.equal(a.code, 0);
+  assert.equal(a.out, b.out);
+});
+
+test('validate accepts every shipped playbook, task file and the example inventory', () => {
+  const r = kplay(['validate', 'playbooks/inspect-node.yaml', 'playbooks/lib/tool-versions.yaml', 'inventory.example.yaml']);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /^ok {2}playbooks\/inspect-node\.yaml \(playbook\)$/m);
+  assert.match(r.out, /^ok {2}playbooks\/lib\/tool-versions\.yaml \(tasks\)$/m);
+  assert.match(r.out, /^ok {2}inventory\.example\.yaml \(inventory\)$/m);
+});
+
+test('validate -o json reports every file, good and bad', () => {
+  const dir = writeTree({ 'good.yaml': 'name: g\nhosts: all\ntasks:\n  - name: t\n    command: "true"\n', 'bad.yaml': 'name: b\nhosts: all\ntasks: []\n' });
+  const r = kplay(['validate', 'good.yaml', 'bad.yaml', '-o', 'json'], dir);
+  assert.equal(r.code, 4);
+  const results = JSON.parse(r.out);
+  assert.equal(results[0].problems.length, 0);
+  assert.equal(results[1].problems[0].code, 'E_SCHEMA');
+  assert.deepEqual(results[1].problems[0].pos, { file: 'bad.yaml', line: 3, col: 8 });
+});
+
+test('list shows shipped playbooks with descriptions and variables', () => {
+  const r = kplay(['list']);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /^inspect-node\.yaml {2}Inspect a Kubernetes node$/m);
+  assert.match(r.out, /component = "kube-apiserver"/);
+  assert.match(r.out, /Folder the kubelet watches for static-pod manifests/);
+  const json = JSON.parse(kplay(['list', '-o', 'json']).out);
+  const inspect = json.find((p: { file: string }) => p.file === 'inspect-node.yaml');
+  assert.deepEqual(inspect.variables.map((v: { name: string }) => v.name), ['component', 'manifest_dir']);
+  assert.ok(inspect.variables.every((v: { description?: string }) => v.description));
+});
+
+test('every shipped playbook documents every variable it defines', () => {
+  const json = JSON.parse(kplay(['list', '-o', 'json']).out);
+  for (const p of json) {
+    assert.deepEqual(p.problems, [], `${p.file} loads cleanly`);
+    for (const v of p.variables) assert.ok(v.description, `${p.file}: variable ${v.name} has a description`);
+  }
+});
+
+test('run without --dry-run says execution is not available yet, with exit 4 and no stack', () => {
+  const r = kplay(['run', 'inspect-node.yaml', '-i', EXAMPLE_INVENTORY]);
+  assert.equal(r.code, 4);
+  assert.match(r.err, /does not yet run tasks over SSH/);
+  assert.match(r.err, /hint: Add --dry-run/);
+  assertNoStack(r.err);
+});
+
+test('help exits 0 and lists the commands', () => {
+  const r = kplay(['--help']);
+  assert.equal(r.code, 0);
+  for (const c of ['validate', 'run', 'plan', 'list']) assert.match(r.out, new RegExp(`^  ${c}\\b`, 'm'));
+});
+
+test('errors in --output json mode are JSON on stdout', () => {
+  const dir = writeTree({ 'pb.yaml': 'name: x\nhosts: nope\ntasks:\n  - name: t\n    command: "true"\n' });
+  const r = kplay(['plan', 'pb.yaml', '-i', EXAMPLE_INVENTORY, '-o', 'json'], dir);
+  assert.equal(r.code, 4);
+  const body = JSON.parse(r.out);
+  assert.equal(body.error.code, 'E_INVENTORY');
+  assert.deepEqual(body.error.problems[0].pos, { file: 'pb.yaml', line: 2, col: 8 });
+});

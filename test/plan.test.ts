@@ -1,0 +1,385 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { describe, test } from 'node:test';
+import { InvalidInputError, plan } from '../src/index.js';
+import type { HostPlan, PlanStep } from '../src/index.js';
+import { writeTree } from './helpers/files.js';
+
+const INVENTORY = `
+defaults: {user: root}
+vars: {layer: inventory, a: inventory}
+hosts:
+  cp1: {address: 127.0.0.2, vars: {layer: host-cp1}}
+  cp2: {address: 127.0.0.3, port: 2222}
+  w1: {address: 127.0.0.4, user: admin, become: true}
+groups:
+  control-plane: {hosts: [cp1, cp2], vars: {layer: group-cp, g: first}}
+  late: {hosts: [cp2], vars: {g: second}}
+`;
+
+function planOf(playbook: string, opts: { inventory?: string; extra?: Record<string, string>; args?: Partial<Parameters<typeof plan>[0]> } = {}) {
+  const dir = writeTree({ 'pb.yaml': playbook, 'inv.yaml': opts.inventory ?? INVENTORY, ...(opts.extra ?? {}) });
+  return plan({ playbook: path.join(dir, 'pb.yaml'), inventory: path.join(dir, 'inv.yaml'), ...opts.args }).plan;
+}
+
+function host(p: ReturnType<typeof planOf>, name: string): HostPlan {
+  const h = p.hosts.find((x) => x.name === name);
+  assert.ok(h, `host ${name} in plan`);
+  return h;
+}
+
+function step(h: HostPlan, name: string): PlanStep {
+  const s = h.steps.find((x) => x.name === name);
+  assert.ok(s, `step ${name} on ${h.name}`);
+  return s;
+}
+
+function cmdOf(s: PlanStep): string {
+  return (s.args as { cmd: string }).cmd;
+}
+
+/** Runs a rendered command under sh and returns what it printed. */
+function sh(command: string): string {
+  return execFileSync('/bin/sh', ['-c', command], { encoding: 'utf8' });
+}
+
+describe('quoting of hostile values in rendered commands', () => {
+  const hostile = [
+    '$(touch /tmp/kplay-pwned)',
+    '`id`',
+    'a; rm -rf /nonexistent',
+    "it's",
+    'say "hi"',
+    'two\nlines',
+    '  spaced  out  ',
+    '',
+    '*',
+    '$HOME',
+    'back\\slash',
+    'ünïcødé ✓',
+  ];
+  const vars = hostile.map((v, i) => `  v${i}: ${JSON.stringify(v)}`).join('\n');
+  const tasks = hostile.map((_, i) => `  - name: t${i}\n    command: printf %s {{v${i}}}`).join('\n');
+  const p = planOf(`name: q\nhosts: cp1\nvars:\n${vars}\ntasks:\n${tasks}\n`);
+  hostile.forEach((value, i) => {
+    test(`value ${JSON.stringify(value)} reaches the command as data`, () => {
+      const rendered = cmdOf(step(host(p, 'cp1'), `t${i}`));
+      assert.equal(sh(rendered), value);
+    });
+  });
+
+  test('a -e value is quoted just the same, and never templated', () => {
+    const q = planOf('name: q\nhosts: cp1\ntasks:\n  - name: t\n    command: printf %s {{x}}\n', {
+      args: { extraVars: ['x={{y}} $(id)'] },
+    });
+    assert.equal(sh(cmdOf(step(host(q, 'cp1'), 't'))), '{{y}} $(id)');
+  });
+
+  test('{{{x}}} inserts raw shell text on purpose', () => {
+    const q = planOf('name: q\nhosts: cp1\nvars: {pipe: "| tr a-z A-Z"}\ntasks:\n  - name: t\n    command: printf %s abc {{{pipe}}}\n');
+    const rendered = cmdOf(step(host(q, 'cp1'), 't'));
+    assert.equal(rendered, 'printf %s abc | tr a-z A-Z');
+    assert.equal(sh(rendered), 'ABC');
+  });
+
+  test('args splices a list as separate arguments', () => {
+    const q = planOf(
+      'name: q\nhosts: cp1\nvars:\n  argv: ["--a=1", "two words", "it\'s", "$(x)"]\ntasks:\n  - name: t\n    command: for a in {{args argv}}; do printf "[%s]" "$a"; done\n',
+    );
+    assert.equal(sh(cmdOf(step(host(q, 'cp1'), 't'))), "[--a=1][two words][it's][$(x)]");
+  });
+
+  test('safe values stay bare so previews read like the command a person would type', () => {
+    const q = planOf('name: q\nhosts: cp1\nvars: {dir: /etc/kubernetes/manifests, port: 2345}\ntasks:\n  - name: t\n    command: ls {{dir}} {{port}}\n');
+    assert.equal(cmdOf(step(host(q, 'cp1'), 't')), 'ls /etc/kubernetes/manifests 2345');
+  });
+
+  test('non-command fields are rendered as plain text (the task quotes them itself)', () => {
+    const q = planOf("name: q\nhosts: cp1\nvars: {d: \"/tmp/it's here\"}\ntasks:\n  - name: t\n    copy: {content: x, dest: '{{d}}/f'}\n");
+    assert.equal((step(host(q, 'cp1'), 't').args as { dest: string }).dest, "/tmp/it's here/f");
+  });
+});
+
+describe('variables', () => {
+  test('precedence: playbook < inventory < group < host < task < -e', () => {
+    const pb = `name: v
+hosts: [cp1, cp2, w1]
+vars: {layer: playbook, a: playbook, p: playbook, t: playbook, e: playbook}
+tasks:
+  - name: show
+    command: echo {{layer}} {{a}} {{p}}
+  - name: task vars
+    vars: {t: task, e: task}
+    command: echo {{t}} {{e}}
+`;
+    const p = planOf(pb, { args: { extraVars: ['e=extra'] } });
+    assert.equal(cmdOf(step(host(p, 'cp1'), 'show')), 'echo host-cp1 inventory playbook');
+    assert.equal(cmdOf(step(host(p, 'cp2'), 'show')), 'echo group-cp inventory playbook');
+    assert.equal(cmdOf(step(host(p, 'w1'), 'show')), 'echo inventory inventory playbook');
+    assert.equal(cmdOf(step(host(p, 'cp1'), 'task vars')), 'echo task extra');
+  });
+
+  test('a later group in the inventory overrides an earlier one', () => {
+    const p = planOf('name: v\nhosts: all\ntasks:\n  - name: g\n    command: echo {{default g "none"}}\n');
+    assert.equal(cmdOf(step(host(p, 'cp1'), 'g')), 'echo first');
+    assert.equal(cmdOf(step(host(p, 'cp2'), 'g')), 'echo second');
+    assert.equal(cmdOf(step(host(p, 'w1'), 'g')), 'echo none');
+  });
+
+  test('string variables may be templates, resolved per host in dependency order', () => {
+    const pb = `name: v
+hosts: [cp1, cp2]
+vars:
+  manifest: "{{manifest_dir}}/{{component}}.yaml"
+  manifest_dir: "{{kube_dir}}/manifests"
+  kube_dir: /etc/kubernetes
+  component: "kube-{{layer}}"
+tasks:
+  - name: mv
+    command: mv {{manifest}} /backup/
+`;
+    const p = planOf(pb);
+    assert.equal(cmdOf(step(host(p, 'cp1'), 'mv')), 'mv /etc/kubernetes/manifests/kube-host-cp1.yaml /backup/');
+    assert.equal(cmdOf(step(host(p, 'cp2'), 'mv')), 'mv /etc/kubernetes/manifests/kube-group-cp.yaml /backup/');
+  });
+
+  test('task vars can override what a playbook var template reads', () => {
+    const pb = `name: v
+hosts: cp1
+vars: {dir: /a, path: "{{dir}}/f"}
+tasks:
+  - name: t
+    vars: {dir: /b}
+    command: cat {{path}}
+`;
+    assert.equal(cmdOf(step(host(planOf(pb), 'cp1'), 't')), 'cat /b/f');
+  });
+
+  test('host facts are available as host.*', () => {
+    const pb = 'name: v\nhosts: [cp2]\ntasks:\n  - name: t\n    command: echo {{host.name}} {{host.address}} {{host.port}} {{host.user}} {{join host.groups ","}}\n';
+    assert.equal(cmdOf(step(host(planOf(pb), 'cp2'), 't')), 'echo cp2 127.0.0.3 2222 root control-plane,late');
+  });
+
+  test('-e @file.yaml sets variables from a mapping', () => {
+    const dir = writeTree({
+      'pb.yaml': 'name: v\nhosts: cp1\ntasks:\n  - name: t\n    command: echo {{x}} {{y}}\n',
+      'inv.yaml': INVENTORY,
+      'vars.yaml': 'x: from-file\ny: 2\n',
+    });
+    const q = plan({ playbook: path.join(dir, 'pb.yaml'), inventory: path.join(dir, 'inv.yaml'), extraVars: [`@${path.join(dir, 'vars.yaml')}`, 'y=3'] }).plan;
+    assert.equal(cmdOf(step(host(q, 'cp1'), 't')), 'echo from-file 3');
+  });
+});
+
+describe('values known only at run time', () => {
+  const pb = `name: r
+hosts: cp1
+tasks:
+  - name: Find the process
+    command: pgrep -n kube-apiserver
+    register: pid
+  - name: Capture the running flags
+    read: {path: "/proc/{{pid.stdout}}/cmdline", format: cmdline}
+    register: flags
+  - name: Relaunch
+    command: /usr/local/bin/kube-apiserver {{args flags.value}}
+  - name: Only if found
+    when: pid.stdout
+    command: echo found
+  - name: Static
+    command: echo {{host.name}}
+`;
+  const p = planOf(pb);
+  const h = host(p, 'cp1');
+
+  test('are shown as placeholders naming the task they come from', () => {
+    const s = step(h, 'Capture the running flags');
+    assert.equal((s.args as { path: string }).path, '/proc/<stdout of "Find the process">/cmdline');
+    assert.deepEqual(s.preview, ['read /proc/<stdout of "Find the process">/cmdline as cmdline']);
+    assert.equal(s.runtime, true);
+    assert.match(cmdOf(step(h, 'Relaunch')), /^\/usr\/local\/bin\/kube-apiserver <.*value of "Capture the running flags".*>$/);
+  });
+
+  test('a when that reads them is decided at run time, and says so', () => {
+    const s = step(h, 'Only if found');
+    assert.equal(s.action, 'run');
+    assert.deepEqual(s.runtimeWhen, ['pid.stdout']);
+    assert.match(s.reason ?? '', /decided at run time/);
+  });
+
+  test('steps without them are not marked', () => {
+    assert.equal(step(h, 'Static').runtime, false);
+    assert.equal(cmdOf(step(h, 'Static')), 'echo cp1');
+  });
+});
+
+describe('when, tags, run_once, serial, limit', () => {
+  const pb = `name: w
+hosts: all
+serial: 2
+vars: {mode: static-pod}
+tasks:
+  - name: static
+    when: (eq mode "static-pod")
+    command: echo static
+  - name: systemd
+    when: (eq mode "systemd")
+    command: echo systemd
+  - name: literal false
+    when: false
+    command: echo never
+  - name: tagged
+    tags: [build]
+    command: echo build
+  - name: always
+    tags: [always]
+    command: echo always
+  - name: once
+    run_once: true
+    command: echo once
+`;
+
+  test('a when decided from variables skips the step in the plan, with the reason', () => {
+    const p = planOf(pb);
+    const h = host(p, 'cp1');
+    assert.equal(step(h, 'static').action, 'run');
+    assert.equal(step(h, 'systemd').action, 'skip');
+    assert.equal(step(h, 'systemd').reason, 'when: (eq mode "systemd") is false');
+    assert.equal(step(h, 'literal false').action, 'skip');
+  });
+
+  test('serial makes batches; run_once runs on the first host of each batch', () => {
+    const p = planOf(pb);
+    assert.deepEqual(p.batches, [['cp1', 'cp2'], ['w1']]);
+    assert.equal(step(host(p, 'cp1'), 'once').action, 'run');
+    assert.equal(step(host(p, 'cp2'), 'once').action, 'skip');
+    assert.equal(step(host(p, 'cp2'), 'once').reason, 'run_once: runs on cp1');
+    assert.equal(step(host(p, 'w1'), 'once').action, 'run');
+  });
+
+  test('--tags selects tagged tasks plus those tagged always; --skip-tags removes', () => {
+    const p = planOf(pb, { args: { tags: ['build'] } });
+    const h = host(p, 'cp1');
+    assert.equal(step(h, 'tagged').action, 'run');
+    assert.equal(step(h, 'always').action, 'run');
+    assert.equal(step(h, 'static').action, 'skip');
+    assert.match(step(h, 'static').reason ?? '', /not selected by --tags build/);
+    const q = planOf(pb, { args: { skipTags: ['build'] } });
+    assert.equal(step(host(q, 'cp1'), 'tagged').action, 'skip');
+    assert.equal(step(host(q, 'cp1'), 'static').action, 'run');
+  });
+
+  test('--limit narrows by name, group, glob and exclusion', () => {
+    assert.deepEqual(planOf(pb, { args: { limit: 'control-plane' } }).hosts.map((h) => h.name), ['cp1', 'cp2']);
+    assert.deepEqual(planOf(pb, { args: { limit: 'cp*,!cp2' } }).hosts.map((h) => h.name), ['cp1']);
+    assert.deepEqual(planOf(pb, { args: { limit: '!w1' } }).hosts.map((h) => h.name), ['cp1', 'cp2']);
+    assert.deepEqual(planOf(pb, { args: { limit: 'w1' } }).hosts.map((h) => h.name), ['w1']);
+  });
+
+  test('max_hosts refuses before anything is planned and names --limit', () => {
+    assert.throws(
+      () => planOf('name: m\nhosts: control-plane\nmax_hosts: 1\ntasks:\n  - name: t\n    command: "true"\n'),
+      (err: unknown) => {
+        assert.ok(err instanceof InvalidInputError);
+        assert.match(err.problems[0]!.message, /at most 1 host at a time, and 2 are selected \(cp1, cp2\)/);
+        assert.match(err.problems[0]!.hint ?? '', /--limit cp1/);
+        return true;
+      },
+    );
+    const one = planOf('name: m\nhosts: control-plane\nmax_hosts: 1\ntasks:\n  - name: t\n    command: "true"\n', { args: { limit: 'cp2' } });
+    assert.deepEqual(one.hosts.map((h) => h.name), ['cp2']);
+  });
+
+  test('become: the task wins over the playbook, the playbook over the inventory', () => {
+    const p = planOf('name: b\nhosts: [cp1, w1]\ntasks:\n  - name: plain\n    command: "true"\n  - name: no sudo\n    become: false\n    command: "true"\n');
+    assert.equal(step(host(p, 'cp1'), 'plain').become, false);
+    assert.equal(step(host(p, 'w1'), 'plain').become, true);
+    assert.equal(step(host(p, 'w1'), 'no sudo').become, false);
+    const q = planOf('name: b\nhosts: [cp1]\nbecome: true\ntasks:\n  - name: plain\n    command: "true"\n');
+    assert.equal(step(host(q, 'cp1'), 'plain').become, true);
+  });
+});
+
+describe('includes and rollback', () => {
+  const files = {
+    'lib/stop.yaml': `- name: Move the manifest
+  command: mv {{manifest}} {{backup_dir}}/
+  rollback: mv {{backup_dir}}/{{basename manifest}} {{dirname manifest}}/
+  tags: [stop]
+- name: Wait
+  wait_for: {path: "{{manifest}}", state: absent, timeout: 30s}
+`,
+  };
+  const pb = `name: i
+hosts: cp1
+vars: {backup_dir: /var/lib/kplay/backup}
+tasks:
+  - name: before
+    command: "true"
+  - name: Stop the static pod
+    include: {file: lib/stop.yaml, vars: {manifest: /etc/kubernetes/manifests/kube-apiserver.yaml}}
+    when: (eq host.name "cp1")
+    tags: [outer]
+  - name: launch
+    dlv: {binary: /opt/kube-apiserver, args: ["--secure-port=6443", "a b"]}
+    rollback: {name: Stop Delve, command: "pkill -TERM -f {{quote 'dlv exec'}}"}
+`;
+  const p = planOf(pb, { extra: files });
+  const h = host(p, 'cp1');
+
+  test('included tasks get ids under the include, its vars, when and tags', () => {
+    assert.deepEqual(h.steps.map((s) => s.id), ['1', '2.1', '2.2', '3']);
+    const mv = step(h, 'Move the manifest');
+    assert.equal(cmdOf(mv), 'mv /etc/kubernetes/manifests/kube-apiserver.yaml /var/lib/kplay/backup/');
+    assert.deepEqual(mv.tags.sort(), ['outer', 'stop']);
+    assert.equal(mv.action, 'run');
+    assert.match(mv.source, /lib\/stop\.yaml:1:3$/);
+  });
+
+  test('undo steps are rendered like the step itself', () => {
+    const mv = step(h, 'Move the manifest');
+    assert.deepEqual(mv.undo?.preview, ['$ mv /var/lib/kplay/backup/kube-apiserver.yaml /etc/kubernetes/manifests/']);
+    const launch = step(h, 'launch');
+    assert.equal(launch.undo?.name, 'Stop Delve');
+    assert.deepEqual(launch.undo?.preview, ["$ pkill -TERM -f 'dlv exec'"]);
+  });
+
+  test('dlv listens on loopback unless told otherwise, and shows the exact command line', () => {
+    assert.deepEqual(step(h, 'launch').preview, [
+      "start detached: dlv exec /opt/kube-apiserver --headless --listen=127.0.0.1:2345 --api-version=2 --accept-multiclient -- --secure-port=6443 'a b'",
+    ]);
+  });
+
+  test('wait_for previews name the state it waits for', () => {
+    assert.deepEqual(step(h, 'Wait').preview, ['wait until path /etc/kubernetes/manifests/kube-apiserver.yaml is absent (timeout 30s, every 1s)']);
+  });
+});
+
+describe('the plan as JSON', () => {
+  test('is plain data that round-trips, with source positions', () => {
+    const p = planOf('name: j\nhosts: all\ntasks:\n  - name: t\n    command: echo {{host.name}}\n    timeout: 2m\n');
+    // Only plain data: nothing JSON would drop or change (class instances, functions, NaN).
+    const plain = (v: unknown, where: string): void => {
+      if (v === undefined || v === null || typeof v === 'string' || typeof v === 'boolean') return;
+      if (typeof v === 'number') return assert.ok(Number.isFinite(v), where);
+      if (Array.isArray(v)) return v.forEach((x, i) => plain(x, `${where}[${i}]`));
+      assert.equal(Object.getPrototypeOf(v), Object.prototype, `${where} is a plain object`);
+      for (const [k, x] of Object.entries(v as object)) plain(x, `${where}.${k}`);
+    };
+    plain(p, 'plan');
+    const copy = JSON.parse(JSON.stringify(p));
+    assert.equal(copy.planVersion, 1);
+    assert.equal(copy.hosts[0].steps[0].timeoutMs, 120_000);
+    assert.match(copy.hosts[0].steps[0].source, /pb\.yaml:4:5$/);
+  });
+
+  test('500 hosts x 30 tasks: every host gets every step, rendered for it', () => {
+    const hosts = Array.from({ length: 500 }, (_, i) => `  h${i}: {address: 127.0.${Math.floor(i / 250)}.${(i % 250) + 2}}`).join('\n');
+    const tasks = Array.from({ length: 30 }, (_, i) => `  - name: t${i}\n    command: echo {{host.name}} ${i} {{v}}`).join('\n');
+    const p = planOf(`name: big\nhosts: all\nvars: {v: x}\ntasks:\n${tasks}\n`, { inventory: `hosts:\n${hosts}\n` });
+    assert.equal(p.hosts.length, 500);
+    assert.ok(p.hosts.every((h) => h.steps.length === 30));
+    assert.equal(cmdOf(p.hosts[499]!.steps[29]!), 'echo h499 29 x');
+  });
+});
