@@ -1,5 +1,12 @@
 #!/usr/bin/env node
-// Entry point: the compiled CLI lives in dist/ (npm ci builds it through the prepare script).
-import { main } from '../dist/cli/main.js';
+// Entry point. The CLI is bundled into dist/bundle (npm ci builds it through the prepare script).
+// `--version` is answered here, before anything else loads, because scripts call it often.
+import { readFileSync } from 'node:fs';
 
-process.exitCode = await main(process.argv.slice(2));
+const argv = process.argv.slice(2);
+if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
+  process.stdout.write(`${JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version}\n`);
+} else {
+  const { main } = await import('../dist/bundle/main.js');
+  process.exitCode = await main(argv);
+}

@@ -53,7 +53,12 @@ export async function main(argv: string[], io: CliIO = defaultIO): Promise<numbe
     .configureOutput({
       writeOut: io.out,
       writeErr: io.err,
-      outputError: (str, write) => write(`kplay: ${str.replace(/^error: /, 'error: ')}`),
+      // Same shape as every other kplay error: "kplay: error: ..." and an indented hint.
+      outputError: (str, write) => {
+        const [message, ...rest] = str.trim().split('\n');
+        const suggestion = /\(Did you mean (.+)\?\)/.exec(rest.join(' '))?.[1];
+        write(`kplay: ${message}\n  hint: ${suggestion ? `Did you mean ${suggestion}? ` : ''}\`kplay --help\` lists the commands; \`kplay help COMMAND\` their flags.\n`);
+      },
     });
 
   const outputOption = () =>
@@ -125,6 +130,11 @@ export async function main(argv: string[], io: CliIO = defaultIO): Promise<numbe
       io.out(flags.output === 'json' ? `${JSON.stringify(list, null, 2)}\n` : formatPlaybookList(list));
     });
 
+  if (argv.length === 0) {
+    io.err(program.helpInformation());
+    io.err('kplay: error: no command given\n  hint: Start with `kplay list`, or `kplay run PLAYBOOK -i INVENTORY --dry-run`.\n');
+    return ExitCode.invalidInput;
+  }
   try {
     await program.parseAsync(argv, { from: 'user' });
     debug = Boolean(program.opts().debug);
@@ -144,8 +154,7 @@ async function reportError(err: unknown, io: CliIO, debug: boolean, output: Outp
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') {
       return ExitCode.ok;
     }
-    // Commander has printed the message already.
-    io.err('kplay: hint: `kplay --help` lists the commands; `kplay help COMMAND` its flags.\n');
+    // Commander has printed the message already, through outputError.
     return ExitCode.invalidInput;
   }
   if (err instanceof KplayError) {

@@ -11,7 +11,10 @@ export function parseExtraVars(values: string[], problems: Diagnostic[]): Record
   const out: Record<string, unknown> = {};
   for (const v of values) {
     if (v.startsWith('@')) {
+      const before = problems.length;
       const src = loadYamlFile(v.slice(1), problems);
+      // "file not found: x.yaml" alone does not say that -e asked for it.
+      for (const p of problems.slice(before)) if (p.code === 'E_FILE') p.message = `-e ${v}: ${p.message}`;
       if (!src || src.value === undefined) continue;
       const data = src.value;
       if (!data || typeof data !== 'object' || Array.isArray(data)) {

@@ -62,6 +62,8 @@ export interface Playbook {
   absPath: string;
   hosts: string[];
   hostsOrigin: Origin;
+  /** Where each entry of `hosts` is written. */
+  hostsPos: SourcePos[];
   maxHosts?: number;
   serial?: number;
   become?: boolean;

@@ -8,7 +8,7 @@ import { durationMs } from './duration.js';
 import type { Condition, Loaded, Origin, Playbook, TaskSpec } from './model.js';
 import { TASK_DEFAULTS } from './model.js';
 import { checkSchema } from './schema-check.js';
-import { loadYamlFile, posAt } from './yaml-source.js';
+import { keyPos, loadYamlFile, posAt } from './yaml-source.js';
 import type { DataPath, YamlSource } from './yaml-source.js';
 
 /** Keys an include task takes besides its kind; the others have no clear meaning for a group of tasks. */
@@ -36,6 +36,8 @@ export function playbookFromSource(src: YamlSource, problems: Diagnostic[] = [])
     absPath: src.absPath,
     hosts: typeof written.hosts === 'string' ? [written.hosts] : written.hosts,
     hostsOrigin: origin(src, ['hosts'], []),
+    hostsPos:
+      typeof written.hosts === 'string' ? [posAt(src, ['hosts'])] : written.hosts.map((_, i) => posAt(src, ['hosts', i])),
     maxHosts: written.max_hosts,
     serial: written.serial,
     become: written.become,
@@ -163,7 +165,7 @@ class TaskLoader {
           severity: 'error',
           message: `task "${t.name}": an include takes only name, when, tags and vars, not "${key}"`,
           hint: `Put "${key}" on the tasks inside the included file.`,
-          pos: posAt(src, [...dataPath, key]),
+          pos: keyPos(src, dataPath, key) ?? posAt(src, [...dataPath, key]),
         });
       }
     }
@@ -183,6 +185,18 @@ class TaskLoader {
     }
     const child = loadYamlFile(target, this.problems, posAt(src, argPath));
     if (!child || child.value === undefined) return [];
+    if (!Array.isArray(child.value)) {
+      // Reported at the include, not in the other file: that file may be a fine playbook.
+      const isPlaybook = child.value !== null && typeof child.value === 'object' && 'tasks' in child.value;
+      this.problems.push({
+        code: 'E_INCLUDE',
+        severity: 'error',
+        message: `${args.file} is ${isPlaybook ? 'a playbook' : 'not a task file'}: include takes a task file, a YAML list of tasks`,
+        hint: isPlaybook ? 'Move the shared tasks into a file of their own (a list of tasks) and include that.' : 'A task file is a list: each task starts with "- name: ...".',
+        pos: posAt(src, argPath),
+      });
+      return [];
+    }
     if (!checkSchema(child, 'tasks', this.problems)) return [];
     const chain = [...includedFrom, here];
     const tasks = this.tasks(child, [], child.value as WrittenTask[], chain, [...stack, target], `${id}.`);

@@ -124,15 +124,22 @@ function explain(src: YamlSource, errors: AjvError[], root: Json): Diagnostic[] 
     });
 
   // "unknown key comand" already says what is wrong; "no kind" on the same task would only repeat it.
-  const misspeltKind = new Set(
+  // An unknown key on a task is most likely its kind, misspelt or from Ansible ("comand", "shell"):
+  // "unknown key" says what is wrong, so "no kind" on the same task would only repeat it.
+  const unknownKeyAt = new Set(errors.filter((e) => e.keyword === 'additionalProperties').map((e) => e.instancePath));
+  // "unknown key taks" with "did you mean tasks" covers "missing required key tasks" too.
+  const misspeltRequired = new Set(
     errors
-      .filter((e) => e.keyword === 'additionalProperties' && suggest(String(e.params.additionalProperty), KIND_ORDER))
-      .map((e) => e.instancePath),
+      .filter((e) => e.keyword === 'additionalProperties')
+      .map((e) => `${e.instancePath}/${suggest(String(e.params.additionalProperty), Object.keys((e.parentSchema?.properties as Json | undefined) ?? {}))}`),
   );
   const out: Diagnostic[] = [];
   for (const e of errors) {
     if (!survives(e)) continue;
-    if (e.keyword === 'oneOf' && misspeltKind.has(e.instancePath) && isKindChoice(e)) continue;
+    // The errors inside propertyNames say what is wrong with the name; the wrapper only that something is.
+    if (e.keyword === 'propertyNames') continue;
+    if (e.keyword === 'oneOf' && isKindChoice(e) && (unknownKeyAt.has(e.instancePath) || !isObject(e.data))) continue;
+    if (e.keyword === 'required' && misspeltRequired.has(`${e.instancePath}/${String(e.params.missingProperty)}`)) continue;
     if (COMPOSITE.has(e.keyword)) {
       const c = composites.find((x) => x.err === e)!;
       if (c.chosen >= 0 && c.err.parentSchema?.errorMessage === undefined) continue; // its branch speaks for it
@@ -141,6 +148,23 @@ function explain(src: YamlSource, errors: AjvError[], root: Json): Diagnostic[] 
   }
   return out;
 }
+
+function isObject(v: unknown): boolean {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/** Ansible modules people reach for first, and what kplay calls them. */
+const ANSIBLE_KINDS: Record<string, string> = {
+  shell: 'there is no "shell" kind: `command` already runs its string through sh, so pipes and redirects work.',
+  raw: 'there is no "raw" kind: use `command`.',
+  script: 'there is no "script" kind: `copy` the script, then run it with `command`.',
+  debug: 'there is no "debug" kind: run with -v to see every task\'s output, or `command: echo ...`.',
+  service: 'there is no "service" kind: use `command: systemctl ...`.',
+  systemd: 'there is no "systemd" kind: use `command: systemctl ...`.',
+  lineinfile: 'there is no "lineinfile" kind: write the whole file with `template` or `copy`.',
+  with_items: 'there are no loops: write one task per item, or loop inside a `command`.',
+  loop: 'there are no loops: write one task per item, or loop inside a `command`.',
+};
 
 const KIND_ORDER = ['command', 'copy', 'fetch', 'template', 'wait_for', 'read', 'include', 'dlv', 'tunnel', 'hold'];
 
@@ -172,9 +196,12 @@ function where(src: YamlSource, dataPath: DataPath): string {
 
 function prefix(src: YamlSource, dataPath: DataPath, message = ''): string {
   const w = where(src, dataPath);
-  // "become: become must be..." says the key twice.
-  const last = dataPath[dataPath.length - 1];
-  if (w === last && message.startsWith(`${String(last)} `)) return '';
+  // "become: become must be..." and 'task "x": copy: copy takes...' say the key twice.
+  const last = String(dataPath[dataPath.length - 1]);
+  if (message.startsWith(`${last} `)) {
+    if (w === last) return '';
+    if (w.endsWith(`: ${last}`)) return `${w.slice(0, -last.length - 2)}: `;
+  }
   return w ? `${w}: ` : '';
 }
 
@@ -182,7 +209,19 @@ function describe(src: YamlSource, e: AjvError, root: Json): Diagnostic {
   const dataPath = splitPath(e.instancePath);
   const pos = posAt(src, dataPath);
   const base = { code: 'E_SCHEMA' as const, severity: 'error' as const, pos };
-  const custom = VALUE_KEYWORDS.has(e.keyword) ? (e.parentSchema?.errorMessage as string | undefined) : undefined;
+  // A schema's errorMessage speaks for its value as a whole; on a mapping (a task), a wrong type is
+  // a different mistake from the ones that message describes.
+  const applies = VALUE_KEYWORDS.has(e.keyword) && !(e.keyword === 'type' && e.parentSchema?.properties);
+  const custom = applies ? (e.parentSchema?.errorMessage as string | undefined) : undefined;
+  const propertyName = (e as { propertyName?: string }).propertyName;
+  if (propertyName !== undefined) {
+    return {
+      ...base,
+      pos: keyPos(src, dataPath, propertyName) ?? pos,
+      message: `${prefix(src, dataPath)}"${propertyName}": ${custom ?? e.message ?? 'invalid name'}`,
+      hint: describedHint(e.parentSchema) ?? 'Rename it.',
+    };
+  }
   const schemaProps = Object.keys((e.parentSchema?.properties as Json | undefined) ?? {});
 
   if (e.keyword === 'oneOf' && isKindChoice(e)) return kindProblem(src, dataPath, e);
@@ -191,12 +230,18 @@ function describe(src: YamlSource, e: AjvError, root: Json): Diagnostic {
     case 'additionalProperties': {
       const key = String(e.params.additionalProperty);
       const close = suggest(key, schemaProps);
+      const isTask = schemaProps.includes('name') && schemaProps.includes('command');
+      const taskHint = `A task has a name, one kind (${KIND_ORDER.join(', ')}) and optional keys such as when, register, rollback, timeout.`;
       return {
         ...base,
         code: 'E_SCHEMA',
         pos: keyPos(src, dataPath, key) ?? pos,
         message: `${prefix(src, dataPath)}unknown key "${key}"`,
-        hint: close ? `Did you mean "${close}"?` : `Allowed keys here: ${schemaProps.join(', ')}.`,
+        hint: close
+          ? `Did you mean "${close}"?`
+          : isTask
+            ? (ANSIBLE_KINDS[key] ?? taskHint)
+            : `Allowed keys here: ${schemaProps.join(', ')}.`,
       };
     }
     case 'required': {
@@ -205,15 +250,6 @@ function describe(src: YamlSource, e: AjvError, root: Json): Diagnostic {
         ...base,
         message: `${prefix(src, dataPath)}missing required key "${key}"`,
         hint: `Add "${key}:"${descriptionOf(e.parentSchema, key)}.`,
-      };
-    }
-    case 'propertyNames': {
-      const name = String(e.params.propertyName);
-      return {
-        ...base,
-        pos: keyPos(src, dataPath, name) ?? pos,
-        message: `${prefix(src, dataPath)}invalid name "${name}"`,
-        hint: 'Names use letters, digits and underscores (hosts and groups also "." and "-"), and do not start with a digit.',
       };
     }
     case 'type': {
@@ -245,14 +281,14 @@ function describe(src: YamlSource, e: AjvError, root: Json): Diagnostic {
       const list = [...new Set(types.flat().filter(Boolean).map(String))].join(' or ');
       return {
         ...base,
-        message: `${prefix(src, dataPath)}${custom ?? `must be ${list || 'a different value'}, not ${article(jsonType(e.data))}`}`,
+        message: `${prefix(src, dataPath, custom)}${custom ?? `must be ${list || 'a different value'}, not ${article(jsonType(e.data))}`}`,
         hint: describedHint(e.parentSchema),
       };
     }
     default:
       return {
         ...base,
-        message: `${prefix(src, dataPath)}${custom ?? e.message ?? 'invalid value'}`,
+        message: `${prefix(src, dataPath, custom)}${custom ?? e.message ?? 'invalid value'}`,
         hint: describedHint(e.parentSchema),
       };
   }
@@ -265,7 +301,7 @@ function isKindChoice(e: AjvError): boolean {
 
 function kindProblem(src: YamlSource, dataPath: DataPath, e: AjvError): Diagnostic {
   const allowed = (e.schema as Json[]).map((b) => (b.required as string[])[0]!);
-  const data = (e.data ?? {}) as Json;
+  const data = e.data as Json;
   const present = KIND_ORDER.filter((k) => k in data && allowed.includes(k));
   const label = where(src, dataPath) || 'task';
   if (present.length === 0) {

@@ -50,14 +50,24 @@ export function parseYaml(text: string, absPath: string, problems: Diagnostic[])
   const at = (offset: number): SourcePos => offsetPos(file, lineCounter, offset);
   const before = problems.length;
 
+  const seen = new Set<string>();
   for (const err of doc.errors) {
+    const d = explainYamlError(text, doc, err.code, err.message, err.pos);
+    const pos = at(d.offset);
+    const key = `${pos.line}:${pos.col}`;
+    if (seen.has(key)) continue; // one mistake often trips two of the parser's checks at one place
+    seen.add(key);
+    problems.push({ code: 'E_YAML', severity: 'error', message: d.message, hint: d.hint, pos });
+  }
+  if (!doc.errors.length && doc.contents === null && problems.length === before) {
     problems.push({
       code: 'E_YAML',
       severity: 'error',
-      message: yamlMessage(err.code, err.message),
-      hint: yamlHint(err.code),
-      pos: at(err.pos[0]),
+      message: 'the file is empty',
+      hint: 'A playbook has name, hosts and tasks; an inventory has hosts:; a task file is a list of tasks.',
+      pos: at(0),
     });
+    return { file, absPath, text, doc, lineCounter, value: undefined };
   }
   const yamlDirective = doc.directives?.yaml;
   if (yamlDirective?.explicit && yamlDirective.version !== '1.2') {
@@ -101,32 +111,111 @@ function fileProblem(absPath: string, err: unknown, from?: SourcePos): Diagnosti
     code: 'E_FILE',
     severity: 'error',
     message,
-    hint: from ? 'Paths are relative to the file that names them; check the spelling.' : 'Check the path.',
-    pos: from ?? { file: shown, line: 1, col: 1 },
+    hint: from ? 'Paths are relative to the file that names them; check the spelling.' : 'Check the path, relative to the current folder.',
+    // A file that cannot be read has no position worth showing; the one that names it has.
+    pos: from,
   };
 }
 
 const YAML_HINTS: Record<string, string> = {
   DUPLICATE_KEY: 'Each key may appear once per mapping; remove or merge the repeated key.',
-  MULTIPLE_DOCS: 'Put one document per file; remove the extra "---" section.',
-  BAD_INDENT: 'Check the indentation: nested entries must be indented more than their parent, with spaces, not tabs.',
+  MULTIPLE_DOCS: 'Put one document per file; remove the extra "---" line and what follows, or move it to a file of its own.',
+  BAD_INDENT: 'Check the indentation: keys of one mapping start in the same column; nested entries are indented more than their parent, with spaces.',
   TAB_AS_INDENT: 'YAML indentation must use spaces, not tabs.',
-  MISSING_CHAR: 'A bracket or quote is not closed.',
   BLOCK_AS_IMPLICIT_KEY: 'A value that contains ": " must be quoted.',
   MULTILINE_IMPLICIT_KEY: 'A key must fit on one line; a value with ": " in it must be quoted.',
   UNEXPECTED_TOKEN: 'Quote values that start with {, [, *, &, !, %, @ or `.',
   BAD_ALIAS: 'An *alias must name an &anchor defined earlier in the file.',
 };
 
-function yamlHint(code: string): string {
-  return YAML_HINTS[code] ?? 'Fix the YAML syntax at this position; an editor with YAML support shows the problem as you type.';
+const INDENT_HINT = 'Keys of one mapping must start in the same column; indent with spaces only.';
+
+interface YamlExplanation {
+  offset: number;
+  message: string;
+  hint: string;
 }
 
-/** The yaml library appends its own "at line N, column M:" and a code frame; we print positions ourselves. */
-function yamlMessage(code: string, message: string): string {
-  const firstLine = message.split(/ at line \d+, column \d+|\n/)[0] ?? message;
-  if (code === 'DUPLICATE_KEY') return 'duplicate key in mapping';
-  return `YAML: ${firstLine.charAt(0).toLowerCase()}${firstLine.slice(1)}`;
+/**
+ * The yaml library reports where parsing failed, which is often a line or more after the mistake
+ * (an unclosed quote fails at the end of the file). Where the cause can be found, point at it.
+ */
+function explainYamlError(text: string, doc: Document.Parsed, code: string, message: string, pos: [number, number]): YamlExplanation {
+  const first = (message.split(/ at line \d+, column \d+|\n/)[0] ?? message).trim();
+  const lineStart = text.lastIndexOf('\n', pos[0] - 1) + 1;
+  const indentEnd = lineStart + leadingSpaces(text, lineStart);
+  // Errors at the start of an indented line are about the line's first word, not its first space.
+  const offset = pos[0] === lineStart && indentEnd > lineStart ? indentEnd : pos[0];
+
+  if (code === 'DUPLICATE_KEY') {
+    const key = /^["']?([^"':\n]+)/.exec(text.slice(pos[0]))?.[1]?.trim();
+    return { offset, message: `duplicate key${key ? ` "${key}"` : ''} in this mapping`, hint: YAML_HINTS.DUPLICATE_KEY! };
+  }
+  if (code === 'MULTIPLE_DOCS') {
+    return { offset, message: 'more than one YAML document in this file (a "---" line starts another)', hint: YAML_HINTS.MULTIPLE_DOCS! };
+  }
+  if (/^Missing closing ["']?quote/i.test(first)) {
+    const open = unclosedQuote(doc, pos[0]);
+    return { offset: open ?? offset, message: 'this quote is never closed', hint: 'Close the quoted string on the same line, or use a block scalar (|) for text over several lines.' };
+  }
+  if (/^Flow (sequence|mapping)/.test(first)) {
+    const bracket = first.startsWith('Flow sequence') ? '[' : '{';
+    const open = unclosedBracket(text, pos[0], bracket);
+    const close = bracket === '[' ? ']' : '}';
+    return {
+      offset: open ?? offset,
+      message: `this ${bracket} is never closed with ${close}`,
+      hint: `Close it with ${close} on the same line, or write the ${bracket === '[' ? 'list as "- item" lines' : 'mapping as "key: value" lines'} below the key.`,
+    };
+  }
+  if (first === 'Sequence item without - indicator' || first === 'All mapping items must start at the same column') {
+    return { offset, message: 'this line is indented differently from the keys around it', hint: INDENT_HINT };
+  }
+  if (code === 'BLOCK_AS_IMPLICIT_KEY' || code === 'MULTILINE_IMPLICIT_KEY') {
+    // "name: one\n      command: x": the deeper line was read as a continuation of the one above.
+    const endLineStart = text.lastIndexOf('\n', pos[1] - 1) + 1;
+    if (endLineStart > lineStart && /^\s*[\w.-]+:(\s|$)/.test(text.slice(endLineStart, text.indexOf('\n', endLineStart) >>> 0))) {
+      return {
+        offset: endLineStart + leadingSpaces(text, endLineStart),
+        message: 'this key is indented more than the key above it',
+        hint: INDENT_HINT,
+      };
+    }
+  }
+  return {
+    offset,
+    message: `YAML: ${first.charAt(0).toLowerCase()}${first.slice(1)}`,
+    hint: YAML_HINTS[code] ?? 'Fix the YAML syntax at this position; an editor with YAML support shows the problem as you type.',
+  };
+}
+
+/** The opening quote of the quoted scalar that runs to `failedAt`. */
+function unclosedQuote(doc: Document.Parsed, failedAt: number): number | undefined {
+  let found: number | undefined;
+  visit(doc, {
+    Scalar(_k, node) {
+      const t = (node as Scalar).type;
+      if ((t === 'QUOTE_DOUBLE' || t === 'QUOTE_SINGLE') && node.range && node.range[1] >= failedAt - 1) found = node.range[0];
+    },
+  });
+  return found;
+}
+
+/** The last bracket before `failedAt` that no closing bracket matches (quotes are skipped). */
+function unclosedBracket(text: string, failedAt: number, open: '[' | '{'): number | undefined {
+  const close = open === '[' ? ']' : '}';
+  const stack: number[] = [];
+  let quote: string | undefined;
+  for (let i = 0; i < failedAt && i < text.length; i++) {
+    const c = text[i]!;
+    if (quote) {
+      if (c === quote) quote = undefined;
+    } else if (c === '"' || c === "'") quote = c;
+    else if (c === '#' && (i === 0 || /\s/.test(text[i - 1]!))) i = text.indexOf('\n', i) >>> 0 || text.length;
+    else if (c === open) stack.push(i);
+    else if (c === close) stack.pop();
+  }
+  return stack.at(-1);
 }
 
 function directiveOffset(text: string): number {

@@ -5,20 +5,23 @@ import type { Inventory } from './inventory.js';
 /** Where a pattern came from, for messages: a file position, or the flag that gave it. */
 export type PatternSource = { pos: SourcePos } | { flag: string };
 
+/** One source for all patterns, or one per pattern (a `hosts:` list, item by item). */
+export type PatternSources = PatternSource | PatternSource[];
+
 /**
  * Host names (in inventory order) matched by patterns: "all", host names, group names, globs with *,
  * and "!x" to leave hosts out. Unknown names are problems, never silently ignored.
  */
-export function matchHosts(inv: Inventory, patterns: string[], from: PatternSource, problems: Diagnostic[]): string[] {
+export function matchHosts(inv: Inventory, patterns: string[], from: PatternSources, problems: Diagnostic[]): string[] {
   const include = new Set<string>();
   const exclude = new Set<string>();
   const positives = patterns.filter((p) => !p.startsWith('!'));
-  for (const raw of patterns) {
+  for (const [i, raw] of patterns.entries()) {
     const negate = raw.startsWith('!');
     const pattern = negate ? raw.slice(1) : raw;
     const names = expand(inv, pattern);
     if (names === undefined) {
-      problems.push(unknownName(inv, pattern, from));
+      problems.push(unknownName(inv, pattern, Array.isArray(from) ? from[i]! : from));
       continue;
     }
     for (const n of names) (negate ? exclude : include).add(n);

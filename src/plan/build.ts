@@ -40,8 +40,9 @@ export function buildPlan(playbook: Playbook, inventory: Inventory, opts: PlanOp
   const firstOfBatch = new Map<string, string>();
   for (const b of batches) for (const n of b) firstOfBatch.set(n, b[0]!);
 
-  const sink = new ProblemSink(problems);
+  const sink = new ProblemSink();
   const hostPlans = hosts.map((h) => planHost(playbook, inventory, h, firstOfBatch.get(h.name)!, opts, sink));
+  sink.flush(problems, hosts.length);
   if (problems.some((p) => p.severity === 'error')) return { problems };
   return {
     problems,
@@ -59,7 +60,7 @@ export function buildPlan(playbook: Playbook, inventory: Inventory, opts: PlanOp
 }
 
 function selectHosts(playbook: Playbook, inv: Inventory, opts: PlanOptions, problems: Diagnostic[]): InventoryHost[] {
-  let names = matchHosts(inv, playbook.hosts, { pos: playbook.hostsOrigin.pos }, problems);
+  let names = matchHosts(inv, playbook.hosts, playbook.hostsPos.map((pos) => ({ pos })), problems);
   if (opts.limit !== undefined) {
     const limited = new Set(matchHosts(inv, splitLimit(opts.limit), { flag: '--limit' }, problems));
     names = names.filter((n) => limited.has(n));
@@ -87,23 +88,48 @@ function selectHosts(playbook: Playbook, inv: Inventory, opts: PlanOptions, prob
 
 /** Collects problems once: the same template error on 500 hosts is one problem. */
 class ProblemSink {
-  private readonly seen = new Set<string>();
-  constructor(private readonly problems: Diagnostic[]) {}
+  private readonly found = new Map<string, { d: Diagnostic; hosts: string[] }>();
 
   add(d: Diagnostic, host: string): void {
     const key = `${d.pos?.file}:${d.pos?.line}:${d.pos?.col}:${d.message}`;
-    if (this.seen.has(key)) return;
-    this.seen.add(key);
-    this.problems.push({ ...d, message: `${d.message} (host ${host})` });
+    const entry = this.found.get(key);
+    if (entry) entry.hosts.push(host);
+    else this.found.set(key, { d, hosts: [host] });
+  }
+
+  /** The problems, naming hosts only where a problem does not concern every host. */
+  flush(into: Diagnostic[], hostCount: number): void {
+    for (const { d, hosts } of this.found.values()) {
+      if (hosts.length === hostCount) into.push(d);
+      else {
+        const shown = hosts.length > 3 ? `${hosts.slice(0, 3).join(', ')} and ${hosts.length - 3} more` : hosts.join(', ');
+        into.push({ ...d, message: `${d.message} (on host${hosts.length === 1 ? '' : 's'} ${shown})` });
+      }
+    }
+  }
+}
+
+/** Problems of one host, minus those a failed variable already explains. */
+class HostSink {
+  constructor(
+    private readonly sink: ProblemSink,
+    readonly host: string,
+    private readonly failed: ReadonlySet<string>,
+  ) {}
+
+  add(d: Diagnostic): void {
+    const root = /^undefined variable "([^".[]+)/.exec(d.message)?.[1];
+    if (root !== undefined && this.failed.has(root)) return;
+    this.sink.add(d, this.host);
   }
 
   /** Runs fn; a placed template error becomes a problem and fn's result is undefined. */
-  attempt<T>(host: string, fn: () => T): T | undefined {
+  attempt<T>(fn: () => T): T | undefined {
     try {
       return fn();
     } catch (err) {
       if (err instanceof PlacedTemplateError) {
-        this.add(err.diagnostic, host);
+        this.add(err.diagnostic);
         return undefined;
       }
       throw err;
@@ -137,22 +163,34 @@ function planHost(
   const layers = varLayers(playbook, inv, h);
   const extra: VarLayer = { vars: opts.extraVars ?? {} };
   const registered: Record<string, unknown> = {};
+  const registeredNames = new Set<string>();
   const hostProblems: Diagnostic[] = [];
   const base = { host: hostFacts(h) };
-  const hostVars = resolveVars([...layers, extra], base, hostProblems);
+  const { vars: hostVars, failed: hostFailed } = resolveVars([...layers, extra], base, hostProblems);
   for (const p of hostProblems) sink.add(p, h.name);
 
+  // One context per host, updated as results get registered; tasks with vars of their own get a copy.
+  const hostContext: Record<string, unknown> = { ...hostVars, ...extra.vars, host: base.host };
   const steps = playbook.tasks.map((task) => {
-    let context: Record<string, unknown> = { ...hostVars, ...registered, ...extra.vars, host: base.host };
+    let context = hostContext;
+    let failed = hostFailed;
     if (Object.keys(task.vars).length) {
       const taskProblems: Diagnostic[] = [];
       const taskLayer: VarLayer = { vars: task.vars, src: task.origin.src, path: [...task.origin.dataPath, 'vars'] };
-      context = resolveVars([...layers, taskLayer, extra], { ...base, ...registered }, taskProblems);
+      const resolved = resolveVars([...layers, { vars: registered }, taskLayer, extra], base, taskProblems);
+      context = resolved.vars;
       context.host = base.host;
+      failed = resolved.failed;
       for (const p of taskProblems) sink.add(p, h.name);
     }
-    const step = planStep(playbook, h, task, context, new Set(Object.keys(registered)), batchLeader, opts, sink);
-    if (task.register) registered[task.register] = runtimeResult(task.name);
+    // Whatever reads a variable that failed to resolve was reported with that variable.
+    const step = planStep(playbook, h, task, context, registeredNames, batchLeader, opts, new HostSink(sink, h.name, failed));
+    if (task.register) {
+      registered[task.register] = runtimeResult(task.name);
+      registeredNames.add(task.register);
+      // Registered results sit below -e values in precedence.
+      if (!(task.register in extra.vars)) hostContext[task.register] = registered[task.register];
+    }
     return step;
   });
   return { name: h.name, address: h.address, port: h.connection.port, user: h.connection.user, groups: h.groups, steps };
@@ -174,10 +212,10 @@ function planStep(
   registeredNames: ReadonlySet<string>,
   batchLeader: string,
   opts: PlanOptions,
-  sink: ProblemSink,
+  sink: HostSink,
 ): PlanStep {
   const kind = taskKinds[task.kind];
-  const rendered = renderArgs(task, context, registeredNames, h.name, sink);
+  const rendered = renderArgs(task, context, registeredNames, sink);
   const runtimeWhen: string[] = [];
   let reason = selectedByTags(task, opts);
   if (!reason && task.runOnce && batchLeader !== h.name) reason = `run_once: runs on ${batchLeader}`;
@@ -188,7 +226,7 @@ function planStep(
         continue;
       }
       const expr = w.expr;
-      const answer = sink.attempt(h.name, () => {
+      const answer = sink.attempt(() => {
         try {
           return conditionAt(expr, siteOf(w.origin)).evaluate(context);
         } catch (err) {
@@ -200,7 +238,7 @@ function planStep(
       if (reason) break;
     }
   }
-  if (task.until !== undefined) sink.attempt(h.name, () => conditionAt(task.until!, untilSite(task)));
+  if (task.until !== undefined) sink.attempt(() => conditionAt(task.until!, untilSite(task)));
   if (!reason && runtimeWhen.length) reason = `runs only if ${runtimeWhen.join(' and ')} (decided at run time)`;
 
   let undo: PlannedUndo | undefined;
@@ -208,7 +246,7 @@ function planStep(
     // The undo may read the task's own result (a path it printed, say).
     const undoContext = task.register ? { ...context, [task.register]: runtimeResult(task.name) } : context;
     const undoNames = task.register ? new Set([...registeredNames, task.register]) : registeredNames;
-    const r = renderArgs(task.rollback, undoContext, undoNames, h.name, sink);
+    const r = renderArgs(task.rollback, undoContext, undoNames, sink);
     undo = { name: task.rollback.name, kind: task.rollback.kind, args: r.args, preview: r.preview, runtime: r.runtime };
   }
   const skipped = reason !== undefined && runtimeWhen.length === 0;
@@ -243,16 +281,15 @@ function renderArgs(
   task: TaskSpec,
   context: Record<string, unknown>,
   registeredNames: ReadonlySet<string>,
-  host: string,
-  sink: ProblemSink,
+  sink: HostSink,
 ): { args: unknown; preview: string[]; runtime: boolean } {
-  const args = structuredClone(task.args) as Record<string, unknown>;
+  const args = copyContainers(task.args) as Record<string, unknown>;
   let runtime = false;
   for (const f of argFields(task)) {
-    const t = sink.attempt(host, () => templateAt(f.source, f.mode, f.site));
+    const t = f.compiled ?? sink.attempt(() => (f.compiled = templateAt(f.source, f.mode, f.site)));
     if (!t || t.isConstant) continue;
     if (t.references.some((r) => isRuntimeValue(context[r.root]) || registeredNames.has(r.root))) runtime = true;
-    const text = sink.attempt(host, () => {
+    const text = sink.attempt(() => {
       try {
         return t.render(context);
       } catch (err) {
@@ -262,6 +299,17 @@ function renderArgs(
     if (text !== undefined) setAt(args, f.field, text);
   }
   return { args, preview: taskKinds[task.kind].preview(args as never), runtime };
+}
+
+/** A copy of the arrays and objects in args (strings are immutable and get replaced, not changed). */
+function copyContainers(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(copyContainers);
+  if (v && typeof v === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const k in v) out[k] = copyContainers((v as Record<string, unknown>)[k]);
+    return out;
+  }
+  return v;
 }
 
 function setAt(target: Record<string, unknown>, field: (string | number)[], value: unknown): void {

@@ -70,6 +70,8 @@ export function placed(err: unknown, site: TemplateSite, context = ''): unknown 
 
 /** A string inside a task's arguments that is a template, with where it is written and how it renders. */
 export interface ArgField {
+  /** Compiled on first use and kept: planning renders the same field once per host. */
+  compiled?: CompiledTemplate;
   /** Path inside the normalized args, e.g. ['env', 'HOME']. */
   field: (string | number)[];
   source: string;
@@ -77,8 +79,13 @@ export interface ArgField {
   site: TemplateSite;
 }
 
+// Planning asks for the same task's fields once per host.
+const fieldCache = new WeakMap<TaskSpec, ArgField[]>();
+
 /** Every templated string in a task's arguments. */
 export function argFields(task: TaskSpec): ArgField[] {
+  const cached = fieldCache.get(task);
+  if (cached) return cached;
   const shellFields = taskKinds[task.kind].shellFields;
   const out: ArgField[] = [];
   const walk = (value: unknown, field: (string | number)[]): void => {
@@ -97,6 +104,7 @@ export function argFields(task: TaskSpec): ArgField[] {
     }
   };
   walk(task.args, []);
+  fieldCache.set(task, out);
   return out;
 }
 

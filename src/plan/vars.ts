@@ -25,12 +25,20 @@ interface Entry {
   site?: TemplateSite;
 }
 
+/** Resolved variables, and those that could not be resolved (already reported). */
+export interface ResolvedVars {
+  vars: Record<string, unknown>;
+  /** Variables in a cycle or with a broken template, and every variable that reads one of them. */
+  failed: ReadonlySet<string>;
+}
+
 /**
  * Merges layers (later wins) and renders string values that are templates, in dependency order,
  * against `base` (host facts, registered results) and each other. Problems (missing variables,
- * cycles) go into `problems` and the variable is left out.
+ * cycles) go into `problems` once; the variables concerned are left out and listed as failed, so
+ * that what reads them is not reported again as "undefined".
  */
-export function resolveVars(layers: VarLayer[], base: Record<string, unknown>, problems: Diagnostic[]): Record<string, unknown> {
+export function resolveVars(layers: VarLayer[], base: Record<string, unknown>, problems: Diagnostic[]): ResolvedVars {
   const merged = new Map<string, Entry>();
   for (const layer of layers) {
     for (const [name, value] of Object.entries(layer.vars)) {
@@ -39,6 +47,7 @@ export function resolveVars(layers: VarLayer[], base: Record<string, unknown>, p
   }
   const out: Record<string, unknown> = { ...base };
   const done = new Set<string>();
+  const failed = new Set<string>();
 
   const resolve = (name: string, stack: string[]): void => {
     if (done.has(name)) return;
@@ -50,6 +59,8 @@ export function resolveVars(layers: VarLayer[], base: Record<string, unknown>, p
     }
     const site = entry.site;
     if (stack.includes(name)) {
+      const cycle = stack.slice(stack.indexOf(name));
+      for (const n of cycle) failed.add(n);
       problems.push({
         code: 'E_VARS',
         severity: 'error',
@@ -69,16 +80,23 @@ export function resolveVars(layers: VarLayer[], base: Record<string, unknown>, p
         if (isRuntimeValue(out[ref.root])) runtime = true;
       }
       if (done.has(name)) return; // a cycle through this variable was reported above
+      if (t.references.some((r) => failed.has(r.root))) {
+        failed.add(name);
+        done.add(name);
+        return;
+      }
       const text = t.render(out);
       out[name] = runtime ? new RuntimeText(text) : text;
     } catch (err) {
       const p = placed(err, site, `variable "${name}": `);
       if (!(p instanceof PlacedTemplateError)) throw p;
       problems.push(p.diagnostic);
+      failed.add(name);
     }
     done.add(name);
   };
 
   for (const name of merged.keys()) resolve(name, []);
-  return out;
+  for (const name of failed) delete out[name];
+  return { vars: out, failed };
 }

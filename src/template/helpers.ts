@@ -117,6 +117,11 @@ env.registerHelper(DISPATCH, function (this: unknown, op: string, ...args: unkno
 });
 for (const unused of ['log', 'lookup', 'helperMissing', 'blockHelperMissing']) env.unregisterHelper(unused);
 
+/** Calls an operation outside Handlebars, for templates simple enough to render without it (engine.ts). */
+export function invokeOp(op: string, self: unknown, args: unknown[], loc: SourceLocation | undefined): unknown {
+  return (OPS.get(op) as Impl).call(self, args, { loc, fn: () => '' });
+}
+
 function fail(options: CallOptions, message: string, hint?: string): never {
   throw errorAt(options.loc, message, hint);
 }
@@ -141,7 +146,7 @@ function missing(keys: readonly string[], i: number, parent: unknown, options: C
   const owner = keys.slice(0, i).join('.');
   let hint: string | undefined;
   if (i === 0) {
-    hint = didYouMean(key, keysOf(parent));
+    hint = didYouMean(key, keysOf(parent)) ?? `define "${key}" under vars (playbook, inventory, group or host), or pass -e ${key}=VALUE`;
   } else if (parent === null || parent === undefined) {
     hint = `"${owner}" is ${kindOf(parent)}`;
   } else if (typeof parent !== 'object') {

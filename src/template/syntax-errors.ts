@@ -172,6 +172,14 @@ function reword(parsed: Parsed, source: string, at: number, kind: SourceKind): {
     return { message: 'a mustache cannot start with (', hint: 'call the helper directly: {{helper arg ...}}' };
   }
   const message = `unexpected ${describeGot(got, source, at, kind)}`;
+  // Habits from Jinja and Ansible: infix operators. Handlebars spells them as helpers.
+  const infix = /\s(==|!=|>=|<=|&&|\|\||and|or|not|>|<)\s/.exec(source);
+  if (kind === 'condition' && infix) {
+    const helper = { '==': 'eq', '!=': 'ne', '>': 'gt', '<': 'lt', '>=': 'gt', '<=': 'lt', '&&': 'and', '||': 'or', and: 'and', or: 'or', not: 'not' }[infix[1]!];
+    const [left, right] = source.split(infix[0]).map((x) => x.trim());
+    const example = helper === 'not' ? `(not ${right})` : `(${helper} ${left} ${right})`;
+    return { message, hint: `conditions are Handlebars expressions, with helpers instead of operators: write ${example}` };
+  }
   return expected.length > 0 ? { message, hint: `expected ${expectedWords(expected)}` } : { message };
 }
 
