@@ -1,6 +1,7 @@
-import type { Expression, MustacheStatement, PathExpression, Position, Program, SourceLocation } from './ast.js';
+import type { Expression, MustacheStatement, Position, Program } from './ast.js';
 import { Analyzer, helperName, outputStatement, type OutputHelper } from './analyze.js';
-import { CONDITION_DATA_KEY, env, HELPERS, INTERNAL, invokeOp, KNOWN_HELPERS, type ConditionBox } from './helpers.js';
+import { CONDITION_DATA_KEY, env, HELPERS, INTERNAL, KNOWN_HELPERS, type ConditionBox } from './helpers.js';
+import { expressionEvaluator, programRenderer } from './interpret.js';
 import { isRuntimeValue, type RuntimeValue } from './runtime-value.js';
 import { syntaxError, type SourceKind } from './syntax-errors.js';
 import { errorAt, TemplateError } from './template-error.js';
@@ -49,50 +50,13 @@ function run(template: Template, context: Record<string, unknown>, data?: Record
   }
 }
 
-/** One piece of a template that needs no Handlebars runtime: text, or a variable inserted by name. */
-type Part = string | { keys: string[]; label: string; op: string; loc: SourceLocation | undefined };
-
-/**
- * Most templates in playbooks are text with plain `{{name.path}}` insertions. Rendering those
- * through the same lookup and output operations, without a Handlebars call (which sets up
- * helpers and prototype guards on every call), makes a 500-host plan several times faster.
- * Anything else (helpers, blocks, comments, whitespace control, escapes) returns undefined.
- */
-function simpleParts(program: Program, source: string, mode: TemplateMode): Part[] | undefined {
-  if (source.includes('\\{{') || source.includes('~')) return undefined;
-  const parts: Part[] = [];
-  for (const st of program.body) {
-    if (st.type === 'ContentStatement') {
-      parts.push(st.value);
-      continue;
-    }
-    if (st.type !== 'MustacheStatement' || st.params.length || st.hash?.pairs.length || st.path.type !== 'PathExpression') return undefined;
-    const path = st.path as PathExpression;
-    if (path.data || path.depth !== 0 || path.parts.length === 0 || path.original !== path.parts.join('.')) return undefined;
-    if (Object.hasOwn(HELPERS, path.parts[0]!)) return undefined;
-    parts.push({ keys: path.parts, label: path.original, op: OUTPUT[mode](st.escaped), loc: path.loc ?? st.loc });
-  }
-  return parts;
-}
-
-function renderParts(parts: Part[], context: Record<string, unknown>): string {
-  let out = '';
-  for (const p of parts) {
-    if (typeof p === 'string') out += p;
-    else out += invokeOp(p.op, undefined, [invokeOp(INTERNAL.get, context, p.keys, p.loc), p.label], p.loc) as string;
-  }
-  return out;
-}
-
 /** Parses and checks a template once; the result renders it many times. Throws TemplateError on syntax errors. */
 export function compileTemplate(source: string, mode: TemplateMode): CompiledTemplate {
   const program = parse(source, 0, 'template');
-  const parts = simpleParts(program, source, mode);
   const analyzer = new Analyzer(OUTPUT[mode]);
   analyzer.program(program);
-  if (parts && analyzer.dynamic) {
-    return { source, mode, references: analyzer.references, isConstant: false, render: (context) => renderParts(parts, context) };
-  }
+  const direct = analyzer.dynamic ? programRenderer(program, source) : undefined;
+  if (direct) return { source, mode, references: analyzer.references, isConstant: false, render: direct };
   const template = env.compile(program, COMPILE_OPTIONS);
   if (!analyzer.dynamic) {
     // Handlebars still has work to do on constant text (\{{ escapes, comments), so it
@@ -173,6 +137,17 @@ export function compileCondition(expr: string): CompiledCondition {
   }
   const analyzer = new Analyzer(() => INTERNAL.cond);
   const expression = analyzer.expression(conditionExpression(statement));
+  const direct = expressionEvaluator(expression);
+  if (direct) {
+    return {
+      source: expr,
+      references: analyzer.references,
+      evaluate(context: Record<string, unknown>): boolean | RuntimeValue {
+        const value = direct(context);
+        return isRuntimeValue(value) ? value : truthy(value);
+      },
+    };
+  }
   program.body = [outputStatement(INTERNAL.cond, expression, [], { open: false, close: false })];
   const template = env.compile(program, COMPILE_OPTIONS);
   return {
