@@ -25,6 +25,8 @@ type OutputFormat = 'text' | 'json';
 interface RunFlags {
   inventory: string;
   dryRun?: boolean;
+  forks: string;
+  verbose?: boolean;
   limit?: string;
   extraVars: string[];
   tags?: string;
@@ -99,7 +101,12 @@ export async function main(argv: string[], io: CliIO = defaultIO): Promise<numbe
       .option('-t, --tags <tags>', 'run only tasks with one of these tags (comma-separated)')
       .option('--skip-tags <tags>', 'skip tasks with one of these tags')
       .addOption(outputOption());
-    if (!dryRunAlways) cmd.option('-n, --dry-run', 'print the plan and stop: nothing is connected');
+    if (!dryRunAlways) {
+      cmd
+        .option('-n, --dry-run', 'print the plan and stop: nothing is connected')
+        .option('-f, --forks <n>', 'at most this many hosts at once', '20')
+        .option('-v, --verbose', 'show the output of every task, not only of failures');
+    }
     cmd.action(async (playbook: string, flags: RunFlags) => {
       const { plan, formatPlan, formatDiagnostics } = await import('../index.js');
       const result = plan({
@@ -116,9 +123,21 @@ export async function main(argv: string[], io: CliIO = defaultIO): Promise<numbe
         code = ExitCode.ok;
         return;
       }
-      throw new KplayError('E_NOT_AVAILABLE', 'this version of kplay plans but does not yet run tasks over SSH', {
-        hint: 'Add --dry-run to see exactly what would run on each host.',
+      const forks = Number(flags.forks);
+      if (!Number.isInteger(forks) || forks < 1) {
+        throw new KplayError('E_USAGE', `--forks must be a whole number of at least 1, not "${flags.forks}"`, { hint: 'For example --forks 10.' });
+      }
+      const { executeOverSsh, inventorySecrets } = await import('../executor/run-playbook.js');
+      const { createReporter } = await import('../report/index.js');
+      const { planSource } = await import('../plan/build.js');
+      const reporter = createReporter({
+        output: flags.output,
+        isTTY: io.isTTY,
+        verbose: Boolean(flags.verbose),
+        secrets: inventorySecrets(planSource(result.plan).inventory, process.env),
       });
+      const summary = await executeOverSsh(result.plan, { forks, reporter });
+      code = summary.exitCode;
     });
   };
   runCommand('run', 'run a playbook on the hosts of an inventory (--dry-run: print the plan only)', false);

@@ -50,12 +50,13 @@ export function parseYaml(text: string, absPath: string, problems: Diagnostic[])
   const at = (offset: number): SourcePos => offsetPos(file, lineCounter, offset);
   const before = problems.length;
 
-  const seen = new Set<string>();
+  const seen = new Set<number>();
   for (const err of doc.errors) {
     const d = explainYamlError(text, doc, err.code, err.message, err.pos);
     const pos = at(d.offset);
-    const key = `${pos.line}:${pos.col}`;
-    if (seen.has(key)) continue; // one mistake often trips two of the parser's checks at one place
+    // One mistake often trips several of the parser's checks on its line; the first says it best.
+    const key = pos.line;
+    if (seen.has(key)) continue;
     seen.add(key);
     problems.push({ code: 'E_YAML', severity: 'error', message: d.message, hint: d.hint, pos });
   }
@@ -147,6 +148,17 @@ function explainYamlError(text: string, doc: Document.Parsed, code: string, mess
   // Errors at the start of an indented line are about the line's first word, not its first space.
   const offset = pos[0] === lineStart && indentEnd > lineStart ? indentEnd : pos[0];
 
+  // "dest: {{x}}/f" or "{dest: /a/{{x}}}": YAML reads the braces as a mapping.
+  const lineText = text.slice(lineStart, (text.indexOf('\n', lineStart) + 1 || text.length + 1) - 1);
+  if (lineText.includes('{{') && code !== 'DUPLICATE_KEY') {
+    const at = lineStart + lineText.indexOf('{{');
+    const valueStart = lineText.slice(0, lineText.indexOf('{{')).search(/[^\s,{[]+$/);
+    return {
+      offset: valueStart >= 0 ? lineStart + valueStart : at,
+      message: 'a value with a {{template}} must be quoted: YAML reads { as the start of a mapping',
+      hint: 'Put the whole value in double quotes: dest: "/tmp/{{host.name}}.txt".',
+    };
+  }
   if (code === 'DUPLICATE_KEY') {
     const key = /^["']?([^"':\n]+)/.exec(text.slice(pos[0]))?.[1]?.trim();
     return { offset, message: `duplicate key${key ? ` "${key}"` : ''} in this mapping`, hint: YAML_HINTS.DUPLICATE_KEY! };

@@ -2,7 +2,7 @@ import type { Diagnostic } from '../errors.js';
 import type { Playbook, TaskSpec } from '../config/model.js';
 import type { Inventory, InventoryHost } from '../inventory/inventory.js';
 import { matchHosts, splitLimit } from '../inventory/pattern.js';
-import { isRuntimeValue, runtimeResult } from '../template/index.js';
+import { compileTemplate, isRuntimeValue, runtimeResult, TemplateError } from '../template/index.js';
 import { taskKinds } from '../tasks/registry.js';
 import type { HostPlan, Plan, PlannedUndo, PlanStep } from './plan.js';
 import { argFields, conditionAt, PlacedTemplateError, placed, siteOf, templateAt, untilSite } from './task-templates.js';
@@ -44,9 +44,7 @@ export function buildPlan(playbook: Playbook, inventory: Inventory, opts: PlanOp
   const hostPlans = hosts.map((h) => planHost(playbook, inventory, h, firstOfBatch.get(h.name)!, opts, sink));
   sink.flush(problems, hosts.length);
   if (problems.some((p) => p.severity === 'error')) return { problems };
-  return {
-    problems,
-    plan: {
+  const plan: Plan = {
       planVersion: 1,
       playbook: { name: playbook.name, file: playbook.file, description: playbook.description },
       inventory: inventory.file,
@@ -55,8 +53,26 @@ export function buildPlan(playbook: Playbook, inventory: Inventory, opts: PlanOp
       skipTags: opts.skipTags,
       batches,
       hosts: hostPlans,
-    },
   };
+  // What the engine needs to render steps again with real results; JSON never sees a symbol key.
+  Object.defineProperty(plan, PLAN_SOURCE, { value: { playbook, inventory, opts } satisfies PlanSource, enumerable: false });
+  return { problems, plan };
+}
+
+/** The inputs a Plan was built from, kept on it (non-enumerably) for the engine. */
+export interface PlanSource {
+  playbook: Playbook;
+  inventory: Inventory;
+  opts: PlanOptions;
+}
+
+const PLAN_SOURCE = Symbol('kplay.planSource');
+
+/** The inputs of a plan built by buildPlan. */
+export function planSource(plan: Plan): PlanSource {
+  const src = (plan as Plan & { [PLAN_SOURCE]?: PlanSource })[PLAN_SOURCE];
+  if (!src) throw new Error('this plan was not built by buildPlan');
+  return src;
 }
 
 function selectHosts(playbook: Playbook, inv: Inventory, opts: PlanOptions, problems: Diagnostic[]): InventoryHost[] {
@@ -87,7 +103,7 @@ function selectHosts(playbook: Playbook, inv: Inventory, opts: PlanOptions, prob
 }
 
 /** Collects problems once: the same template error on 500 hosts is one problem. */
-class ProblemSink {
+export class ProblemSink {
   private readonly found = new Map<string, { d: Diagnostic; hosts: string[] }>();
 
   add(d: Diagnostic, host: string): void {
@@ -107,6 +123,12 @@ class ProblemSink {
       }
     }
   }
+}
+
+/** One line for a placed template problem, for failures found at run time. */
+function formatPlaced(p: PlacedTemplateError): string {
+  const d = p.diagnostic;
+  return `${d.pos ? `${d.pos.file}:${d.pos.line}:${d.pos.col}: ` : ''}${d.message}`;
 }
 
 /** Problems of one host, minus those a failed variable already explains. */
@@ -152,45 +174,97 @@ function varLayers(playbook: Playbook, inv: Inventory, h: InventoryHost): VarLay
   return layers;
 }
 
-function planHost(
-  playbook: Playbook,
-  inv: Inventory,
-  h: InventoryHost,
-  batchLeader: string,
-  opts: PlanOptions,
-  sink: ProblemSink,
-): HostPlan {
-  const layers = varLayers(playbook, inv, h);
-  const extra: VarLayer = { vars: opts.extraVars ?? {} };
-  const registered: Record<string, unknown> = {};
-  const registeredNames = new Set<string>();
-  const hostProblems: Diagnostic[] = [];
-  const base = { host: hostFacts(h) };
-  const { vars: hostVars, failed: hostFailed } = resolveVars([...layers, extra], base, hostProblems);
-  for (const p of hostProblems) sink.add(p, h.name);
+/**
+ * Renders a host's tasks: once with placeholders for registered results when planning, and again
+ * at run time with the real results, through the same code, so that what the preview shows is
+ * what runs.
+ */
+export class HostRenderer {
+  private readonly layers: VarLayer[];
+  private readonly extra: VarLayer;
+  private readonly base: { host: Record<string, unknown> };
+  private readonly hostFailed: ReadonlySet<string>;
+  /** Variables, then registered results, then -e values: one context, updated as results register. */
+  private readonly context: Record<string, unknown>;
+  private readonly registered: Record<string, unknown> = {};
+  private readonly registeredNames = new Set<string>();
 
-  // One context per host, updated as results get registered; tasks with vars of their own get a copy.
-  const hostContext: Record<string, unknown> = { ...hostVars, ...extra.vars, host: base.host };
-  const steps = playbook.tasks.map((task) => {
-    let context = hostContext;
-    let failed = hostFailed;
+  constructor(
+    private readonly playbook: Playbook,
+    inv: Inventory,
+    readonly host: InventoryHost,
+    private readonly opts: PlanOptions,
+    private readonly sink: ProblemSink,
+  ) {
+    this.layers = varLayers(playbook, inv, host);
+    this.extra = { vars: opts.extraVars ?? {} };
+    this.base = { host: hostFacts(host) };
+    const problems: Diagnostic[] = [];
+    const { vars, failed } = resolveVars([...this.layers, this.extra], this.base, problems);
+    for (const p of problems) sink.add(p, host.name);
+    this.hostFailed = failed;
+    this.context = { ...vars, ...this.extra.vars, host: this.base.host };
+  }
+
+  /**
+   * The step for a task given what has been registered so far; `placeholders` marks a dry run.
+   * Problems go to `sink` (at run time, a fresh one per step, so a bad value fails that step).
+   */
+  step(task: TaskSpec, batchLeader: string, placeholders: boolean, sink: ProblemSink = this.sink): PlanStep {
+    let context = this.context;
+    let failed = this.hostFailed;
     if (Object.keys(task.vars).length) {
       const taskProblems: Diagnostic[] = [];
       const taskLayer: VarLayer = { vars: task.vars, src: task.origin.src, path: [...task.origin.dataPath, 'vars'] };
-      const resolved = resolveVars([...layers, { vars: registered }, taskLayer, extra], base, taskProblems);
+      const resolved = resolveVars([...this.layers, { vars: this.registered }, taskLayer, this.extra], this.base, taskProblems);
       context = resolved.vars;
-      context.host = base.host;
+      context.host = this.base.host;
       failed = resolved.failed;
-      for (const p of taskProblems) sink.add(p, h.name);
+      for (const p of taskProblems) sink.add(p, this.host.name);
     }
     // Whatever reads a variable that failed to resolve was reported with that variable.
-    const step = planStep(playbook, h, task, context, registeredNames, batchLeader, opts, new HostSink(sink, h.name, failed));
-    if (task.register) {
-      registered[task.register] = runtimeResult(task.name);
-      registeredNames.add(task.register);
-      // Registered results sit below -e values in precedence.
-      if (!(task.register in extra.vars)) hostContext[task.register] = registered[task.register];
+    const hostSink = new HostSink(sink, this.host.name, failed);
+    const names = placeholders ? this.registeredNames : NO_NAMES;
+    return planStep(this.playbook, this.host, task, context, names, batchLeader, this.opts, hostSink, placeholders);
+  }
+
+  /** Evaluates a task's `until` with its latest result, at run time. */
+  until(task: TaskSpec, result: unknown): boolean {
+    const context = { ...this.context, ...task.vars, result, ...(task.register ? { [task.register]: result } : {}) };
+    try {
+      return conditionAt(task.until!, untilSite(task)).evaluate(context) === true;
+    } catch (err) {
+      const p = placed(err, untilSite(task));
+      throw p instanceof PlacedTemplateError ? new Error(formatPlaced(p)) : p;
     }
+  }
+
+  /** Renders the text of a template file (the `template` kind) with the host's variables. */
+  renderText(text: string, file: string): string {
+    try {
+      return compileTemplate(text, 'text').render(this.context);
+    } catch (err) {
+      if (err instanceof TemplateError) throw new Error(`${file}:${err.problem.line}:${err.problem.col}: ${err.problem.message}`);
+      throw err;
+    }
+  }
+
+  /** Makes a task's result visible to the tasks after it. */
+  register(name: string, result: unknown): void {
+    this.registered[name] = result;
+    this.registeredNames.add(name);
+    // Registered results sit below -e values in precedence.
+    if (!(name in this.extra.vars)) this.context[name] = result;
+  }
+}
+
+const NO_NAMES: ReadonlySet<string> = new Set();
+
+function planHost(playbook: Playbook, inv: Inventory, h: InventoryHost, batchLeader: string, opts: PlanOptions, sink: ProblemSink): HostPlan {
+  const renderer = new HostRenderer(playbook, inv, h, opts, sink);
+  const steps = playbook.tasks.map((task) => {
+    const step = renderer.step(task, batchLeader, true);
+    if (task.register) renderer.register(task.register, runtimeResult(task.name));
     return step;
   });
   return { name: h.name, address: h.address, port: h.connection.port, user: h.connection.user, groups: h.groups, steps };
@@ -213,6 +287,7 @@ function planStep(
   batchLeader: string,
   opts: PlanOptions,
   sink: HostSink,
+  placeholders: boolean,
 ): PlanStep {
   const kind = taskKinds[task.kind];
   const rendered = renderArgs(task, context, registeredNames, sink);
@@ -243,9 +318,10 @@ function planStep(
 
   let undo: PlannedUndo | undefined;
   if (task.rollback) {
-    // The undo may read the task's own result (a path it printed, say).
-    const undoContext = task.register ? { ...context, [task.register]: runtimeResult(task.name) } : context;
-    const undoNames = task.register ? new Set([...registeredNames, task.register]) : registeredNames;
+    // The undo may read the task's own result (a path it printed, say); at run time the undo is
+    // rendered again once that result exists.
+    const undoContext = task.register && placeholders ? { ...context, [task.register]: runtimeResult(task.name) } : context;
+    const undoNames = task.register && placeholders ? new Set([...registeredNames, task.register]) : registeredNames;
     const r = renderArgs(task.rollback, undoContext, undoNames, sink);
     undo = { name: task.rollback.name, kind: task.rollback.kind, args: r.args, preview: r.preview, runtime: r.runtime };
   }

@@ -1,5 +1,6 @@
 import { shellQuote } from '../template/index.js';
 import type { KindDef } from './kind.js';
+import { TaskFailed } from './kind.js';
 
 /** A shell command, with an optional folder and environment. */
 export interface CommandArgs {
@@ -18,6 +19,14 @@ export const command: KindDef<'command', CommandArgs> = {
     const lines = [`$ ${env}${a.cmd}`];
     if (a.cwd) lines.push(`  (in ${a.cwd})`);
     return lines;
+  },
+  async execute(ctx, a) {
+    const r = await ctx.conn.run(a.cmd, { timeoutMs: ctx.timeoutMs, env: a.env, cwd: a.cwd, become: ctx.become, onOutput: ctx.onOutput });
+    const outcome = { rc: r.rc, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
+    if (r.timedOut) throw new TaskFailed(`timed out after ${Math.round(ctx.timeoutMs / 1000)}s; its processes were killed`, { ...outcome, timedOut: true });
+    if (r.signal) throw new TaskFailed(`killed by ${r.signal}`, outcome);
+    if (r.rc !== 0) throw new TaskFailed(`exit status ${r.rc}`, outcome);
+    return { status: 'changed', ...outcome };
   },
 };
 

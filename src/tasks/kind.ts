@@ -1,4 +1,5 @@
 import type { Task as WrittenTask } from '../config/playbook.generated.js';
+import type { Connection } from '../connection/types.js';
 
 /** Keys every task accepts besides its kind. */
 export const COMMON_KEYS = [
@@ -35,4 +36,47 @@ export interface KindDef<K extends KindName, A = unknown> {
   normalize(written: WrittenArgs<K>): A;
   /** Lines that show a person exactly what the task would do, from rendered arguments. */
   preview(args: A): string[];
+  /** Does the task on a host; kinds without it (planned for later) are refused before a run starts. */
+  execute?(ctx: TaskContext, args: A): Promise<TaskOutcome>;
+}
+
+/** What a task gets to work with while it runs. */
+export interface TaskContext {
+  /** The host (or, for `local: true`, the controller). */
+  conn: Connection;
+  become: boolean;
+  timeoutMs: number;
+  /** Folder of the file the task is written in: `src` paths are relative to it. */
+  baseDir: string;
+  /** Renders a template file's text with the host's variables (the `template` kind). */
+  renderText(text: string, file: string): string;
+  /** Reports progress of a long task (large uploads, polling). */
+  progress(message: string, done?: number, total?: number): void;
+  /** Live output, for -v. */
+  onOutput?: (stream: 'stdout' | 'stderr', chunk: Buffer) => void;
+  /** Stops waits early when the run is interrupted. */
+  signal: AbortSignal;
+}
+
+/** How a task ended when it did not fail. */
+export interface TaskOutcome {
+  status: 'ok' | 'changed';
+  rc?: number | null;
+  signal?: string;
+  stdout?: Buffer | string;
+  stderr?: Buffer | string;
+  /** The parsed value a `read` registers. */
+  value?: unknown;
+  message?: string;
+}
+
+/** A task that failed, with what it printed. */
+export class TaskFailed extends Error {
+  constructor(
+    message: string,
+    readonly outcome: Omit<TaskOutcome, 'status'> & { timedOut?: boolean } = {},
+  ) {
+    super(message);
+    this.name = 'TaskFailed';
+  }
 }

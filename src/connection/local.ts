@@ -1,0 +1,93 @@
+import { spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { chmod, copyFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { ShellSession } from './shell-session.js';
+import type { ShellPipes } from './shell-session.js';
+import { taskScript } from './task-script.js';
+import type { Connection, RunOptions, RunResult, Tunnel, WriteOptions } from './types.js';
+
+/** Starts `sh` (or `sudo -n sh`) on the controller as a session's pipes. */
+function localShell(become: boolean): ShellPipes {
+  const [cmd, args] = become ? ['sudo', ['-n', '--', 'sh']] : ['sh', []];
+  const child = spawn(cmd, args as string[], { stdio: ['pipe', 'pipe', 'pipe'] });
+  return {
+    stdin: child.stdin,
+    stdout: child.stdout,
+    stderr: child.stderr,
+    onClose: (cb) => {
+      child.on('exit', (code, signal) => cb(`the local shell exited (${signal ?? `status ${code}`})`));
+      child.on('error', (e) => cb(`the local shell could not start: ${e.message}`));
+    },
+    close: () => child.kill('SIGTERM'),
+  };
+}
+
+/** The controller itself, for `local: true` tasks: the same interface as a host. */
+export class LocalConnection implements Connection {
+  readonly name = 'localhost';
+  private sessions = new Map<boolean, Promise<ShellSession>>();
+
+  private session(become: boolean): Promise<ShellSession> {
+    let s = this.sessions.get(become);
+    if (!s) {
+      s = ShellSession.open(localShell(become), async (pgid, signal) => {
+        try {
+          process.kill(-pgid, signal === 'TERM' ? 'SIGTERM' : 'SIGKILL');
+        } catch {
+          // Already gone.
+        }
+      });
+      this.sessions.set(become, s);
+      s.catch(() => this.sessions.delete(become));
+    }
+    return s;
+  }
+
+  async run(command: string, opts: RunOptions): Promise<RunResult> {
+    const s = await this.session(opts.become ?? false);
+    return s.run(taskScript(command, opts), opts);
+  }
+
+  async readFile(p: string): Promise<Buffer | undefined> {
+    try {
+      return await readFile(p);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw e;
+    }
+  }
+
+  async writeFile(p: string, data: Buffer | { localPath: string }, opts: WriteOptions = {}): Promise<void> {
+    await mkdir(path.dirname(p), { recursive: true });
+    const tmp = `${p}.kplay-${randomBytes(6).toString('hex')}`;
+    try {
+      if (Buffer.isBuffer(data)) await writeFile(tmp, data);
+      else await copyFile(data.localPath, tmp);
+      if (opts.mode) await chmod(tmp, parseInt(opts.mode, 8));
+      await rename(tmp, p);
+    } catch (e) {
+      await rm(tmp, { force: true });
+      throw e;
+    }
+  }
+
+  async fetchFile(p: string, localPath: string): Promise<void> {
+    await mkdir(path.dirname(localPath), { recursive: true });
+    await copyFile(p, localPath);
+  }
+
+  async sha256(p: string): Promise<string | undefined> {
+    const data = await this.readFile(p);
+    return data && createHash('sha256').update(data).digest('hex');
+  }
+
+  forward(): Promise<Tunnel> {
+    return Promise.reject(new Error('a tunnel needs a host: `local: true` tasks run on the controller already'));
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.sessions.values()) (await s.catch(() => undefined))?.close();
+    this.sessions.clear();
+  }
+}

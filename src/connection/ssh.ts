@@ -1,0 +1,427 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import type { Duplex } from 'node:stream';
+import { NodeSSH } from 'node-ssh';
+import type { Client, ClientChannel, ConnectConfig, SFTPWrapper } from 'ssh2';
+import { shellQuote } from '../template/shell-quote.js';
+import { checkHostKey, describeHostKeyFailure } from './known-hosts.js';
+import type { HostKeyCheck, HostKeyPolicy } from './known-hosts.js';
+import { ShellSession } from './shell-session.js';
+import type { ShellPipes } from './shell-session.js';
+import { loadSshConfig } from './ssh-config.js';
+import { taskScript } from './task-script.js';
+import { ConnectionLost } from './types.js';
+import type { Connection, RunOptions, RunResult, Tunnel, WriteOptions } from './types.js';
+
+/** Where and how to connect: an inventory host's settings, before ~/.ssh/config fills the gaps. */
+export interface SshTarget {
+  /** Inventory name; also the alias looked up in ~/.ssh/config. */
+  name: string;
+  /** Address to connect to; undefined lets ~/.ssh/config's HostName (or the name) decide. */
+  address?: string;
+  port?: number;
+  user?: string;
+  identityFile?: string;
+  passphraseEnv?: string;
+  passwordEnv?: string;
+  becomePasswordEnv?: string;
+  knownHosts?: string;
+  hostKeyChecking?: HostKeyPolicy;
+  /** Hops before this host: inventory host names or [user@]host[:port]. */
+  jump?: string[];
+  connectTimeoutMs?: number;
+}
+
+/** What connecting needs besides the target: how to find jump hosts, and where secrets come from. */
+export interface SshEnvironment {
+  /** An inventory host by name, for jump hops that name one. */
+  lookup(name: string): SshTarget | undefined;
+  env: NodeJS.ProcessEnv;
+  /** ~/.ssh/config, or another file (tests). */
+  sshConfigFile?: string;
+}
+
+const DEFAULT_KEYS = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
+const RC_MISSING = 3;
+
+function expandHome(p: string): string {
+  return p === '~' ? os.homedir() : p.startsWith('~/') ? path.join(os.homedir(), p.slice(2)) : p;
+}
+
+/** A target with ~/.ssh/config applied under the inventory's own settings, and defaults under both. */
+export function resolveTarget(t: SshTarget, sshConfigFile?: string): Required<Pick<SshTarget, 'address' | 'port' | 'user'>> & SshTarget {
+  const cfg = loadSshConfig(t.name, sshConfigFile);
+  return {
+    ...t,
+    address: t.address ?? cfg.hostName ?? t.name,
+    port: t.port ?? cfg.port ?? 22,
+    user: t.user ?? cfg.user ?? os.userInfo().username,
+    identityFile: t.identityFile ?? cfg.identityFiles[0],
+    jump: t.jump ?? (cfg.proxyJump?.length ? cfg.proxyJump : undefined),
+  };
+}
+
+function parseHop(hop: string): SshTarget {
+  const m = /^(?:([^@]+)@)?(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(hop);
+  if (!m) return { name: hop };
+  const host = m[2]!.replace(/^\[|\]$/g, '');
+  return { name: host, address: host, user: m[1], port: m[3] ? Number(m[3]) : undefined };
+}
+
+function privateKey(t: SshTarget, env: NodeJS.ProcessEnv): { privateKey?: string; passphrase?: string } {
+  const candidates = t.identityFile ? [expandHome(t.identityFile)] : DEFAULT_KEYS.map((k) => path.join(os.homedir(), '.ssh', k));
+  for (const file of candidates) {
+    try {
+      return { privateKey: readFileSync(file, 'utf8'), passphrase: t.passphraseEnv ? env[t.passphraseEnv] : undefined };
+    } catch (e) {
+      if (t.identityFile) {
+        throw new ConnectionLost(t.name, `cannot read identity file ${file}: ${(e as Error).message}`, 'Check identityFile in the inventory.');
+      }
+    }
+  }
+  return {};
+}
+
+/** Opens an SSH connection to a target, through its jump hosts, verifying every host key. */
+export async function connectSsh(target: SshTarget, sshEnv: SshEnvironment): Promise<SshConnection> {
+  const t = resolveTarget(target, sshEnv.sshConfigFile);
+  const hops = (t.jump ?? []).map((h) => resolveTarget(sshEnv.lookup(h) ?? parseHop(h), sshEnv.sshConfigFile));
+  const chain = [...hops, t];
+  const opened: NodeSSH[] = [];
+  let sock: Duplex | undefined;
+  try {
+    for (const [i, hop] of chain.entries()) {
+      const ssh = await connectOne(hop, sock, sshEnv.env, i < chain.length - 1 ? ` (jump host for ${t.name})` : '');
+      opened.push(ssh);
+      const next = chain[i + 1];
+      if (next) sock = await forwardOut(ssh.connection!, next.address, next.port);
+    }
+  } catch (e) {
+    for (const s of opened) s.dispose();
+    throw e;
+  }
+  return new SshConnection(t, opened, sshEnv.env);
+}
+
+function forwardOut(client: Client, host: string, port: number): Promise<ClientChannel> {
+  return new Promise((resolve, reject) => {
+    client.forwardOut('127.0.0.1', 0, host, port, (err, stream) => (err ? reject(err) : resolve(stream)));
+  });
+}
+
+async function connectOne(t: SshTarget & { address: string; port: number; user: string }, sock: Duplex | undefined, env: NodeJS.ProcessEnv, role: string): Promise<NodeSSH> {
+  const policy = t.hostKeyChecking ?? 'strict';
+  const files = t.knownHosts ? [expandHome(t.knownHosts)] : [path.join(os.homedir(), '.ssh/known_hosts'), '/etc/ssh/ssh_known_hosts'];
+  let check: HostKeyCheck | undefined;
+  let checkError: Error | undefined;
+  const config: ConnectConfig = {
+    host: t.address,
+    port: t.port,
+    username: t.user,
+    readyTimeout: t.connectTimeoutMs ?? 10_000,
+    keepaliveInterval: 5000,
+    keepaliveCountMax: 3,
+    agent: env.SSH_AUTH_SOCK,
+    password: t.passwordEnv ? env[t.passwordEnv] : undefined,
+    ...privateKey(t, env),
+    hostVerifier: (key: Buffer) => {
+      // A throw inside ssh2's callback would be lost; keep it and refuse the host instead.
+      try {
+        check = checkHostKey({ host: t.address, port: t.port, key, files, policy, aliases: t.name !== t.address ? [t.name] : [] });
+        return check.ok;
+      } catch (e) {
+        checkError = e as Error;
+        return false;
+      }
+    },
+  };
+  if (sock) config.sock = sock as never;
+  const ssh = new NodeSSH();
+  try {
+    await ssh.connect(config as never);
+  } catch (e) {
+    ssh.dispose();
+    const where = `${t.user}@${t.address}:${t.port}${role}`;
+    if (checkError) {
+      const hint = (checkError as { hint?: string }).hint ?? 'Check the known_hosts files.';
+      throw new ConnectionLost(t.name, `${where}: cannot verify the host key: ${checkError.message}`, hint);
+    }
+    if (check && !check.ok) {
+      const d = describeHostKeyFailure(t.address, t.port, check, files[0]!);
+      throw new ConnectionLost(t.name, `${where}: ${d.message}`, d.hint);
+    }
+    throw connectError(t.name, where, e as Error & { code?: string; level?: string }, t);
+  }
+  // ssh2 emits 'error' on a dropped connection; without a listener that would crash kplay.
+  ssh.connection!.on('error', () => undefined);
+  return ssh;
+}
+
+function connectError(name: string, where: string, e: Error & { code?: string; level?: string }, t: SshTarget): ConnectionLost {
+  if (e.code === 'ECONNREFUSED') return new ConnectionLost(name, `${where}: connection refused`, 'Is sshd running there, on this port?');
+  if (e.code === 'EHOSTUNREACH' || e.code === 'ENETUNREACH') return new ConnectionLost(name, `${where}: no route to host`, 'Check the address and the network.');
+  if (e.code === 'ENOTFOUND') return new ConnectionLost(name, `${where}: unknown host name`, 'Check the address in the inventory or HostName in ~/.ssh/config.');
+  if (/Timed out while waiting for handshake/i.test(e.message) || e.code === 'ETIMEDOUT') {
+    return new ConnectionLost(name, `${where}: timed out connecting`, 'Check the address, the port and any firewall; connectTimeout raises the limit.');
+  }
+  if (e.level === 'client-authentication' || /authentication methods failed/i.test(e.message)) {
+    const tried = [t.identityFile ? `key ${t.identityFile}` : 'default keys', 'ssh-agent', t.passwordEnv ? `password from $${t.passwordEnv}` : undefined].filter(Boolean);
+    return new ConnectionLost(name, `${where}: authentication failed (tried ${tried.join(', ')})`, 'Check user and identityFile in the inventory, and that the key is in the account\'s authorized_keys.');
+  }
+  if (/passphrase/i.test(e.message)) {
+    return new ConnectionLost(name, `${where}: the identity file is encrypted`, `Put its passphrase in an environment variable and name it with passphraseEnv.`);
+  }
+  return new ConnectionLost(name, `${where}: ${e.message}`, 'Check the connection settings of this host.');
+}
+
+/** A live SSH connection: long-lived shells for tasks, SFTP for files, forwarded ports. */
+export class SshConnection implements Connection {
+  readonly name: string;
+  private readonly client: Client;
+  private lostReason: string | undefined;
+  private readonly sessions = new Map<boolean, Promise<ShellSession>>();
+  private sftp: Promise<SFTPWrapper> | undefined;
+  private readonly tunnels = new Set<Tunnel>();
+  private readonly onLost: ((reason: string) => void)[] = [];
+
+  constructor(
+    private readonly target: SshTarget & { address: string; port: number; user: string },
+    private readonly hops: NodeSSH[],
+    private readonly env: NodeJS.ProcessEnv,
+  ) {
+    this.name = target.name;
+    this.client = hops[hops.length - 1]!.connection!;
+    const lost = (reason: string) => {
+      if (this.lostReason) return;
+      this.lostReason = reason;
+      for (const cb of this.onLost) cb(reason);
+    };
+    this.client.on('close', () => lost('the connection closed'));
+    this.client.on('error', (e: Error) => lost(e.message));
+  }
+
+  /** Why the connection is gone, or undefined while it is up. */
+  get lost(): string | undefined {
+    return this.lostReason;
+  }
+
+  /** Calls cb once if the connection drops. */
+  whenLost(cb: (reason: string) => void): void {
+    if (this.lostReason) cb(this.lostReason);
+    else this.onLost.push(cb);
+  }
+
+  private assertUp(): void {
+    if (this.lostReason) throw new ConnectionLost(this.name, `connection to ${this.target.address} lost: ${this.lostReason}`, 'The host may have gone down or the network dropped; run again when it is back.');
+  }
+
+  private exec(command: string): Promise<ClientChannel> {
+    this.assertUp();
+    return new Promise((resolve, reject) => {
+      this.client.exec(command, (err, ch) => (err ? reject(err) : resolve(ch)));
+    });
+  }
+
+  /** Runs a one-off command on its own channel, with optional input; for sudo checks and kills. */
+  private async oneOff(command: string, input?: string): Promise<{ code: number | null; stderr: string }> {
+    const ch = await this.exec(command);
+    return new Promise((resolve) => {
+      let stderr = '';
+      ch.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      ch.on('data', () => undefined);
+      ch.on('close', (code: number | null) => resolve({ code, stderr }));
+      ch.end(input);
+    });
+  }
+
+  private becomePassword(): string | undefined {
+    const name = this.target.becomePasswordEnv;
+    return name ? this.env[name] : undefined;
+  }
+
+  /** sudo, given the password on stdin when there is one, never prompting on a terminal. */
+  private sudo(): string {
+    return this.becomePassword() === undefined ? 'sudo -n --' : "sudo -S -p '' --";
+  }
+
+  private session(become: boolean): Promise<ShellSession> {
+    let s = this.sessions.get(become);
+    if (s) {
+      return s.then((x) => {
+        if (!x.closed) return x;
+        this.sessions.delete(become);
+        return this.session(become);
+      });
+    }
+    s = this.openSession(become);
+    this.sessions.set(become, s);
+    s.catch(() => this.sessions.delete(become));
+    return s;
+  }
+
+  private async openSession(become: boolean): Promise<ShellSession> {
+    const password = become ? this.becomePassword() : undefined;
+    if (become) {
+      // A wrong password would make sudo read the session's script lines as more attempts, so
+      // the password is tried on a channel of its own first.
+      const probe = await this.oneOff(`${this.sudo()} true`, password === undefined ? undefined : `${password}\n`);
+      if (probe.code !== 0) {
+        const needsPassword = /password is required|a terminal is required|incorrect password|try again/i.test(probe.stderr);
+        throw new ConnectionLost(
+          this.name,
+          `sudo refused on ${this.name}: ${probe.stderr.trim().split('\n')[0] || `exit status ${probe.code}`}`,
+          needsPassword
+            ? 'Set becomePasswordEnv in the inventory to the name of an environment variable holding the sudo password, or allow this user passwordless sudo.'
+            : 'Check that sudo is installed and that this user may use it.',
+        );
+      }
+    }
+    const ch = await this.exec(become ? `exec ${this.sudo()} sh` : 'exec sh');
+    if (password !== undefined) ch.write(`${password}\n`);
+    const pipes: ShellPipes = {
+      stdin: ch,
+      stdout: ch,
+      stderr: ch.stderr,
+      onClose: (cb) => {
+        ch.on('close', () => cb(this.lostReason ? `connection lost: ${this.lostReason}` : 'the remote shell exited'));
+      },
+      close: () => ch.close(),
+    };
+    return ShellSession.open(pipes, (pgid, signal) => this.killGroup(pgid, signal, become));
+  }
+
+  private async killGroup(pgid: number, signal: 'TERM' | 'KILL', become: boolean): Promise<void> {
+    const kill = `kill -${signal} -- -${pgid} 2>/dev/null; true`;
+    const pw = become ? this.becomePassword() : undefined;
+    await this.oneOff(become ? `${this.sudo()} sh -c ${shellQuote(kill)}` : kill, pw === undefined ? undefined : `${pw}\n`);
+  }
+
+  async run(command: string, opts: RunOptions): Promise<RunResult> {
+    const s = await this.session(opts.become ?? false);
+    try {
+      return await s.run(taskScript(command, opts), opts);
+    } catch (e) {
+      this.assertUp();
+      throw e;
+    }
+  }
+
+  /** Runs a small helper script of kplay's own (not a user task) with the default timeout. */
+  private runOwn(script: string, become = false): Promise<RunResult> {
+    return this.run(script, { timeoutMs: 60_000, become });
+  }
+
+  async readFile(p: string, opts: { become?: boolean } = {}): Promise<Buffer | undefined> {
+    const q = shellQuote(p);
+    const r = await this.runOwn(`[ -e ${q} ] || exit ${RC_MISSING}; exec cat -- ${q}`, opts.become);
+    if (r.rc === RC_MISSING) return undefined;
+    if (r.rc !== 0) throw new Error(`cannot read ${p}: ${r.stderr.toString().trim()}`);
+    return r.stdout;
+  }
+
+  async sha256(p: string, opts: { become?: boolean } = {}): Promise<string | undefined> {
+    const q = shellQuote(p);
+    const r = await this.runOwn(`[ -e ${q} ] || exit ${RC_MISSING}; sha256sum -- ${q}`, opts.become);
+    if (r.rc === RC_MISSING) return undefined;
+    if (r.rc !== 0) throw new Error(`cannot checksum ${p}: ${r.stderr.toString().trim()}`);
+    return r.stdout.toString().split(/\s/)[0];
+  }
+
+  private getSftp(): Promise<SFTPWrapper> {
+    this.assertUp();
+    this.sftp ??= new Promise<SFTPWrapper>((resolve, reject) => this.client.sftp((err, s) => (err ? reject(err) : resolve(s))));
+    this.sftp.catch(() => (this.sftp = undefined));
+    return this.sftp;
+  }
+
+  private async upload(data: Buffer | { localPath: string }, remote: string, opts: WriteOptions): Promise<void> {
+    const sftp = await this.getSftp();
+    if (Buffer.isBuffer(data)) {
+      await new Promise<void>((resolve, reject) => sftp.writeFile(remote, data, { mode: 0o600 }, (err) => (err ? reject(err) : resolve())));
+      opts.onProgress?.(data.length, data.length);
+      return;
+    }
+    await new Promise<void>((resolve, reject) =>
+      sftp.fastPut(data.localPath, remote, { mode: 0o600, step: (done, _chunk, total) => opts.onProgress?.(done, total) }, (err) => (err ? reject(err) : resolve())),
+    );
+  }
+
+  async writeFile(p: string, data: Buffer | { localPath: string }, opts: WriteOptions = {}): Promise<void> {
+    const tag = randomBytes(6).toString('hex');
+    // Without sudo the upload lands beside its destination, so the final rename is atomic; with
+    // sudo SFTP cannot write there, so it goes through /tmp and root copies it into place.
+    const upload = opts.become ? `/tmp/.kplay-upload-${tag}` : `${p}.kplay-${tag}`;
+    const staged = opts.become ? `${p}.kplay-${tag}` : upload;
+    await this.upload(data, upload, opts);
+    const q = shellQuote(p);
+    const s = shellQuote(staged);
+    const steps = [
+      opts.become ? `cp -- ${shellQuote(upload)} ${s}` : undefined,
+      opts.mode ? `chmod ${shellQuote(opts.mode)} ${s}` : `if [ -e ${q} ]; then chmod --reference=${q} ${s}; else chmod 0644 ${s}; fi`,
+      opts.owner || opts.group ? `chown -- ${shellQuote(`${opts.owner ?? ''}${opts.group ? `:${opts.group}` : ''}`)} ${s}` : undefined,
+      `mv -f -- ${s} ${q}`,
+    ].filter(Boolean);
+    const cleanup = `rm -f -- ${s}${opts.become ? ` ${shellQuote(upload)}` : ''}`;
+    const r = await this.runOwn(`{ ${steps.join(' && ')}; } || { rc=$?; ${cleanup}; exit $rc; }${opts.become ? `; rm -f -- ${shellQuote(upload)}` : ''}`, opts.become);
+    if (r.rc !== 0) throw new Error(`cannot write ${p}: ${r.stderr.toString().trim()}`);
+  }
+
+  async fetchFile(p: string, localPath: string, opts: { become?: boolean } = {}): Promise<void> {
+    await mkdir(path.dirname(localPath), { recursive: true });
+    if (opts.become) {
+      const data = await this.readFile(p, opts);
+      if (!data) throw new Error(`${p} does not exist`);
+      const { writeFile } = await import('node:fs/promises');
+      await writeFile(localPath, data);
+      return;
+    }
+    const sftp = await this.getSftp();
+    await new Promise<void>((resolve, reject) => sftp.fastGet(p, localPath, (err) => (err ? reject(err) : resolve())));
+  }
+
+  async forward(local: { host: string; port: number }, remote: { host: string; port: number }): Promise<Tunnel> {
+    this.assertUp();
+    const sockets = new Set<net.Socket>();
+    const server = net.createServer((socket) => {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+      this.client.forwardOut(socket.remoteAddress ?? '127.0.0.1', socket.remotePort ?? 0, remote.host, remote.port, (err, stream) => {
+        if (err) {
+          socket.destroy();
+          return;
+        }
+        socket.pipe(stream).pipe(socket);
+        stream.on('error', () => socket.destroy());
+        socket.on('error', () => stream.destroy());
+      });
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(local.port, local.host, () => resolve());
+    });
+    const address = server.address() as net.AddressInfo;
+    const tunnel: Tunnel = {
+      localHost: address.address,
+      localPort: address.port,
+      close: () =>
+        new Promise<void>((resolve) => {
+          for (const s of sockets) s.destroy();
+          server.close(() => resolve());
+          this.tunnels.delete(tunnel);
+        }),
+    };
+    this.tunnels.add(tunnel);
+    return tunnel;
+  }
+
+  async close(): Promise<void> {
+    for (const t of [...this.tunnels]) await t.close();
+    for (const s of this.sessions.values()) (await s.catch(() => undefined))?.close();
+    this.sessions.clear();
+    for (const h of [...this.hops].reverse()) h.dispose();
+  }
+}

@@ -1,0 +1,73 @@
+/** How one command should run on a host. */
+export interface RunOptions {
+  /** Kill the command (and every process of its process group) after this long. */
+  timeoutMs: number;
+  /** Environment variables for the command only. */
+  env?: Record<string, string>;
+  /** Folder to run in. */
+  cwd?: string;
+  /** Run through sudo, non-interactively. */
+  become?: boolean;
+  /** Called with output as it arrives (for -v and progress); the result still holds all of it. */
+  onOutput?: (stream: 'stdout' | 'stderr', chunk: Buffer) => void;
+}
+
+/** What a command did. Output is kept as bytes and decoded once, so UTF-8 split across chunks stays intact. */
+export interface RunResult {
+  /** Exit status; null when there was none (killed by a signal, or the shell went away). */
+  rc: number | null;
+  /** The signal that ended it, when one did (e.g. "SIGKILL"). */
+  signal?: string;
+  stdout: Buffer;
+  stderr: Buffer;
+  timedOut: boolean;
+  durationMs: number;
+}
+
+/** Options for writing a file on a host. */
+export interface WriteOptions {
+  /** Octal permission bits, as in the playbook ("0644"). */
+  mode?: string;
+  owner?: string;
+  group?: string;
+  become?: boolean;
+  /** Bytes written so far, for large files. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** A forwarded port; closing it stops accepting and ends its connections. */
+export interface Tunnel {
+  readonly localHost: string;
+  readonly localPort: number;
+  close(): Promise<void>;
+}
+
+/** Everything tasks need from a host: the SSH connection and the controller implement it alike. */
+export interface Connection {
+  /** The host's inventory name (or "localhost" for the controller). */
+  readonly name: string;
+  run(command: string, opts: RunOptions): Promise<RunResult>;
+  /** A file's bytes; undefined when it does not exist. */
+  readFile(path: string, opts?: { become?: boolean }): Promise<Buffer | undefined>;
+  /** Writes atomically (a temporary file beside it, then rename), from bytes or a local file. */
+  writeFile(path: string, data: Buffer | { localPath: string }, opts?: WriteOptions): Promise<void>;
+  /** Downloads a file to the controller. */
+  fetchFile(path: string, localPath: string, opts?: { become?: boolean }): Promise<void>;
+  /** SHA-256 of a file in hex; undefined when it does not exist. */
+  sha256(path: string, opts?: { become?: boolean }): Promise<string | undefined>;
+  /** Forwards localHost:localPort on the controller to remoteHost:remotePort as seen from the host. */
+  forward(local: { host: string; port: number }, remote: { host: string; port: number }): Promise<Tunnel>;
+  close(): Promise<void>;
+}
+
+/** Raised when a host cannot be reached or its connection drops: the host is unreachable, not failed. */
+export class ConnectionLost extends Error {
+  constructor(
+    readonly host: string,
+    message: string,
+    readonly hint?: string,
+  ) {
+    super(message);
+    this.name = 'ConnectionLost';
+  }
+}

@@ -1,0 +1,85 @@
+import { randomBytes } from 'node:crypto';
+import { KplayError } from '../errors.js';
+import type { HostKeyPolicy } from '../connection/known-hosts.js';
+import { LocalConnection } from '../connection/local.js';
+import { connectSsh } from '../connection/ssh.js';
+import type { SshTarget } from '../connection/ssh.js';
+import { durationMs } from '../config/duration.js';
+import type { Inventory, InventoryHost } from '../inventory/inventory.js';
+import type { Plan } from '../plan/plan.js';
+import { planSource } from '../plan/build.js';
+import type { Reporter } from '../report/events.js';
+import { executePlan, unsupportedKinds } from './engine.js';
+import type { RunSummary } from './engine.js';
+
+/** How to run a planned playbook for real. */
+export interface ExecuteRequest {
+  forks?: number;
+  reporter: Reporter;
+  /** Environment for secrets named in the inventory (passwordEnv, ...); process.env by default. */
+  env?: NodeJS.ProcessEnv;
+  signal?: AbortSignal;
+  /** ~/.ssh/config by default; tests point elsewhere. */
+  sshConfigFile?: string;
+}
+
+/** An inventory host as SSH connection settings. */
+export function sshTarget(h: InventoryHost): SshTarget {
+  const c = h.connection;
+  return {
+    name: h.name,
+    address: h.address,
+    port: c.port,
+    user: c.user,
+    identityFile: c.identityFile,
+    passphraseEnv: c.passphraseEnv,
+    passwordEnv: c.passwordEnv,
+    becomePasswordEnv: c.becomePasswordEnv,
+    knownHosts: c.knownHosts,
+    hostKeyChecking: c.hostKeyChecking as HostKeyPolicy | undefined,
+    jump: c.jump === undefined ? undefined : Array.isArray(c.jump) ? c.jump : [c.jump],
+    connectTimeoutMs: c.connectTimeout === undefined ? undefined : durationMs(c.connectTimeout, 10_000),
+  };
+}
+
+/** The values of every secret the inventory names, so that no output shows them. */
+export function inventorySecrets(inv: Inventory, env: NodeJS.ProcessEnv): string[] {
+  const names = new Set<string>();
+  for (const h of inv.hosts.values()) {
+    for (const n of [h.connection.passwordEnv, h.connection.passphraseEnv, h.connection.becomePasswordEnv]) if (n) names.add(n);
+  }
+  return [...names].map((n) => env[n]).filter((v): v is string => Boolean(v));
+}
+
+/** Runs a plan over SSH; refuses up front what this version cannot do, so no host is half-changed. */
+export async function executeOverSsh(plan: Plan, req: ExecuteRequest): Promise<RunSummary> {
+  const missing = unsupportedKinds(plan);
+  if (missing.length) {
+    throw new KplayError('E_NOT_AVAILABLE', `this version of kplay cannot run ${missing.join(', ')} tasks yet; nothing was run`, {
+      hint: 'Use --dry-run to see the plan, or leave those tasks out with --skip-tags.',
+    });
+  }
+  const env = req.env ?? process.env;
+  const inv = planSource(plan).inventory;
+  const local = new LocalConnection();
+  try {
+    return await executePlan(plan, {
+      runId: `${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}-${randomBytes(3).toString('hex')}`,
+      forks: req.forks ?? 20,
+      reporter: req.reporter,
+      local,
+      signal: req.signal,
+      connect: (h) =>
+        connectSsh(sshTarget(h), {
+          env,
+          sshConfigFile: req.sshConfigFile,
+          lookup: (name) => {
+            const j = inv.hosts.get(name);
+            return j ? sshTarget(j) : undefined;
+          },
+        }),
+    });
+  } finally {
+    await local.close();
+  }
+}

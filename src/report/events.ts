@@ -1,0 +1,103 @@
+// What happens during a run, as data. Every reporter (listr2 on a terminal, plain lines, NDJSON)
+// formats these and nothing else; `--output json` prints them one per line, and their shape is
+// part of kplay's interface (see README, "Events").
+
+/** How a task ended on a host. */
+export type TaskStatus = 'ok' | 'changed' | 'failed' | 'skipped';
+
+/** How a host's run ended. */
+export type HostStatus = 'ok' | 'failed' | 'unreachable';
+
+/** Counts per host, as the recap shows them. */
+export interface Recap {
+  ok: number;
+  changed: number;
+  failed: number;
+  skipped: number;
+  unreachable: number;
+}
+
+interface Base {
+  /** ISO 8601 time the event happened. */
+  time: string;
+}
+
+export interface RunStartEvent extends Base {
+  type: 'run_start';
+  runId: string;
+  playbook: string;
+  file: string;
+  hosts: string[];
+}
+
+export interface HostStartEvent extends Base {
+  type: 'host_start';
+  host: string;
+  address: string;
+}
+
+export interface TaskStartEvent extends Base {
+  type: 'task_start';
+  host: string;
+  taskId: string;
+  name: string;
+  kind: string;
+  /** What runs, as the plan showed it (redacted). */
+  preview: string[];
+}
+
+export interface TaskProgressEvent extends Base {
+  type: 'task_progress';
+  host: string;
+  taskId: string;
+  /** Human-readable progress, e.g. "12.0 of 96.5 MiB" or "attempt 2 of 5". */
+  message: string;
+  done?: number;
+  total?: number;
+}
+
+export interface TaskEndEvent extends Base {
+  type: 'task_end';
+  host: string;
+  taskId: string;
+  name: string;
+  kind: string;
+  status: TaskStatus;
+  /** Why it was skipped, or why it failed, in one line. */
+  message?: string;
+  rc?: number | null;
+  signal?: string;
+  timedOut?: boolean;
+  stdout?: string;
+  stderr?: string;
+  attempts: number;
+  durationMs: number;
+  ignoredError?: boolean;
+}
+
+export interface HostEndEvent extends Base {
+  type: 'host_end';
+  host: string;
+  status: HostStatus;
+  recap: Recap;
+  /** For unreachable hosts: what went wrong and what to do. */
+  message?: string;
+  hint?: string;
+}
+
+export interface RunEndEvent extends Base {
+  type: 'run_end';
+  runId: string;
+  exitCode: number;
+  durationMs: number;
+  recap: Record<string, Recap>;
+}
+
+/** Every event of a run. */
+export type RunEvent = RunStartEvent | HostStartEvent | TaskStartEvent | TaskProgressEvent | TaskEndEvent | HostEndEvent | RunEndEvent;
+
+/** Receives a run's events in order; `close` flushes whatever it holds. */
+export interface Reporter {
+  onEvent(event: RunEvent): void;
+  close(): Promise<void>;
+}

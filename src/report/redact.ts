@@ -1,0 +1,80 @@
+// Secrets (vault values, tokens passed with -e) must never reach a terminal, a CI log or a JSON consumer.
+import type { Reporter, RunEvent } from './events.js';
+
+/** What a secret is replaced with; the same for every secret, so its length does not leak either. */
+export const MASK = '********';
+
+// Shorter values would mask ordinary words and numbers all over the output while protecting nothing.
+const MIN_SECRET_LENGTH = 4;
+
+/** Replaces known secret values in text and, deeply, in every string of an event. */
+export class Redactor {
+  private readonly secrets: string[];
+
+  constructor(secrets: string[]) {
+    const kept = new Set(secrets.filter((s) => typeof s === 'string' && s.length >= MIN_SECRET_LENGTH));
+    this.secrets = [...kept].sort((a, b) => b.length - a.length);
+  }
+
+  /** `s` with every occurrence of every secret masked. */
+  text(s: string): string {
+    if (!this.secrets.length || !s) return s;
+    // Mask the union of all matches, overlapping ones included: masking one secret at a time could cut a
+    // second secret that overlaps it and leave part of it in the clear.
+    const spans: [number, number][] = [];
+    for (const secret of this.secrets) {
+      for (let i = s.indexOf(secret); i !== -1; i = s.indexOf(secret, i + 1)) spans.push([i, i + secret.length]);
+    }
+    if (!spans.length) return s;
+    spans.sort((a, b) => a[0] - b[0] || b[1] - a[1]);
+    let out = '';
+    let pos = 0;
+    let open: [number, number] | undefined;
+    for (const span of spans) {
+      if (open && span[0] <= open[1]) {
+        open[1] = Math.max(open[1], span[1]);
+        continue;
+      }
+      if (open) {
+        out += MASK;
+        pos = open[1];
+      }
+      out += s.slice(pos, span[0]);
+      open = [span[0], span[1]];
+    }
+    return out + MASK + s.slice(open![1]);
+  }
+
+  /** A copy of the event with every string field (at any depth) passed through `text`; field order is kept. */
+  event<T extends RunEvent>(e: T): T {
+    if (!this.secrets.length) return e;
+    return this.value(e) as T;
+  }
+
+  private value(v: unknown): unknown {
+    if (typeof v === 'string') return this.text(v);
+    if (Array.isArray(v)) return v.map((x) => this.value(x));
+    if (v !== null && typeof v === 'object') {
+      const out: Record<string, unknown> = {};
+      for (const [k, x] of Object.entries(v)) out[k] = this.value(x);
+      return out;
+    }
+    return v;
+  }
+}
+
+/** A reporter that only ever sees events with the secrets masked. */
+export class RedactingReporter implements Reporter {
+  constructor(
+    private readonly inner: Reporter,
+    private readonly redactor: Redactor,
+  ) {}
+
+  onEvent(e: RunEvent): void {
+    this.inner.onEvent(this.redactor.event(e));
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
