@@ -11,7 +11,7 @@
 import { DefaultRenderer, Listr, ListrDefaultRendererLogLevels, ListrLogger, ProcessOutput, figures } from 'listr2';
 import type { ListrTask, ListrTaskWrapper, LoggerFormat } from 'listr2';
 import type { HostEndEvent, Reporter, RunEvent, TaskEndEvent, TaskStartEvent } from './events.js';
-import { countsText, eventTime, failureOutput, formatElapsed, oneLine, sanitize, taskLabel, taskOutcome } from './format.js';
+import { countsText, eventTime, failureOutput, failureReason, formatElapsed, oneLine, sanitize, taskLabel, taskOutcome } from './format.js';
 import { RecapCollector, formatRecap } from './recap.js';
 import { createPaint, statusColor } from './style.js';
 import type { Paint } from './style.js';
@@ -401,7 +401,8 @@ function newTaskView(start: TaskStartEvent): TaskView {
 /** What goes under a failed task: its message and the tail of its output. */
 function failureText(e: TaskEndEvent): string | undefined {
   const lines: string[] = [];
-  if (e.message) lines.push(oneLine(e.message));
+  // The title already gives the exit status; a message that only repeats it is noise.
+  if (e.message && e.message !== failureReason(e)) lines.push(oneLine(e.message));
   const tail = failureOutput(e, LISTR_TAIL_LINES);
   if (tail) lines.push(tail.heading, ...tail.lines.map((l) => `  ${l}`));
   return lines.length ? lines.join('\n') : undefined;

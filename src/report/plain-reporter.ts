@@ -1,7 +1,7 @@
 // Text for CI logs and pipes: one line per event, each prefixed with its host so interleaved hosts stay readable
 // and `grep '^cp1 '` gives one host's story. No escape codes: logs are read in viewers that do not render them.
 import type { Reporter, RunEvent, TaskEndEvent } from './events.js';
-import { eventTime, failureOutput, oneLine, outputLines, sanitize, taskLabel, taskOutcome } from './format.js';
+import { eventTime, failureOutput, failureReason, oneLine, outputLines, sanitize, taskLabel, taskOutcome } from './format.js';
 import { RecapCollector, formatRecap } from './recap.js';
 import { flush } from './streams.js';
 
@@ -91,7 +91,8 @@ export class PlainReporter implements Reporter {
 
   private taskDetails(e: TaskEndEvent): string[] {
     const body: string[] = [];
-    if (e.status === 'failed' && e.message) body.push(`${DETAIL}${oneLine(e.message)}`);
+    // The outcome line already gives the exit status; a message that only repeats it is noise.
+    if (e.status === 'failed' && e.message && e.message !== failureReason(e)) body.push(`${DETAIL}${oneLine(e.message)}`);
     if (this.verbose) {
       for (const stream of ['stdout', 'stderr'] as const) {
         const lines = outputLines(e[stream]);

@@ -71,7 +71,8 @@ export async function putFile(
       owner: a.owner,
       group: a.group,
       become: ctx.become,
-      onProgress: (done, total) => ctx.progress(`${mib(done)} of ${mib(total)} MiB`, done, total),
+      // Progress only where there is something to watch.
+      onProgress: data.length > 1 << 20 ? (done, total) => ctx.progress(`${mib(done)} of ${mib(total)} MiB`, done, total) : undefined,
     });
   } catch (e) {
     throw new TaskFailed(`cannot write ${a.dest}: ${(e as Error).message}`);
