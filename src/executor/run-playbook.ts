@@ -28,7 +28,8 @@ export function sshTarget(h: InventoryHost): SshTarget {
   const c = h.connection;
   return {
     name: h.name,
-    address: h.address,
+    // Left unset when the inventory does not say, so that ~/.ssh/config can.
+    address: h.addressGiven ? h.address : undefined,
     port: c.port,
     user: c.user,
     identityFile: c.identityFile,

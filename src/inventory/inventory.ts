@@ -6,13 +6,18 @@ import { keyPos, loadYamlFile, posAt } from '../config/yaml-source.js';
 import type { YamlSource } from '../config/yaml-source.js';
 import { suggest } from '../text/suggest.js';
 
-/** How to reach one host: the inventory defaults with the host's own settings on top. */
-export type ConnectionSettings = Omit<Connection, 'port'> & { port: number };
+/** How to reach one host as the inventory says it: the defaults with the host's own settings on top. */
+export type ConnectionSettings = Connection;
 
 /** A host as the rest of kplay sees it. */
 export interface InventoryHost {
   name: string;
+  /** Where to connect: the inventory's address, else the name (~/.ssh/config may still map it). */
   address: string;
+  /** Whether the inventory gave the address, rather than it defaulting to the name. */
+  addressGiven: boolean;
+  /** The port as shown in plans: the inventory's, else 22 (~/.ssh/config may still change it). */
+  port: number;
   connection: ConnectionSettings;
   /** Groups it belongs to, in the order the inventory defines them. */
   groups: string[];
@@ -65,7 +70,9 @@ function buildInventory(src: YamlSource, written: KplayInventory, problems: Diag
     hosts.set(name, {
       name,
       address: address ?? name,
-      connection: { ...defaults, ...own, port: own.port ?? defaults.port ?? 22 },
+      addressGiven: address !== undefined,
+      port: own.port ?? defaults.port ?? 22,
+      connection: { ...defaults, ...own },
       groups: [],
       vars: vars ?? {},
       pos: keyPos(src, ['hosts'], name) ?? posAt(src, ['hosts', name]),

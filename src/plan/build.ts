@@ -160,7 +160,7 @@ class HostSink {
 }
 
 function hostFacts(h: InventoryHost): Record<string, unknown> {
-  return { name: h.name, address: h.address, groups: h.groups, port: h.connection.port, user: h.connection.user };
+  return { name: h.name, address: h.address, groups: h.groups, port: h.port, user: h.connection.user };
 }
 
 function varLayers(playbook: Playbook, inv: Inventory, h: InventoryHost): VarLayer[] {
@@ -267,7 +267,7 @@ function planHost(playbook: Playbook, inv: Inventory, h: InventoryHost, batchLea
     if (task.register) renderer.register(task.register, runtimeResult(task.name));
     return step;
   });
-  return { name: h.name, address: h.address, port: h.connection.port, user: h.connection.user, groups: h.groups, steps };
+  return { name: h.name, address: h.address, port: h.port, user: h.connection.user, groups: h.groups, steps };
 }
 
 function selectedByTags(task: TaskSpec, opts: PlanOptions): string | undefined {

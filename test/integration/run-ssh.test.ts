@@ -344,4 +344,86 @@ tasks:
     assert.equal(r.summary.hosts.h6, 'unreachable');
     assert.equal(r.summary.exitCode, 3);
   });
+
+  test('a chain of two jump hosts', async () => {
+    const inv = lab.inventory({ hosts: ['h4', 'h5', 'h6'], hostSettings: { h6: { jump: ['h4', 'h5'] } } });
+    const count = (h: string) => readFileSync(lab.host(h).logPath, 'utf8').split('Accepted publickey').length;
+    const [b4, b5] = [count('h4'), count('h5')];
+    const r = await runPlaybook(dir, inv, 'name: j\nhosts: h6\ntasks:\n  - name: t\n    command: echo deep\n');
+    assert.equal(r.end('h6', 't').stdout, 'deep');
+    assert.equal(count('h4'), b4 + 1);
+    assert.equal(count('h5'), b5 + 1);
+  });
+
+  test('~/.ssh/config supplies HostName, Port, User and IdentityFile for a host the inventory only names', async () => {
+    const cfg = path.join(dir, 'ssh_config');
+    const h = lab.host('h2');
+    writeFileSync(cfg, `Host cfg-alias\n  HostName ${h.address}\n  Port ${h.port}\n  User ${lab.users.sudoer}\n  IdentityFile ${lab.clientKey}\n`);
+    const inv = path.join(dir, 'inv-cfg.yaml');
+    writeFileSync(inv, `defaults: {knownHosts: ${lab.knownHosts}}\nhosts:\n  cfg-alias: {}\n`);
+    const pbFile = path.join(dir, 'cfg.yaml');
+    writeFileSync(pbFile, 'name: c\nhosts: all\ntasks:\n  - name: who\n    command: id -un\n');
+    const { plan } = await import('../../src/index.js');
+    const { executeOverSsh } = await import('../../src/executor/run-playbook.js');
+    const events: import('../../src/report/events.js').RunEvent[] = [];
+    const summary = await executeOverSsh(plan({ playbook: pbFile, inventory: inv }).plan, {
+      env: { ...process.env, SSH_AUTH_SOCK: '', HOME: dir },
+      sshConfigFile: cfg,
+      reporter: { onEvent: (e) => events.push(e), close: async () => undefined },
+    });
+    assert.equal(summary.hosts['cfg-alias'], 'ok', JSON.stringify(events.filter((e) => e.type === 'host_end')));
+    const who = events.find((e) => e.type === 'task_end') as import('../../src/report/events.js').TaskEndEvent;
+    assert.equal(who.stdout, lab.users.sudoer);
+  });
+
+  test('ssh-agent is used when SSH_AUTH_SOCK is set and the inventory names no key', async () => {
+    const sock = path.join(dir, 'agent.sock');
+    const agent = execFileSync('ssh-agent', ['-a', sock, '-s'], { encoding: 'utf8' });
+    const pid = /SSH_AGENT_PID=(\d+)/.exec(agent)![1];
+    try {
+      execFileSync('ssh-add', [lab.clientKey], { env: { ...process.env, SSH_AUTH_SOCK: sock }, stdio: 'ignore' });
+      const inv = lab.inventory({ hosts: ['h3'], defaults: { identityFile: undefined } });
+      const r = await runPlaybook(dir, inv, 'name: a\nhosts: all\ntasks:\n  - name: t\n    command: echo agent\n', { env: { SSH_AUTH_SOCK: sock, HOME: dir } });
+      assert.equal(r.end('h3', 't').stdout, 'agent');
+    } finally {
+      process.kill(Number(pid));
+    }
+  });
+
+  test('a task killed by a signal fails naming the signal; a redirected background process does not hold its task open', async () => {
+    const r = await runPlaybook(
+      dir,
+      lab.inventory({ hosts: ['h1'] }),
+      `name: s
+hosts: all
+tasks:
+  - name: background
+    command: sleep 30 </dev/null >/dev/null 2>&1 &
+    timeout: 5s
+  - name: killed
+    command: kill -KILL $$
+    ignore_errors: true
+`,
+    );
+    const bg = r.end('h1', 'background');
+    assert.equal(bg.status, 'changed');
+    assert.ok(bg.durationMs < 3000, `took ${bg.durationMs} ms`);
+    const killed = r.end('h1', 'killed');
+    assert.equal(killed.status, 'failed');
+    assert.equal(killed.signal, 'SIGKILL');
+    assert.equal(killed.rc, null);
+    assert.equal(killed.message, 'killed by SIGKILL');
+  });
+
+  test('serial: batches run one after another, hosts of a batch together', async () => {
+    const r = await runPlaybook(
+      dir,
+      lab.inventory({ hosts: ['h1', 'h2', 'h3', 'h4'] }),
+      'name: s\nhosts: all\nserial: 2\ntasks:\n  - name: t\n    command: sleep 0.3\n',
+    );
+    const startOf = (h: string) => r.events.findIndex((e) => e.type === 'host_start' && e.host === h);
+    const endOf = (h: string) => r.events.findIndex((e) => e.type === 'host_end' && e.host === h);
+    assert.ok(Math.max(endOf('h1'), endOf('h2')) < Math.min(startOf('h3'), startOf('h4')), 'the second batch starts after the first ends');
+    assert.ok(startOf('h2') < endOf('h1'), 'hosts of a batch overlap');
+  });
 });
