@@ -27,6 +27,8 @@ interface RunFlags {
   dryRun?: boolean;
   forks: string;
   verbose?: boolean;
+  detach?: boolean;
+  force?: boolean;
   limit?: string;
   extraVars: string[];
   tags?: string;
@@ -45,6 +47,52 @@ function splitList(s: string | undefined): string[] | undefined {
 /** JSON for people on a terminal (indented), compact for programs: a 500-host plan is half the size. */
 function toJson(value: unknown, io: CliIO): string {
   return `${JSON.stringify(value, null, io.isTTY ? 2 : undefined)}\n`;
+}
+
+/** How `kplay runs` names each state. */
+const RUN_STATE_WORDS: Record<string, string> = {
+  running: 'running',
+  committed: 'changes in place (committed)',
+  detached: 'changes in place (detached)',
+  host_lost: 'changes in place (host lost)',
+  crashed: 'changes in place (kplay died)',
+  rolled_back: 'rolled back',
+  rollback_incomplete: 'rollback incomplete',
+  refused: 'refused (nothing changed)',
+};
+
+/**
+ * Ctrl-C, SIGTERM and SIGHUP: the first stops every host and undoes what the run changed, the
+ * second says how far that got, the third quits at once (the journal keeps what is left).
+ */
+function interruptHandlers(io: CliIO, runId: () => string): { onSignals(): AbortController; offSignals(): void } {
+  const controller = new AbortController();
+  let count = 0;
+  const handler = (sig: NodeJS.Signals) => {
+    count++;
+    if (count === 1) {
+      io.err(`\nkplay: ${sig}: stopping and undoing this run's changes on every host (again: progress; a third time: quit at once)\n`);
+      controller.abort();
+    } else if (count === 2) {
+      void import('../executor/rollback-run.js').then(({ listRunStates }) => {
+        const r = listRunStates().find((x) => x.runId === runId());
+        io.err(`kplay: rolling back ${runId()}: ${r ? `${r.pending} change${r.pending === 1 ? '' : 's'} still to undo` : 'starting'}\n`);
+      });
+    } else {
+      io.err(`kplay: quitting now; the journal keeps what is left: kplay rollback ${runId()}\n`);
+      process.exit(ExitCode.interrupted);
+    }
+  };
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  return {
+    onSignals() {
+      for (const s of signals) process.on(s, handler);
+      return controller;
+    },
+    offSignals() {
+      for (const s of signals) process.off(s, handler);
+    },
+  };
 }
 
 /** Runs the CLI with argv (without node and script); resolves to the exit code. */
@@ -105,7 +153,9 @@ export async function main(argv: string[], io: CliIO = defaultIO): Promise<numbe
       cmd
         .option('-n, --dry-run', 'print the plan and stop: nothing is connected')
         .option('-f, --forks <n>', 'at most this many hosts at once', '20')
-        .option('-v, --verbose', 'show the output of every task, not only of failures');
+        .option('-v, --verbose', 'show the output of every task, not only of failures')
+        .option('--detach', 'end with the changes in place (a hold returns at once); prints the kplay rollback that undoes them')
+        .option('--force', 'run even on hosts locked by another run (after checking that run is really gone)');
     }
     cmd.action(async (playbook: string, flags: RunFlags) => {
       const { plan, formatPlan, formatDiagnostics } = await import('../index.js');
@@ -136,12 +186,70 @@ export async function main(argv: string[], io: CliIO = defaultIO): Promise<numbe
         verbose: Boolean(flags.verbose),
         secrets: inventorySecrets(planSource(result.plan).inventory, process.env),
       });
-      const summary = await executeOverSsh(result.plan, { forks, reporter });
-      code = summary.exitCode;
+      let runId = '';
+      const { onSignals, offSignals } = interruptHandlers(io, () => runId);
+      const controller = onSignals();
+      try {
+        const summary = await executeOverSsh(result.plan, {
+          forks,
+          reporter,
+          force: flags.force,
+          detach: flags.detach,
+          signal: controller.signal,
+          onRunId: (id) => (runId = id),
+        });
+        code = summary.exitCode;
+        for (const r of summary.refusals) io.err(`kplay: refused: ${r}\n`);
+        if (summary.leftBehind.length) {
+          io.err(`kplay: the rollback is incomplete; left as it is:\n${summary.leftBehind.map((l) => `  - ${l}`).join('\n')}\n`);
+          io.err(`  hint: fix what is named above, then run: kplay rollback ${runId}\n`);
+        } else if (summary.state === 'detached') {
+          io.err(`kplay: detached: the changes stay in place. To undo them: kplay rollback ${runId}\n`);
+        } else if (summary.state === 'host_lost') {
+          io.err(`kplay: a host was lost with changes in place. When it is back: kplay rollback ${runId}\n`);
+        }
+      } finally {
+        offSignals();
+      }
     });
   };
   runCommand('run', 'run a playbook on the hosts of an inventory (--dry-run: print the plan only)', false);
   runCommand('plan', 'print what a run would do on each host, without connecting (same as run --dry-run)', true);
+
+  program
+    .command('runs')
+    .description('list the runs kplay has recorded and their state')
+    .addOption(outputOption())
+    .action(async (flags: { output: OutputFormat }) => {
+      const { listRunStates } = await import('../executor/rollback-run.js');
+      const runs = listRunStates();
+      if (flags.output === 'json') {
+        io.out(toJson(runs, io));
+        return;
+      }
+      if (!runs.length) io.out('no runs recorded yet\n');
+      for (const r of runs) {
+        const shown = RUN_STATE_WORDS[r.state] ?? r.state;
+        io.out(`${r.runId}  ${shown.padEnd(30)} ${r.playbook}  [${r.hosts.join(', ')}]${r.pending ? `  ${r.pending} change${r.pending === 1 ? '' : 's'} to undo` : ''}\n`);
+      }
+    });
+
+  program
+    .command('rollback')
+    .description('undo the changes of a run, newest first (default: the latest run with changes in place)')
+    .argument('[run-id]', 'a run id from kplay runs')
+    .addOption(outputOption())
+    .option('-v, --verbose', 'show the output of every undo step')
+    .action(async (runId: string | undefined, flags: { output: OutputFormat; verbose?: boolean }) => {
+      const { rollbackRun } = await import('../executor/rollback-run.js');
+      const { createReporter } = await import('../report/index.js');
+      const reporter = createReporter({ output: flags.output, isTTY: io.isTTY, verbose: Boolean(flags.verbose), secrets: [] });
+      const r = await rollbackRun({ runId, reporter });
+      code = r.exitCode;
+      if (r.leftBehind.length) {
+        io.err(`kplay: the rollback of ${r.runId} is incomplete:\n${r.leftBehind.map((l) => `  - ${l}`).join('\n')}\n  hint: fix what is named above and run kplay rollback ${r.runId} again.\n`);
+      }
+    });
 
   program
     .command('list')

@@ -72,6 +72,10 @@ export interface Connection {
    * Give up connecting after this long. Default 10s.
    */
   connectTimeout?: number | string;
+  /**
+   * Folder on the host for kplay's lock, journal and copies of replaced files. Default /var/lib/kplay when tasks run as root, else ~/.kplay.
+   */
+  stateDir?: string;
 }
 /**
  * Variables for every host; they override playbook vars.
@@ -131,6 +135,10 @@ export interface Host {
    * Give up connecting after this long. Default 10s.
    */
   connectTimeout?: number | string;
+  /**
+   * Folder on the host for kplay's lock, journal and copies of replaced files. Default /var/lib/kplay when tasks run as root, else ~/.kplay.
+   */
+  stateDir?: string;
   vars?: Vars1;
 }
 /**

@@ -55,7 +55,7 @@ export interface Vars {
   [k: string]: unknown;
 }
 /**
- * A task: a name, exactly one kind key (command, copy, fetch, template, wait_for, read, include, dlv, tunnel, hold) and optional common keys.
+ * A task: a name, exactly one kind key (command, copy, fetch, template, wait_for, read, move, include, dlv, tunnel, hold) and optional common keys.
  */
 export interface Task {
   /**
@@ -129,6 +129,7 @@ export interface Task {
   template?: Template;
   wait_for?: WaitFor;
   read?: Read;
+  move?: Move;
   /**
    * Run the tasks of a task file (a YAML list of tasks), relative to this file, with extra variables.
    */
@@ -219,6 +220,7 @@ export interface RollbackTask {
   template?: Template;
   wait_for?: WaitFor;
   read?: Read;
+  move?: Move;
   dlv?: Dlv;
 }
 /**
@@ -353,6 +355,19 @@ export interface Read {
    * How to parse it: yaml, json, env (KEY=VALUE lines), lines, or cmdline (NUL-separated, as /proc/PID/cmdline).
    */
   format: 'yaml' | 'json' | 'env' | 'lines' | 'cmdline';
+}
+/**
+ * Move a file or folder on the host (for example a static-pod manifest out of the kubelet's folder). Refuses to overwrite an existing destination; records the file's checksum, and its undo moves it back after checking it.
+ */
+export interface Move {
+  /**
+   * What to move.
+   */
+  src: string;
+  /**
+   * Where to: a path that must not exist yet. Keep it on the same filesystem, so the move is a rename.
+   */
+  dest: string;
 }
 /**
  * Start a program under Delve, headless and detached; rollback stops it.

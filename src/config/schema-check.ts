@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { ErrorObject } from 'ajv';
 import type { Diagnostic } from '../errors.js';
+import { KIND_NAMES } from '../tasks/registry.js';
 import { suggest } from '../text/suggest.js';
 import * as generated from './schema-validators.generated.js';
 import { keyPos, posAt } from './yaml-source.js';
@@ -166,7 +167,7 @@ const ANSIBLE_KINDS: Record<string, string> = {
   loop: 'there are no loops: write one task per item, or loop inside a `command`.',
 };
 
-const KIND_ORDER = ['command', 'copy', 'fetch', 'template', 'wait_for', 'read', 'include', 'dlv', 'tunnel', 'hold'];
+const KIND_ORDER: readonly string[] = KIND_NAMES;
 
 function where(src: YamlSource, dataPath: DataPath): string {
   // Name the task the problem is in: "task "Stop the static pod"" reads better than tasks/3.

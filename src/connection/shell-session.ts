@@ -21,6 +21,7 @@ export type GroupKiller = (pgid: number, signal: 'TERM' | 'KILL') => Promise<voi
 /** Options of one command run in a session. */
 export interface SessionRunOptions {
   timeoutMs: number;
+  signal?: AbortSignal;
   onOutput?: (stream: 'stdout' | 'stderr', chunk: Buffer) => void;
 }
 
@@ -126,16 +127,21 @@ export class ShellSession {
       // What came before the pid marker on stderr belongs to no task (a background process of an earlier one).
     });
     this.out.onData = opts.onOutput ? (c) => opts.onOutput!('stdout', c) : undefined;
+    const stop = () =>
+      void pidSeen.then(async () => {
+        if (pgid === undefined) return;
+        await this.killer(pgid, 'TERM').catch(() => undefined);
+        timers.push(setTimeout(() => void this.killer(pgid!, 'KILL').catch(() => undefined), KILL_GRACE_MS));
+      });
     timers.push(
       setTimeout(() => {
         timedOut = true;
-        void pidSeen.then(async () => {
-          if (pgid === undefined) return;
-          await this.killer(pgid, 'TERM').catch(() => undefined);
-          timers.push(setTimeout(() => void this.killer(pgid!, 'KILL').catch(() => undefined), KILL_GRACE_MS));
-        });
+        stop();
       }, opts.timeoutMs),
     );
+    const onAbort = () => stop();
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    if (opts.signal?.aborted) stop();
     try {
       await pidSeen;
       this.err.onData = opts.onOutput ? (c) => opts.onOutput!('stderr', c) : undefined;
@@ -149,6 +155,7 @@ export class ShellSession {
         durationMs: performance.now() - started,
       };
     } finally {
+      opts.signal?.removeEventListener('abort', onAbort);
       for (const t of timers) clearTimeout(t);
       this.out.onData = undefined;
       this.err.onData = undefined;

@@ -10,6 +10,8 @@ export interface RunOptions {
   become?: boolean;
   /** Called with output as it arrives (for -v and progress); the result still holds all of it. */
   onOutput?: (stream: 'stdout' | 'stderr', chunk: Buffer) => void;
+  /** Aborting kills the command's process group, as a timeout does (Ctrl-C during a run). */
+  signal?: AbortSignal;
 }
 
 /** What a command did. Output is kept as bytes and decoded once, so UTF-8 split across chunks stays intact. */

@@ -9,12 +9,19 @@ import type { Inventory, InventoryHost } from '../inventory/inventory.js';
 import type { Plan } from '../plan/plan.js';
 import { planSource } from '../plan/build.js';
 import type { Reporter } from '../report/events.js';
+import { RunStore, stateDir } from '../journal/run-store.js';
 import { executePlan, unsupportedKinds } from './engine.js';
 import type { RunSummary } from './engine.js';
 
 /** How to run a planned playbook for real. */
 export interface ExecuteRequest {
   forks?: number;
+  /** Take hosts locked by another run. */
+  force?: boolean;
+  /** End with the changes in place; `kplay rollback RUN_ID` undoes them. */
+  detach?: boolean;
+  /** Called with the run id once the run is recorded (the CLI prints it for --detach and crashes). */
+  onRunId?: (runId: string) => void;
   reporter: Reporter;
   /** Environment for secrets named in the inventory (passwordEnv, ...); process.env by default. */
   env?: NodeJS.ProcessEnv;
@@ -61,24 +68,34 @@ export async function executeOverSsh(plan: Plan, req: ExecuteRequest): Promise<R
     });
   }
   const env = req.env ?? process.env;
-  const inv = planSource(plan).inventory;
+  const source = planSource(plan);
+  const inv = source.inventory;
   const local = new LocalConnection();
+  const runId = `${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}-${randomBytes(3).toString('hex')}`;
+  const store = RunStore.create(stateDir(env), {
+    runId,
+    playbook: plan.playbook.name,
+    playbookFile: source.playbook.absPath,
+    inventoryFile: inv.src?.absPath ?? inv.file,
+    started: new Date().toISOString(),
+    pid: process.pid,
+    state: 'running',
+    hosts: Object.fromEntries(plan.hosts.map((h) => [h.name, sshTarget(inv.hosts.get(h.name)!)])),
+    hostState: Object.fromEntries(plan.hosts.map((h) => [h.name, { become: h.steps.some((s) => s.become), dir: inv.hosts.get(h.name)!.connection.stateDir }])),
+  });
+  req.onRunId?.(runId);
+  const targets = new Map([...inv.hosts.values()].map((h) => [h.name, sshTarget(h)]));
   try {
     return await executePlan(plan, {
-      runId: `${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}-${randomBytes(3).toString('hex')}`,
+      runId,
+      store,
+      force: req.force,
+      detach: req.detach,
       forks: req.forks ?? 20,
       reporter: req.reporter,
       local,
       signal: req.signal,
-      connect: (h) =>
-        connectSsh(sshTarget(h), {
-          env,
-          sshConfigFile: req.sshConfigFile,
-          lookup: (name) => {
-            const j = inv.hosts.get(name);
-            return j ? sshTarget(j) : undefined;
-          },
-        }),
+      connect: (h) => connectSsh(sshTarget(h), { env, sshConfigFile: req.sshConfigFile, lookup: (name) => targets.get(name) }),
     });
   } finally {
     await local.close();

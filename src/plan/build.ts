@@ -320,8 +320,9 @@ function planStep(
   if (task.rollback) {
     // The undo may read the task's own result (a path it printed, say); at run time the undo is
     // rendered again once that result exists.
-    const undoContext = task.register && placeholders ? { ...context, [task.register]: runtimeResult(task.name) } : context;
-    const undoNames = task.register && placeholders ? new Set([...registeredNames, task.register]) : registeredNames;
+    const ownPending = task.register !== undefined && (placeholders || !(task.register in context));
+    const undoContext = ownPending ? { ...context, [task.register!]: runtimeResult(task.name) } : context;
+    const undoNames = ownPending ? new Set([...registeredNames, task.register!]) : registeredNames;
     const r = renderArgs(task.rollback, undoContext, undoNames, sink);
     undo = { name: task.rollback.name, kind: task.rollback.kind, args: r.args, preview: r.preview, runtime: r.runtime };
   }

@@ -21,8 +21,9 @@ export const command: KindDef<'command', CommandArgs> = {
     return lines;
   },
   async execute(ctx, a) {
-    const r = await ctx.conn.run(a.cmd, { timeoutMs: ctx.timeoutMs, env: a.env, cwd: a.cwd, become: ctx.become, onOutput: ctx.onOutput });
+    const r = await ctx.conn.run(a.cmd, { timeoutMs: ctx.timeoutMs, env: a.env, cwd: a.cwd, become: ctx.become, onOutput: ctx.onOutput, signal: ctx.signal });
     const outcome = { rc: r.rc, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
+    if (ctx.signal.aborted) throw new TaskFailed('interrupted; its processes were stopped', outcome);
     if (r.timedOut) throw new TaskFailed(`timed out after ${Math.round(ctx.timeoutMs / 1000)}s; its processes were killed`, { ...outcome, timedOut: true });
     if (r.signal) throw new TaskFailed(`killed by ${r.signal}`, outcome);
     if (r.rc !== 0) throw new TaskFailed(`exit status ${r.rc}`, outcome);

@@ -4,7 +4,8 @@ import path from 'node:path';
 import type { Copy } from '../config/playbook.generated.js';
 import type { Connection } from '../connection/types.js';
 import { shellQuote } from '../template/index.js';
-import type { KindDef, TaskContext, TaskOutcome } from './kind.js';
+import type { UndoSpec } from '../journal/undo-spec.js';
+import type { KindDef, TaskContext, TaskOutcome, UndoContext } from './kind.js';
 import { TaskFailed } from './kind.js';
 
 export const copy: KindDef<'copy', Copy> = {
@@ -15,6 +16,9 @@ export const copy: KindDef<'copy', Copy> = {
   preview(a) {
     const from = a.src !== undefined ? a.src : `${Buffer.byteLength(a.content ?? '')} bytes of inline content`;
     return [`copy ${from} -> ${a.dest}${fileAttrs(a)}${a.backup ? ', keeping a backup' : ''}`];
+  },
+  async prepareUndo(ctx, a) {
+    return a.backup ? backupUndo(ctx, a.dest, await copyData(ctx, a)) : undefined;
   },
   async execute(ctx, a) {
     if (a.content !== undefined) return putFile(ctx, Buffer.from(a.content), a);
@@ -28,6 +32,35 @@ export const copy: KindDef<'copy', Copy> = {
     return putFile(ctx, data, a, local);
   },
 };
+
+async function copyData(ctx: TaskContext, a: Copy): Promise<Buffer> {
+  if (a.content !== undefined) return Buffer.from(a.content);
+  try {
+    return await readFile(path.resolve(ctx.baseDir, a.src!));
+  } catch (e) {
+    throw new TaskFailed(`cannot read ${a.src} on the controller: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * The undo of writing `data` to `dest`: a copy of the old file, taken now, to restore; or, when
+ * there was none, removing what kplay wrote (only if it is still what kplay wrote).
+ */
+export async function backupUndo(ctx: UndoContext, dest: string, data: Buffer): Promise<UndoSpec> {
+  const d = shellQuote(dest);
+  const base = { become: ctx.become, local: false, timeoutMs: ctx.timeoutMs, userWritten: false };
+  const dir = await ctx.backupDir();
+  const backup = `${dir}/${ctx.change}-${path.basename(dest)}`;
+  const r = await ctx.conn.run(`[ -e ${d} ] || exit 3\ncp -p -- ${d} ${shellQuote(backup)} && sha256sum -- ${shellQuote(backup)} | cut -d' ' -f1`, {
+    timeoutMs: ctx.timeoutMs,
+    become: ctx.become,
+  });
+  if (r.rc === 3) {
+    return { ...base, name: `remove ${dest}`, kind: 'remove_file', args: { path: dest, sha256: createHash('sha256').update(data).digest('hex') } };
+  }
+  if (r.rc !== 0) throw new TaskFailed(`cannot back up ${dest}: ${r.stderr.toString().trim()}`);
+  return { ...base, name: `restore ${dest}`, kind: 'restore_backup', args: { path: dest, backup, sha256: r.stdout.toString().trim() } };
+}
 
 /** ", mode 0644, owner root:root" for previews of kinds that write files. */
 export function fileAttrs(a: { mode?: string; owner?: string; group?: string }): string {

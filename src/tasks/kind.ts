@@ -1,5 +1,6 @@
 import type { Task as WrittenTask } from '../config/playbook.generated.js';
 import type { Connection } from '../connection/types.js';
+import type { UndoSpec } from '../journal/undo-spec.js';
 
 /** Keys every task accepts besides its kind. */
 export const COMMON_KEYS = [
@@ -38,6 +39,23 @@ export interface KindDef<K extends KindName, A = unknown> {
   preview(args: A): string[];
   /** Does the task on a host; kinds without it (planned for later) are refused before a run starts. */
   execute?(ctx: TaskContext, args: A): Promise<TaskOutcome>;
+  /**
+   * Kinds that undo themselves: called just before the change, it looks at the host and returns
+   * the undo to journal (it may refuse, by throwing TaskFailed, before anything changed).
+   */
+  prepareUndo?(ctx: UndoContext, args: A): Promise<UndoSpec | undefined>;
+  /** Checked on every host before the run changes anything anywhere; a message refuses the run. */
+  preflight?(ctx: TaskContext, args: A): Promise<string | undefined>;
+}
+
+/** What prepareUndo gets besides the task context. */
+export interface UndoContext extends TaskContext {
+  /** A folder on the host for copies of files the change replaces (kept until rolled back). */
+  backupDir(): Promise<string>;
+  /** The change's number in the journal, to name backups uniquely. */
+  change: number;
+  /** The task's own name, for the undo's name. */
+  taskName: string;
 }
 
 /** What a task gets to work with while it runs. */
@@ -56,6 +74,8 @@ export interface TaskContext {
   onOutput?: (stream: 'stdout' | 'stderr', chunk: Buffer) => void;
   /** Stops waits early when the run is interrupted. */
   signal: AbortSignal;
+  /** --detach: a `hold` returns at once and leaves the changes in place. */
+  detached?: boolean;
 }
 
 /** How a task ended when it did not fail. */

@@ -5,6 +5,7 @@ import { fetch } from './fetch.js';
 import { hold } from './hold.js';
 import { include } from './include.js';
 import type { KindDef, KindName } from './kind.js';
+import { move } from './move.js';
 import { read } from './read.js';
 import { template } from './template.js';
 import { tunnel } from './tunnel.js';
@@ -18,6 +19,7 @@ export const taskKinds: { readonly [K in KindName]: KindDef<K, any> } = {
   template,
   wait_for: waitFor,
   read,
+  move,
   include,
   dlv,
   tunnel,

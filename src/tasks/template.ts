@@ -1,9 +1,20 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Template } from '../config/playbook.generated.js';
-import { fileAttrs, putFile } from './copy.js';
-import type { KindDef } from './kind.js';
+import { backupUndo, fileAttrs, putFile } from './copy.js';
+import type { KindDef, TaskContext } from './kind.js';
 import { TaskFailed } from './kind.js';
+
+async function rendered(ctx: TaskContext, a: Template): Promise<Buffer> {
+  const local = path.resolve(ctx.baseDir, a.src);
+  let text: string;
+  try {
+    text = await readFile(local, 'utf8');
+  } catch (e) {
+    throw new TaskFailed(`cannot read template ${local}: ${(e as Error).message}`);
+  }
+  return Buffer.from(ctx.renderText(text, local));
+}
 
 export const template: KindDef<'template', Template> = {
   kind: 'template',
@@ -11,14 +22,10 @@ export const template: KindDef<'template', Template> = {
   shellFields: [],
   normalize: (w) => ({ ...w }),
   preview: (a) => [`render ${a.src} -> ${a.dest}${fileAttrs(a)}${a.backup ? ', keeping a backup' : ''}`],
+  async prepareUndo(ctx, a) {
+    return a.backup ? backupUndo(ctx, a.dest, await rendered(ctx, a)) : undefined;
+  },
   async execute(ctx, a) {
-    const local = path.resolve(ctx.baseDir, a.src);
-    let text: string;
-    try {
-      text = await readFile(local, 'utf8');
-    } catch (e) {
-      throw new TaskFailed(`cannot read template ${local}: ${(e as Error).message}`);
-    }
-    return putFile(ctx, Buffer.from(ctx.renderText(text, local)), a);
+    return putFile(ctx, await rendered(ctx, a), a);
   },
 };

@@ -1,4 +1,5 @@
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { plan } from '../../src/index.js';
 import type { RunSummary } from '../../src/executor/engine.js';
@@ -11,6 +12,14 @@ export interface Ran {
   events: RunEvent[];
   /** The task_end event of a task on a host. */
   end(host: string, task: string): TaskEndEvent;
+}
+
+// Runs started by tests keep their journals here, not in the user's own state folder.
+const STATE_DIR = mkdtempSync(path.join(tmpdir(), 'kplay-test-state-'));
+
+/** The environment test runs use: no agent, a state folder of the test process's own. */
+export function runEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return { ...process.env, SSH_AUTH_SOCK: '', KPLAY_STATE_DIR: STATE_DIR, ...extra };
 }
 
 /** Writes a playbook into `dir` and runs it over SSH with the given inventory, collecting events. */
@@ -26,7 +35,7 @@ export async function runPlaybook(
   const events: RunEvent[] = [];
   const summary = await executeOverSsh(p, {
     forks: opts.forks,
-    env: { ...process.env, SSH_AUTH_SOCK: '', ...opts.env },
+    env: runEnv(opts.env),
     signal: opts.signal,
     sshConfigFile: '/dev/null',
     reporter: { onEvent: (e) => events.push(e), close: async () => undefined },

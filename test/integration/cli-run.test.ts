@@ -1,7 +1,7 @@
 // `kplay run` as a user types it, against real sshd hosts: NDJSON events, plain output, exit codes.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -24,7 +24,7 @@ describe('kplay run on real hosts', { skip: sshLabUnavailable() }, () => {
     const r = spawnSync(process.execPath, [BIN, ...args], {
       cwd: dir,
       encoding: 'utf8',
-      env: { ...process.env, SSH_AUTH_SOCK: '', HOME: dir, ...env },
+      env: { ...process.env, SSH_AUTH_SOCK: '', HOME: dir, KPLAY_STATE_DIR: path.join(dir, 'state'), ...env },
       timeout: 60_000,
     });
     return { code: r.status, out: r.stdout, err: r.stderr };
@@ -126,9 +126,11 @@ tasks:
   });
 
   test('a playbook with kinds this version cannot run is refused before any host is touched', () => {
-    writeFileSync(path.join(dir, 'd.yaml'), 'name: D\nhosts: all\ntasks:\n  - name: first\n    command: touch /tmp/kplay-should-not-exist\n  - name: hold\n    hold: {}\n');
+    const marker = path.join(dir, 'should-not-exist');
+    writeFileSync(path.join(dir, 'd.yaml'), `name: D\nhosts: all\ntasks:\n  - name: first\n    command: touch ${marker}\n  - name: forward\n    tunnel: {remote_port: 2345}\n`);
     const r = kplay(['run', 'd.yaml', '-i', lab.inventory({ hosts: ['h1'] })]);
     assert.equal(r.code, 4);
-    assert.match(r.err, /cannot run hold tasks yet; nothing was run/);
+    assert.match(r.err, /cannot run tunnel tasks yet; nothing was run/);
+    assert.equal(existsSync(marker), false);
   });
 });

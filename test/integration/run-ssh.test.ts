@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { HostEndEvent } from '../../src/report/events.js';
-import { runPlaybook } from '../helpers/run.js';
+import { runEnv, runPlaybook } from '../helpers/run.js';
 import { LAB_ENV, sshLabUnavailable, startSshLab } from '../support/sshd-lab.js';
 import type { SshLab } from '../support/sshd-lab.js';
 
@@ -343,6 +343,16 @@ tasks:
     assert.equal(r.summary.hosts.h5, 'ok');
     assert.equal(r.summary.hosts.h6, 'unreachable');
     assert.equal(r.summary.exitCode, 3);
+    // The lost host stays locked by this run until it is rolled back.
+    const blocked = await runPlaybook(dir, lab.inventory({ hosts: ['h6'] }), 'name: b\nhosts: all\ntasks:\n  - name: t\n    command: "true"\n');
+    assert.equal(blocked.summary.exitCode, 4);
+    assert.match(blocked.summary.refusals[0]!, /locked by run/);
+    const { rollbackRun } = await import('../../src/executor/rollback-run.js');
+    const runId = (r.events[0] as { runId: string }).runId;
+    const rb = await rollbackRun({ runId, env: runEnv(), sshConfigFile: '/dev/null', reporter: { onEvent: () => undefined, close: async () => undefined } });
+    assert.equal(rb.exitCode, 0);
+    const free = await runPlaybook(dir, lab.inventory({ hosts: ['h6'] }), 'name: f\nhosts: all\ntasks:\n  - name: t\n    command: "true"\n');
+    assert.equal(free.summary.exitCode, 0);
   });
 
   test('a chain of two jump hosts', async () => {
@@ -421,8 +431,8 @@ tasks:
       lab.inventory({ hosts: ['h1', 'h2', 'h3', 'h4'] }),
       'name: s\nhosts: all\nserial: 2\ntasks:\n  - name: t\n    command: sleep 0.3\n',
     );
-    const startOf = (h: string) => r.events.findIndex((e) => e.type === 'host_start' && e.host === h);
-    const endOf = (h: string) => r.events.findIndex((e) => e.type === 'host_end' && e.host === h);
+    const startOf = (h: string) => r.events.findIndex((e) => e.type === 'task_start' && e.host === h);
+    const endOf = (h: string) => r.events.findIndex((e) => e.type === 'task_end' && e.host === h);
     assert.ok(Math.max(endOf('h1'), endOf('h2')) < Math.min(startOf('h3'), startOf('h4')), 'the second batch starts after the first ends');
     assert.ok(startOf('h2') < endOf('h1'), 'hosts of a batch overlap');
   });

@@ -191,6 +191,9 @@ class Lab implements SshLab {
     installExitHooks();
     // sshd reads authorized_keys as the login user, so non-root users must be able to reach it.
     chmodSync(this.dir, 0o711);
+    // Hosts' kplay state folders (see inventory()); sticky and writable by all, like /tmp, for the non-root test users.
+    mkdirSync(path.join(this.dir, 'kplay-state'));
+    chmodSync(path.join(this.dir, 'kplay-state'), 0o1777);
     writeFileSync(path.join(this.dir, 'owner'), `${process.pid} ${procStartTime(process.pid)}\n`);
     this.clientKey = path.join(this.dir, 'client_ed25519');
     this.clientKeyWithPassphrase = path.join(this.dir, 'client_ed25519_passphrase');
@@ -257,7 +260,13 @@ class Lab implements SshLab {
     const hosts: Record<string, Record<string, unknown>> = {};
     for (const n of names) {
       const h = this.host(n);
-      hosts[n] = { address: h.address, ...opts.hostSettings?.[n] };
+      // The lab's hosts share one filesystem: a kplay state folder each (lock, journal, backups)
+      // keeps them apart as separate machines would be, and keeps the machine's /var/lib/kplay out of tests.
+      // Inside /tmp, so that users other than root can write theirs too.
+      // (Root only: other users keep kplay's defaults, ~/.kplay, or /var/lib/kplay through sudo.)
+      const user = opts.user ?? 'root';
+      const stateDir = user === 'root' ? { stateDir: path.join(this.dir, 'kplay-state', n) } : {};
+      hosts[n] = { address: h.address, ...stateDir, ...opts.hostSettings?.[n] };
     }
     const doc = {
       defaults: {

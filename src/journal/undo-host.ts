@@ -1,0 +1,54 @@
+import type { Connection } from '../connection/types.js';
+import type { RunEvent } from '../report/events.js';
+import type { JournalEntry } from './run-store.js';
+import { pendingUndos } from './run-store.js';
+import { runUndo } from './undo-run.js';
+
+/** An event before it is stamped with its time. */
+export type UntimedEvent = RunEvent extends infer E ? (E extends unknown ? Omit<E, 'time'> : never) : never;
+
+/** What undoing a host needs: its connection, its journal, and where to record and report. */
+export interface UndoHostArgs {
+  host: string;
+  conn: Connection;
+  local: Connection;
+  entries: JournalEntry[];
+  record(entry: Omit<JournalEntry, 'host' | 'time'>): Promise<void>;
+  emit(event: UntimedEvent): void;
+}
+
+/**
+ * Undoes a host's journaled changes that are not undone yet, newest first, recording each result;
+ * stops at the first undo that fails, since older changes may depend on it. Returns what is left.
+ */
+export async function undoHost(a: UndoHostArgs): Promise<string[]> {
+  const pending = pendingUndos(a.entries).get(a.host) ?? [];
+  for (const p of pending) {
+    if (!p.undo) return [`${a.host}: "${p.intent.task}" has no recorded undo (its rollback needed a result that never came); check it by hand`];
+    const id = `${p.intent.taskId}.undo`;
+    const kind = String(p.undo.kind);
+    a.emit({ type: 'task_start', host: a.host, taskId: id, name: p.undo.name, kind, preview: [p.undo.name] });
+    const t0 = performance.now();
+    let res: { ok: boolean; message: string };
+    try {
+      res = await runUndo(p.undo, a.conn, a.local, new AbortController().signal);
+    } catch (e) {
+      res = { ok: false, message: (e as Error).message };
+    }
+    // The local journal is written first and fsynced; a host that dropped meanwhile is caught up by the next rollback.
+    await a.record({ change: p.intent.change, taskId: p.intent.taskId, task: p.intent.task, phase: res.ok ? 'undone' : 'undo_failed', message: res.message }).catch(() => undefined);
+    a.emit({
+      type: 'task_end',
+      host: a.host,
+      taskId: id,
+      name: p.undo.name,
+      kind,
+      status: res.ok ? 'changed' : 'failed',
+      message: res.message,
+      attempts: 1,
+      durationMs: Math.round(performance.now() - t0),
+    });
+    if (!res.ok) return [`${a.host}: ${p.undo.name}: ${res.message}`];
+  }
+  return [];
+}

@@ -1,0 +1,19 @@
+import type { KindName } from '../tasks/kind.js';
+
+/** Undo actions that kinds carry for themselves; each checks the real state before it acts. */
+export type BuiltinUndo = 'move_back' | 'restore_backup' | 'remove_file';
+
+/**
+ * An undo step as the journal keeps it: everything needed to run it later, with no playbook,
+ * inventory or registered results at hand. Arguments are already rendered.
+ */
+export interface UndoSpec {
+  name: string;
+  kind: KindName | BuiltinUndo;
+  args: unknown;
+  become: boolean;
+  local: boolean;
+  timeoutMs: number;
+  /** A `rollback:` written by the user (rather than a kind's own undo, which checks state first). */
+  userWritten: boolean;
+}
