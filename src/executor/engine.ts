@@ -464,6 +464,7 @@ export async function executePlan(plan: Plan, opts: EngineOptions): Promise<RunS
     let result: { result: RegisteredResult; lost?: ConnectionLost } | undefined;
     for (;;) {
       attempts++;
+      h.holding = step.kind === 'hold';
       try {
         last = { ok: await kind.execute!(ctx, step.args as never) };
       } catch (e) {
@@ -475,6 +476,7 @@ export async function executePlan(plan: Plan, opts: EngineOptions): Promise<RunS
         if (!(e instanceof TaskFailed)) throw e;
         last = { failed: e };
       }
+      h.holding = false;
       const o = 'ok' in last ? last.ok : { ...last.failed.outcome, status: 'changed' as const };
       let done = 'ok' in last;
       if (task.until !== undefined) {

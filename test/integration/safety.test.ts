@@ -253,6 +253,17 @@ describe('safe changes: undo, journal, interrupts, kplay rollback', { skip: sshL
     assert.equal(JSON.parse(kplay(['runs', '-o', 'json']).out)[0].state, 'rolled_back');
   });
 
+  test('Ctrl-C while every host holds ends the debug session: everything undone, exit 0', async () => {
+    writeFileSync(path.join(dir, 'hold.yaml'), `name: Hold\nhosts: all\ntasks:\n${STOP}  - name: Debug\n    hold: {message: attach now}\n`);
+    const run = kplayAsync(['run', 'hold.yaml', '-i', inv]);
+    await until(() => (run.output().match(/holding until Ctrl-C/g) ?? []).length === HOSTS.length, 'every host to hold');
+    for (const h of HOSTS) assertMoved(h);
+    run.child.kill('SIGINT');
+    const r = await run.exited;
+    assert.equal(r.code, 0, r.out);
+    for (const h of HOSTS) assertRestored(h);
+  });
+
   after(() => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
