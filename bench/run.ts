@@ -58,6 +58,54 @@ function shippedFiles(): string[] {
   return [...top, ...lib];
 }
 
+async function sshSection(): Promise<void> {
+  const { sshLabUnavailable, startSshLab } = await import('../test/support/sshd-lab.js');
+  const { ansibleAvailable, benchSsh } = await import('./ssh.js');
+  const why = sshLabUnavailable();
+  if (why) {
+    console.log(`\nSSH benchmarks skipped: ${why}`);
+    return;
+  }
+  const withAnsible = ansibleAvailable();
+  if (!withAnsible) console.log('\nAnsible skipped: ansible-playbook is not installed (apt-get install ansible-core).');
+  const reps = Number(process.env.KPLAY_BENCH_SSH_REPS ?? 3);
+  const sizes: [number, number, boolean][] = [
+    [8, 20, withAnsible],
+    [50, 20, withAnsible],
+    [100, 50, false],
+  ];
+  const lab = await startSshLab({ hosts: 100 });
+  const root = mkdtempSync(path.join(os.tmpdir(), 'kplay-bench-ssh-'));
+  try {
+    console.log(`\nSSH: ${reps} alternating repetitions each, medians in ms; floor = one OpenSSH session per host running the same commands`);
+    const cols = [14, 6, 10, 10, 12, 12, 16, 12];
+    const line = (cells: string[]) => cells.map((c, i) => c.padEnd(cols[i]!)).join(' ');
+    console.log(line(['hosts x tasks', 'work', 'kplay', 'floor', 'kplay/floor', 'ansible', 'ansible/kplay', 'kplay peak']));
+    // KPLAY_BENCH_SIZES=8x20,100x50 and KPLAY_BENCH_WORK=true|mix narrow a run (the full one takes a while).
+    const only = process.env.KPLAY_BENCH_SIZES?.split(',');
+    const kinds = (process.env.KPLAY_BENCH_WORK?.split(',') ?? ['true', 'mix']) as ('true' | 'mix')[];
+    for (const kind of kinds) {
+      for (const [n, m, ansible] of sizes.filter(([n, m]) => !only || only.includes(`${n}x${m}`))) {
+        const r = await benchSsh(lab, root, BIN, n, m, kind, reps, ansible);
+        console.log(
+          line([
+            r.size,
+            r.work,
+            r.kplayMs.toFixed(0),
+            r.floorMs.toFixed(0),
+            (r.kplayMs / r.floorMs).toFixed(2),
+            r.ansibleMs === undefined ? '-' : r.ansibleMs.toFixed(0),
+            r.ansibleMs === undefined ? '-' : (r.ansibleMs / r.kplayMs).toFixed(1),
+            `${r.kplayPeakMB.toFixed(0)} MB`,
+          ]),
+        );
+      }
+    }
+  } finally {
+    await lab.close();
+  }
+}
+
 function main(): void {
   const runs = Number(process.env.KPLAY_BENCH_RUNS ?? 15);
   const rows: Row[] = [];
@@ -73,7 +121,7 @@ function main(): void {
     validate.push(...timeCli(['validate', ...files], 1));
     if (i % 2 === 0) plan.push(...timeCli(['plan', big.playbook, '-i', big.inventory, '-o', 'json'], 1));
   }
-  rows.push(row('kplay --version', version, 300));
+  rows.push(row('kplay --version', version, 150));
   rows.push(row(`kplay validate (${files.length} shipped files)`, validate, 300));
   rows.push(row('kplay plan, 500 hosts x 30 tasks, -o json', plan, 1000));
 
@@ -90,3 +138,4 @@ function main(): void {
 }
 
 main();
+if (process.env.KPLAY_BENCH_SSH !== '0') await sshSection();

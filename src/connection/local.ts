@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { chmod, copyFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { ShellSession } from './shell-session.js';
+import { killScript, ShellSession } from './shell-session.js';
 import type { ShellPipes } from './shell-session.js';
 import { taskScript } from './task-script.js';
 import type { Connection, RunOptions, RunResult, Tunnel, WriteOptions } from './types.js';
@@ -31,12 +31,9 @@ export class LocalConnection implements Connection {
   private session(become: boolean): Promise<ShellSession> {
     let s = this.sessions.get(become);
     if (!s) {
-      s = ShellSession.open(localShell(become), async (pgid, signal) => {
-        try {
-          process.kill(-pgid, signal === 'TERM' ? 'SIGTERM' : 'SIGKILL');
-        } catch {
-          // Already gone.
-        }
+      s = ShellSession.open(localShell(become), async (mark, signal) => {
+        const script = killScript(mark, signal);
+        spawnSync(become ? 'sudo' : 'sh', become ? ['-n', 'sh', '-c', script] : ['-c', script], { stdio: 'ignore' });
       });
       this.sessions.set(become, s);
       s.catch(() => this.sessions.delete(become));

@@ -15,8 +15,23 @@ export interface ShellPipes {
   close(): void;
 }
 
-/** How to stop a task's process group when it runs too long: kill(pgid) through another channel. */
-export type GroupKiller = (pgid: number, signal: 'TERM' | 'KILL') => Promise<void>;
+/**
+ * How to stop a task that runs too long: signal every process whose environment carries the
+ * task's mark (see killScript), through another channel, since the session's own shell is waiting.
+ */
+export type TaskKiller = (mark: string, signal: 'TERM' | 'KILL') => Promise<void>;
+
+/** The environment variable that marks every process a task starts, to find them all on timeout. */
+export const TASK_MARK_VAR = '__KPLAY_ID';
+
+/**
+ * Shell that signals every process carrying a task's mark: all of the task's descendants inherit
+ * it, including those that left its process group or were re-parented (one grep over
+ * /proc/PID/environ; the shell running this has the mark in its arguments, not its environment).
+ */
+export function killScript(mark: string, signal: 'TERM' | 'KILL'): string {
+  return `for f in $(grep -l -z -x -F -- ${shellQuote(`${TASK_MARK_VAR}=${mark}`)} /proc/[0-9]*/environ 2>/dev/null); do p=\${f#/proc/}; kill -${signal} "\${p%/environ}" 2>/dev/null; done; true`;
+}
 
 /** Options of one command run in a session. */
 export interface SessionRunOptions {
@@ -28,16 +43,16 @@ export interface SessionRunOptions {
 /** Raised when the shell itself goes away (connection dropped, sudo refused). */
 export class SessionClosed extends Error {}
 
-/** Seconds between SIGTERM and SIGKILL for a task that ran out of time. */
+/** Milliseconds between SIGTERM and SIGKILL for a task that ran out of time. */
 const KILL_GRACE_MS = 2000;
 
 /**
  * One long-lived `sh` on a host that runs tasks one after another. Starting a shell costs a login
  * (and whatever the user's profile does) per SSH channel; reusing one costs a line of input. Each
- * task still runs in a process of its own (`setsid sh -c SCRIPT`, stdin from /dev/null), so its
- * exit code, output, working folder and environment are its own: `cd`, `export` or `exit` in one
- * task cannot touch the next. Its output is framed by markers carrying a random nonce, and its
- * process group can be killed as a whole when it times out.
+ * task still runs in a process of its own (`sh -c ...`, stdin from /dev/null), so its exit code,
+ * output, working folder and environment are its own: `cd`, `export` or `exit` in one task cannot
+ * touch the next. Its output is framed by markers carrying a random nonce, and every process it
+ * starts carries a mark in its environment, so that a timeout can kill them all.
  */
 export class ShellSession {
   private readonly nonce = randomBytes(12).toString('hex');
@@ -49,7 +64,7 @@ export class ShellSession {
 
   private constructor(
     private readonly pipes: ShellPipes,
-    private readonly killer: GroupKiller,
+    private readonly killer: TaskKiller,
   ) {
     pipes.stdout.on('data', (c: Buffer) => this.out.push(c));
     pipes.stderr.on('data', (c: Buffer) => this.err.push(c));
@@ -62,20 +77,19 @@ export class ShellSession {
     });
   }
 
-  /** Starts using a shell: checks it answers and has setsid, which timeouts need. */
-  static async open(pipes: ShellPipes, killer: GroupKiller, timeoutMs = 30_000): Promise<ShellSession> {
+  /** Starts using a shell: checks that it answers. */
+  static async open(pipes: ShellPipes, killer: TaskKiller, timeoutMs = 30_000): Promise<ShellSession> {
     const s = new ShellSession(pipes, killer);
     const ready = `__KPLAY_READY_${s.nonce}`;
-    s.write(`command -v setsid >/dev/null 2>&1 && printf '%s 1\\n' ${ready} || printf '%s 0\\n' ${ready}\n`);
+    s.write(`printf '%s\\n' ${ready}\n`);
     let timer: NodeJS.Timeout | undefined;
     try {
-      const found = await Promise.race([
+      await Promise.race([
         s.out.waitFor(ready),
         new Promise<never>((_, reject) => {
           timer = setTimeout(() => reject(new SessionClosed(`the remote shell did not answer within ${timeoutMs / 1000}s`)), timeoutMs);
         }),
       ]);
-      if (found.line.trim() !== '1') throw new SessionClosed('setsid is not installed on the host (util-linux); kplay needs it to stop timed-out tasks');
     } catch (e) {
       pipes.close();
       throw e;
@@ -109,30 +123,23 @@ export class ShellSession {
   private async runNow(script: string, opts: SessionRunOptions): Promise<RunResult> {
     const id = ++this.seq;
     const started = performance.now();
-    const pidMarker = `__KPLAY_PID_${this.nonce}_${id} `;
     const endMarker = `__KPLAY_END_${this.nonce}_${id}`;
-    // The task prints its pid (= its process group, after setsid) on stderr before anything else,
-    // then replaces itself with the user's script; the session shell waits for it and frames the end.
-    const wrapper = `printf '%s%s\\n' ${shellQuote(pidMarker)} "$$" >&2; exec sh -c "$1"`;
+    const mark = `${this.nonce}_${id}`;
+    // The script travels in an environment variable that the task's shell unsets before running
+    // it, so its text stays out of every command line; the mark stays, inherited by everything
+    // the task starts. The session shell waits for the task and frames the end of its output.
+    const wrapper = `__kplay_s=$__KPLAY_TASK; unset __KPLAY_TASK; eval "$__kplay_s"`;
     this.write(
-      `setsid sh -c ${shellQuote(wrapper)} kplay ${shellQuote(script)} </dev/null &\n` +
-        `wait $!; printf '%s %s\\n' ${endMarker} "$?"; printf '%s\\n' ${endMarker} >&2\n`,
+      `${TASK_MARK_VAR}=${mark} __KPLAY_TASK=${shellQuote(script)} sh -c ${shellQuote(wrapper)} </dev/null\n` +
+        `printf '%s %s\\n' ${endMarker} "$?"; printf '%s\\n' ${endMarker} >&2\n`,
     );
 
-    let pgid: number | undefined;
     let timedOut = false;
     const timers: NodeJS.Timeout[] = [];
-    const pidSeen = this.err.waitFor(pidMarker).then((f) => {
-      pgid = Number(f.line.trim());
-      // What came before the pid marker on stderr belongs to no task (a background process of an earlier one).
-    });
-    this.out.onData = opts.onOutput ? (c) => opts.onOutput!('stdout', c) : undefined;
-    const stop = () =>
-      void pidSeen.then(async () => {
-        if (pgid === undefined) return;
-        await this.killer(pgid, 'TERM').catch(() => undefined);
-        timers.push(setTimeout(() => void this.killer(pgid!, 'KILL').catch(() => undefined), KILL_GRACE_MS));
-      });
+    const stop = () => {
+      void this.killer(mark, 'TERM').catch(() => undefined);
+      timers.push(setTimeout(() => void this.killer(mark, 'KILL').catch(() => undefined), KILL_GRACE_MS));
+    };
     timers.push(
       setTimeout(() => {
         timedOut = true;
@@ -142,9 +149,9 @@ export class ShellSession {
     const onAbort = () => stop();
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     if (opts.signal?.aborted) stop();
+    this.out.onData = opts.onOutput ? (c) => opts.onOutput!('stdout', c) : undefined;
+    this.err.onData = opts.onOutput ? (c) => opts.onOutput!('stderr', c) : undefined;
     try {
-      await pidSeen;
-      this.err.onData = opts.onOutput ? (c) => opts.onOutput!('stderr', c) : undefined;
       const [o, e] = await Promise.all([this.out.waitFor(endMarker), this.err.waitFor(endMarker)]);
       const status = Number(o.line.trim());
       return {

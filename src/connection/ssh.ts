@@ -10,7 +10,7 @@ import type { Client, ClientChannel, ConnectConfig, SFTPWrapper } from 'ssh2';
 import { shellQuote } from '../template/shell-quote.js';
 import { checkHostKey, describeHostKeyFailure } from './known-hosts.js';
 import type { HostKeyCheck, HostKeyPolicy } from './known-hosts.js';
-import { ShellSession } from './shell-session.js';
+import { killScript, SessionClosed, ShellSession } from './shell-session.js';
 import type { ShellPipes } from './shell-session.js';
 import { loadSshConfig } from './ssh-config.js';
 import { taskScript } from './task-script.js';
@@ -47,6 +47,8 @@ export interface SshEnvironment {
 
 const DEFAULT_KEYS = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
 const RC_MISSING = 3;
+/** How long a new shell on a host may take to answer its first line. */
+const SHELL_START_TIMEOUT_MS = 120_000;
 
 function expandHome(p: string): string {
   return p === '~' ? os.homedir() : p.startsWith('~/') ? path.join(os.homedir(), p.slice(2)) : p;
@@ -291,11 +293,19 @@ export class SshConnection implements Connection {
       },
       close: () => ch.close(),
     };
-    return ShellSession.open(pipes, (pgid, signal) => this.killGroup(pgid, signal, become));
+    try {
+      // A busy host (a slow login profile, many connections at once) may take a while to answer.
+      return await ShellSession.open(pipes, (mark, signal) => this.killTask(mark, signal, become), SHELL_START_TIMEOUT_MS);
+    } catch (e) {
+      if (e instanceof SessionClosed) {
+        throw new ConnectionLost(this.name, `${this.name}: cannot start a shell${become ? ' through sudo' : ''}: ${e.message}`, 'Check that sh works for this user on the host, and that the host is not overloaded.');
+      }
+      throw e;
+    }
   }
 
-  private async killGroup(pgid: number, signal: 'TERM' | 'KILL', become: boolean): Promise<void> {
-    const kill = `kill -${signal} -- -${pgid} 2>/dev/null; true`;
+  private async killTask(mark: string, signal: 'TERM' | 'KILL', become: boolean): Promise<void> {
+    const kill = killScript(mark, signal);
     const pw = become ? this.becomePassword() : undefined;
     await this.oneOff(become ? `${this.sudo()} sh -c ${shellQuote(kill)}` : kill, pw === undefined ? undefined : `${pw}\n`);
   }
@@ -306,6 +316,7 @@ export class SshConnection implements Connection {
       return await s.run(taskScript(command, opts), opts);
     } catch (e) {
       this.assertUp();
+      if (e instanceof SessionClosed) throw new ConnectionLost(this.name, `${this.name}: the remote shell ended: ${e.message}`, 'The host may be overloaded or going down.');
       throw e;
     }
   }

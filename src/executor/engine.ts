@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pLimit from 'p-limit';
@@ -165,6 +166,8 @@ export async function executePlan(plan: Plan, opts: EngineOptions): Promise<RunS
   const emit = (e: Untimed<RunEvent>): void => opts.reporter.onEvent({ ...e, time: now().toISOString() } as RunEvent);
   const src = planSource(plan);
   const signal = opts.signal ?? new AbortController().signal;
+  // Every host's running task listens to the one interrupt signal.
+  setMaxListeners(0, signal);
   const store = opts.store;
   let nextChange = store?.nextChange() ?? 1;
   const limit = pLimit(Math.max(1, opts.forks));
@@ -292,7 +295,9 @@ export async function executePlan(plan: Plan, opts: EngineOptions): Promise<RunS
         h.counts.unreachable = 1;
         return;
       }
-      throw e;
+      // The host answered but kplay cannot keep its state there (permissions, a full disk).
+      h.status = 'failed';
+      h.leftBehind.push(`${h.hp.name}: ${(e as Error).message}`);
     }
   }
 
@@ -324,7 +329,12 @@ export async function executePlan(plan: Plan, opts: EngineOptions): Promise<RunS
     if (!store) return;
     const full: JournalEntry = { ...entry, host: h.hp.name, time: now().toISOString() };
     store.append(full); // fsynced on the controller first
-    await appendHostJournal(h.conn!, h.state, opts.runId, [full]);
+    try {
+      await appendHostJournal(h.conn!, h.state, opts.runId, [full]);
+    } catch (e) {
+      if (e instanceof ConnectionLost) throw e;
+      throw new TaskFailed((e as Error).message);
+    }
   }
 
   async function runHost(h: HostRun, leader: string, runOnce: Map<string, Shared>): Promise<void> {

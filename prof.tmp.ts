@@ -1,0 +1,11 @@
+import { startSshLab } from './test/support/sshd-lab.ts';
+import { spawnSync } from 'node:child_process';
+import { writeFileSync, mkdtempSync } from 'node:fs';
+const lab = await startSshLab({ hosts: 100 });
+const dir = mkdtempSync('/tmp/kh-');
+writeFileSync(dir + '/pb.yaml', 'name: h\nhosts: all\ntasks:\n' + Array.from({length: 50}, (_, i) => `  - name: t${i}\n    command: /bin/true\n`).join(''));
+const inv = lab.inventory();
+const t = performance.now();
+const r = spawnSync('/usr/bin/time', ['-f', 'user %U sys %S maxrss %M KB', process.execPath, '--cpu-prof', '--cpu-prof-dir=/tmp/kprof', 'bin/kplay.js', 'run', dir + '/pb.yaml', '-i', inv, '--forks', '100', '-o', 'json'], { encoding: 'utf8', maxBuffer: 1<<28, timeout: 200000, env: { ...process.env, SSH_AUTH_SOCK: '', KPLAY_STATE_DIR: dir + '/state' } });
+console.log(r.stderr.slice(-500), 'exit', r.status, 'wall', ((performance.now()-t)/1000).toFixed(1));
+await lab.close();
