@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite runs for real: OpenSSH servers and clients for the
-# SSH lab, sudo for become, procps for pgrep/ps (wait_for process), util-linux for setsid.
+# SSH lab, sudo for become, procps for pgrep/ps (wait_for process), util-linux for setsid
+# (the dlv kind detaches Delve with it), Go and Delve for the dlv tests.
 set -euo pipefail
-PACKAGES=(openssh-server openssh-client sudo procps util-linux)
+PACKAGES=(openssh-server openssh-client sudo procps util-linux golang-go delve)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -1,7 +1,9 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { chmod, copyFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
 import path from 'node:path';
+import { firstLine } from './request.js';
 import { killScript, ShellSession } from './shell-session.js';
 import type { ShellPipes } from './shell-session.js';
 import { taskScript } from './task-script.js';
@@ -77,6 +79,13 @@ export class LocalConnection implements Connection {
   async sha256(p: string): Promise<string | undefined> {
     const data = await this.readFile(p);
     return data && createHash('sha256').update(data).digest('hex');
+  }
+
+  request(remote: { host: string; port: number }, data: string, timeoutMs: number): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const socket = net.connect(remote.port, remote.host, () => firstLine(socket, data, timeoutMs).then(resolve, reject));
+      socket.once('error', reject);
+    });
   }
 
   forward(): Promise<Tunnel> {

@@ -13,6 +13,7 @@ import type { HostKeyCheck, HostKeyPolicy } from './known-hosts.js';
 import { killScript, SessionClosed, ShellSession } from './shell-session.js';
 import type { ShellPipes } from './shell-session.js';
 import { loadSshConfig } from './ssh-config.js';
+import { firstLine } from './request.js';
 import { taskScript } from './task-script.js';
 import { ConnectionLost } from './types.js';
 import type { Connection, RunOptions, RunResult, Tunnel, WriteOptions } from './types.js';
@@ -310,6 +311,11 @@ export class SshConnection implements Connection {
     await this.oneOff(become ? `${this.sudo()} sh -c ${shellQuote(kill)}` : kill, pw === undefined ? undefined : `${pw}\n`);
   }
 
+  /** Opens the shell tasks will use (with sudo or without) now, rather than on the first task. */
+  async warm(become: boolean): Promise<void> {
+    await this.session(become);
+  }
+
   async run(command: string, opts: RunOptions): Promise<RunResult> {
     const s = await this.session(opts.become ?? false);
     try {
@@ -392,6 +398,11 @@ export class SshConnection implements Connection {
     }
     const sftp = await this.getSftp();
     await new Promise<void>((resolve, reject) => sftp.fastGet(p, localPath, (err) => (err ? reject(err) : resolve())));
+  }
+
+  async request(remote: { host: string; port: number }, data: string, timeoutMs: number): Promise<string> {
+    const stream = await forwardOut(this.client, remote.host, remote.port);
+    return firstLine(stream, data, timeoutMs);
   }
 
   async forward(local: { host: string; port: number }, remote: { host: string; port: number }): Promise<Tunnel> {

@@ -57,6 +57,11 @@ export interface Connection {
   fetchFile(path: string, localPath: string, opts?: { become?: boolean }): Promise<void>;
   /** SHA-256 of a file in hex; undefined when it does not exist. */
   sha256(path: string, opts?: { become?: boolean }): Promise<string | undefined>;
+  /**
+   * Opens a TCP connection from the host's side to host:port, sends `data`, and resolves with the
+   * first line that comes back; rejects when nothing listens or nothing answers in time.
+   */
+  request(remote: { host: string; port: number }, data: string, timeoutMs: number): Promise<string>;
   /** Forwards localHost:localPort on the controller to remoteHost:remotePort as seen from the host. */
   forward(local: { host: string; port: number }, remote: { host: string; port: number }): Promise<Tunnel>;
   close(): Promise<void>;

@@ -66,13 +66,6 @@ export interface RegisteredResult {
   value?: unknown;
 }
 
-/** Task kinds this version cannot run yet; a playbook using them is refused before anything starts. */
-export function unsupportedKinds(plan: Plan): string[] {
-  const kinds = new Set<string>();
-  for (const h of plan.hosts) for (const s of h.steps) if (s.action === 'run' && !taskKinds[s.kind].execute) kinds.add(s.kind);
-  return [...kinds];
-}
-
 function text(b: Buffer | string | undefined): string {
   return b === undefined ? '' : typeof b === 'string' ? b : b.toString('utf8');
 }

@@ -25,6 +25,18 @@ export interface RemoveFileArgs {
   sha256: string;
 }
 
+export interface StopMarkedArgs {
+  /** Value of KPLAY_PROCESS in the environment of what kplay started. */
+  mark: string;
+  /** The process to send SIGTERM to first (by its command name), e.g. dlv, which then ends its child. */
+  leader: string;
+  /** How long to wait for a clean exit before SIGKILL. */
+  graceSeconds: number;
+}
+
+/** The environment variable that marks processes kplay starts on purpose (dlv), to find them again. */
+export const PROCESS_MARK_VAR = 'KPLAY_PROCESS';
+
 const SUM = (q: string) => `sha256sum -- ${q} | cut -d' ' -f1`;
 
 /**
@@ -62,6 +74,20 @@ export function builtinUndoScript(kind: UndoSpec['kind'], args: unknown): string
       `[ "$(${SUM(b)})" = ${shellQuote(a.sha256)} ] || { echo "the backup ${a.backup} does not match its checksum" >&2; exit 7; }`,
       `cp -p -- ${b} ${shellQuote(`${a.path}.kplay-restore`)} && mv -f -- ${shellQuote(`${a.path}.kplay-restore`)} ${p} && rm -f -- ${b}`,
       `echo "restored"`,
+    ].join('\n');
+  }
+  if (kind === 'stop_marked') {
+    const a = args as StopMarkedArgs;
+    const find = `grep -l -z -x -F -- ${shellQuote(`${PROCESS_MARK_VAR}=${a.mark}`)} /proc/[0-9]*/environ 2>/dev/null | sed 's#^/proc/##; s#/environ$##'`;
+    return [
+      `pids=$(${find})`,
+      `[ -n "$pids" ] || { echo "not running"; exit 0; }`,
+      // SIGTERM to the leader only: dlv then ends the program it traces; SIGKILL could leave it stopped under ptrace.
+      `for p in $pids; do [ "$(cat /proc/$p/comm 2>/dev/null)" = ${shellQuote(a.leader)} ] && kill -TERM "$p" 2>/dev/null; done`,
+      `i=0; while [ $i -lt ${a.graceSeconds * 10} ]; do [ -n "$(${find})" ] || { echo "stopped"; exit 0; }; sleep 0.1; i=$((i+1)); done`,
+      `for p in $(${find}); do kill -TERM "$p" 2>/dev/null; done; sleep 1`,
+      `left=$(${find}); [ -z "$left" ] || { for p in $left; do kill -KILL "$p" 2>/dev/null; done; echo "killed after ${a.graceSeconds}s: $left"; }`,
+      `echo "stopped"`,
     ].join('\n');
   }
   if (kind === 'remove_file') {

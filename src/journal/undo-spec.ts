@@ -1,7 +1,7 @@
 import type { KindName } from '../tasks/kind.js';
 
 /** Undo actions that kinds carry for themselves; each checks the real state before it acts. */
-export type BuiltinUndo = 'move_back' | 'restore_backup' | 'remove_file';
+export type BuiltinUndo = 'move_back' | 'restore_backup' | 'remove_file' | 'stop_marked';
 
 /**
  * An undo step as the journal keeps it: everything needed to run it later, with no playbook,

@@ -1,13 +1,24 @@
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Dlv } from '../config/playbook.generated.js';
+import { PROCESS_MARK_VAR } from '../journal/undo-run.js';
+import type { StopMarkedArgs } from '../journal/undo-run.js';
 import { shellQuote } from '../template/index.js';
 import { stringify } from './command.js';
-import type { KindDef } from './kind.js';
+import type { KindDef, TaskContext } from './kind.js';
+import { TaskFailed } from './kind.js';
 
 /** Delve's arguments, normalized: `args` is either a list (one argument each) or a shell fragment. */
 export type DlvArgs = Omit<Dlv, 'env'> & { env?: Record<string, string> };
 
 /** Loopback by default: Delve's port has no authentication. */
 export const DEFAULT_DLV_LISTEN = '127.0.0.1:2345';
+
+/** The JSON-RPC line that tells whether Delve is up (any answer will do). */
+const GET_VERSION = '{"method":"RPCServer.GetVersion","params":[{}],"id":1}\n';
+
+/** How long Delve may take to load a large binary and start listening. */
+const READY_TIMEOUT_MS = 120_000;
 
 /** The dlv command line that the launch runs (without the detaching wrapper). */
 export function dlvCommandLine(a: DlvArgs): string {
@@ -26,14 +37,79 @@ export function dlvCommandLine(a: DlvArgs): string {
   return parts.join(' ');
 }
 
+function listenAddress(a: DlvArgs): { host: string; port: number } {
+  const listen = a.listen ?? DEFAULT_DLV_LISTEN;
+  const i = listen.lastIndexOf(':');
+  return { host: listen.slice(0, i).replace(/^\[|\]$/g, '') || '0.0.0.0', port: Number(listen.slice(i + 1)) };
+}
+
+function logFile(a: DlvArgs): string {
+  return a.log ?? `/tmp/kplay-dlv-${listenAddress(a).port}.log`;
+}
+
+// prepareUndo picks the mark its undo looks for; execute must start Delve with the same one.
+const marks = new WeakMap<object, string>();
+
+function markOf(a: DlvArgs): string {
+  let m = marks.get(a);
+  if (!m) {
+    m = randomBytes(8).toString('hex');
+    marks.set(a, m);
+  }
+  return m;
+}
+
+async function logTail(ctx: TaskContext, a: DlvArgs): Promise<string> {
+  const r = await ctx.conn.run(`tail -n 20 -- ${shellQuote(logFile(a))} 2>/dev/null`, { timeoutMs: 30_000, become: ctx.become });
+  return r.stdout.toString().trim();
+}
+
 export const dlv: KindDef<'dlv', DlvArgs> = {
   kind: 'dlv',
   changes: true,
   shellFields: ['args'],
   normalize: (w) => ({ ...w, env: stringify(w.env) }),
   preview(a) {
-    const lines = [`start detached: ${dlvCommandLine(a)}`];
-    if (a.log) lines.push(`  (output to ${a.log})`);
+    const lines = [`start detached: ${dlvCommandLine(a)}`, `  (output to ${logFile(a)}; waits until Delve answers on ${a.listen ?? DEFAULT_DLV_LISTEN})`];
     return lines;
+  },
+  async prepareUndo(ctx, a) {
+    const args: StopMarkedArgs = { mark: markOf(a), leader: 'dlv', graceSeconds: 10 };
+    return { name: `stop Delve on ${a.listen ?? DEFAULT_DLV_LISTEN}`, kind: 'stop_marked', args, become: ctx.become, local: false, timeoutMs: 60_000, userWritten: false };
+  },
+  async execute(ctx, a) {
+    const where = listenAddress(a);
+    if (!['127.0.0.1', 'localhost', '::1'].includes(where.host)) {
+      ctx.progress(`warning: Delve listens on ${where.host}:${where.port}, which has no authentication: anyone who reaches it can run code as this process's user`);
+    }
+    const log = logFile(a);
+    const env = Object.entries(a.env ?? {}).map(([k, v]) => `${k}=${shellQuote(v)}`).join(' ');
+    // Detached in a session of its own, with every stream redirected, so the SSH channel closes;
+    // the mark in its environment is how its undo (and kplay rollback, after a crash) finds it.
+    const script = [
+      `mkdir -p -- "$(dirname -- ${shellQuote(log)})"`,
+      a.cwd ? `cd -- ${shellQuote(a.cwd)} || exit 1` : '',
+      `${PROCESS_MARK_VAR}=${markOf(a)} ${env} setsid ${dlvCommandLine(a)} </dev/null >${shellQuote(log)} 2>&1 &`,
+      `pid=$!`,
+      a.pid_file ? `printf '%s\\n' "$pid" > ${shellQuote(a.pid_file)}` : '',
+      `echo "$pid"`,
+    ]
+      .filter(Boolean)
+      .join('\n');
+    const r = await ctx.conn.run(script, { timeoutMs: 30_000, become: ctx.become });
+    if (r.rc !== 0) throw new TaskFailed(`cannot start dlv: ${r.stderr.toString().trim() || `exit status ${r.rc}`}`, { rc: r.rc, stderr: r.stderr });
+    const pid = Number(r.stdout.toString().trim());
+    const deadline = Date.now() + Math.min(ctx.timeoutMs, READY_TIMEOUT_MS);
+    for (;;) {
+      try {
+        const answer = await ctx.conn.request(where.host === '0.0.0.0' ? { host: '127.0.0.1', port: where.port } : where, GET_VERSION, 2000);
+        return { status: 'changed', stdout: answer, value: { pid, listen: `${where.host}:${where.port}`, log }, message: `Delve (pid ${pid}) answers on ${where.host}:${where.port}` };
+      } catch {
+        const alive = await ctx.conn.run(`kill -0 ${pid} 2>/dev/null`, { timeoutMs: 30_000, become: ctx.become });
+        if (alive.rc !== 0) throw new TaskFailed(`dlv exited before answering; its log (${log}) ends with:\n${await logTail(ctx, a)}`);
+        if (Date.now() > deadline || ctx.signal.aborted) throw new TaskFailed(`Delve did not answer on ${where.host}:${where.port} in time; its log (${log}) ends with:\n${await logTail(ctx, a)}`);
+        await sleep(300);
+      }
+    }
   },
 };
