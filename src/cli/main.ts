@@ -238,13 +238,14 @@ export async function main(argv: string[], io: CliIO = defaultIO): Promise<numbe
     .command('rollback')
     .description('undo the changes of a run, newest first (default: the latest run with changes in place)')
     .argument('[run-id]', 'a run id from kplay runs')
+    .option('-i, --inventory <file>', "for a run this controller has no record of: the hosts whose own journals say what to undo")
     .addOption(outputOption())
     .option('-v, --verbose', 'show the output of every undo step')
-    .action(async (runId: string | undefined, flags: { output: OutputFormat; verbose?: boolean }) => {
+    .action(async (runId: string | undefined, flags: { output: OutputFormat; verbose?: boolean; inventory?: string }) => {
       const { rollbackRun } = await import('../executor/rollback-run.js');
       const { createReporter } = await import('../report/index.js');
       const reporter = createReporter({ output: flags.output, isTTY: io.isTTY, verbose: Boolean(flags.verbose), secrets: [] });
-      const r = await rollbackRun({ runId, reporter });
+      const r = await rollbackRun({ runId, reporter, inventory: flags.inventory });
       code = r.exitCode;
       if (r.leftBehind.length) {
         io.err(`kplay: the rollback of ${r.runId} is incomplete:\n${r.leftBehind.map((l) => `  - ${l}`).join('\n')}\n  hint: fix what is named above and run kplay rollback ${r.runId} again.\n`);

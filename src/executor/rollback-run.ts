@@ -1,4 +1,6 @@
-import { KplayError, ExitCode } from '../errors.js';
+import { ExitCode, InvalidInputError, KplayError } from '../errors.js';
+import { loadInventory } from '../inventory/inventory.js';
+import { sshTarget } from './run-playbook.js';
 import { LocalConnection } from '../connection/local.js';
 import { connectSsh } from '../connection/ssh.js';
 import type { SshTarget } from '../connection/ssh.js';
@@ -39,6 +41,11 @@ export function listRunStates(env: NodeJS.ProcessEnv = process.env): RunListing[
 export interface RollbackRequest {
   /** Default: the latest run with changes in place. */
   runId?: string;
+  /**
+   * For a run this controller has no record of (its state folder is lost, or the run came from
+   * another machine): the hosts to look at. Their own journals then say what to undo.
+   */
+  inventory?: string;
   reporter: Reporter;
   env?: NodeJS.ProcessEnv;
   sshConfigFile?: string;
@@ -71,7 +78,9 @@ function merge(local: JournalEntry[], remote: JournalEntry[]): JournalEntry[] {
  */
 export async function rollbackRun(req: RollbackRequest): Promise<{ exitCode: number; runId: string; leftBehind: string[] }> {
   const env = req.env ?? process.env;
-  const store = chooseRun(stateDir(env), req.runId);
+  const root = stateDir(env);
+  const known = req.runId === undefined || new RunStore(root, req.runId).exists();
+  const store = known || !req.inventory ? chooseRun(root, req.runId) : recordFromInventory(root, req.runId!, req.inventory);
   const record: RunRecord = store.record();
   const state = effectiveState(record);
   if (state === 'running') {
@@ -131,4 +140,22 @@ export async function rollbackRun(req: RollbackRequest): Promise<{ exitCode: num
   emit({ type: 'run_end', runId: record.runId, exitCode, durationMs: Math.round(performance.now() - started), recap });
   await req.reporter.close();
   return { exitCode, runId: record.runId, leftBehind };
+}
+
+/** A local record for a run known only to its hosts, built from an inventory (the hosts keep the journal). */
+function recordFromInventory(root: string, runId: string, inventoryFile: string): RunStore {
+  const loaded = loadInventory(inventoryFile);
+  if (!loaded.value) throw new InvalidInputError(loaded.problems);
+  const inv = loaded.value;
+  return RunStore.create(root, {
+    runId,
+    playbook: '(recovered from the hosts\' journals)',
+    playbookFile: '',
+    inventoryFile: inv.src?.absPath ?? inventoryFile,
+    started: new Date().toISOString(),
+    pid: 0,
+    state: 'host_lost',
+    hosts: Object.fromEntries([...inv.hosts.values()].map((h) => [h.name, sshTarget(h)])),
+    hostState: Object.fromEntries([...inv.hosts.values()].map((h) => [h.name, { become: h.connection.become ?? false, dir: h.connection.stateDir }])),
+  });
 }

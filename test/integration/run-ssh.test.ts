@@ -425,6 +425,33 @@ tasks:
     assert.equal(killed.message, 'killed by SIGKILL');
   });
 
+  test('tasks share one shell per host, yet none sees or breaks another\'s state', async () => {
+    const r = await runPlaybook(
+      dir,
+      lab.inventory({ hosts: ['h2'] }),
+      `name: iso
+hosts: all
+tasks:
+  - name: meddle
+    command: cd /tmp; export KPLAY_LEAK=1; set -e; trap 'echo trapped' EXIT; exit 3
+    ignore_errors: true
+  - name: look
+    command: echo "$(pwd) \${KPLAY_LEAK:-unset}"
+    register: look
+  - name: exec replaces only the task
+    command: exec sh -c 'exit 7'
+    ignore_errors: true
+  - name: still there
+    command: echo alive
+`,
+    );
+    assert.equal(r.end('h2', 'meddle').rc, 3);
+    assert.equal(r.end('h2', 'meddle').stdout, 'trapped');
+    assert.equal(r.end('h2', 'look').stdout, '/root unset');
+    assert.equal(r.end('h2', 'exec replaces only the task').rc, 7);
+    assert.equal(r.end('h2', 'still there').stdout, 'alive');
+  });
+
   test('serial: batches run one after another, hosts of a batch together', async () => {
     const r = await runPlaybook(
       dir,

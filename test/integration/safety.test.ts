@@ -159,6 +159,20 @@ describe('safe changes: undo, journal, interrupts, kplay rollback', { skip: sshL
     assert.equal(JSON.parse(kplay(['runs', '-o', 'json']).out)[0].state, 'rolled_back');
   });
 
+  test('3b. the controller loses its state folder too: the hosts\' own journals are enough for kplay rollback -i', async () => {
+    const pb = playbook('  - name: Long\n    command: sleep 30\n');
+    const run = kplayAsync(['run', pb, '-i', inv]);
+    await until(() => HOSTS.every((h) => !existsSync(manifest(h))) && /Long/.test(run.output()), 'the changes to be made');
+    const runId = runIdOf(run.output());
+    run.child.kill('SIGKILL');
+    await run.exited;
+    rmSync(state, { recursive: true, force: true });
+    assert.equal(kplay(['rollback', runId]).code, 4, 'without its record, the run is unknown here');
+    const rb = kplay(['rollback', runId, '-i', inv]);
+    assert.equal(rb.code, 0, rb.out + rb.err);
+    for (const h of HOSTS) assertRestored(h);
+  });
+
   test('4. the sshd of one host dies mid-run: unreachable; once it is back, kplay rollback restores it', async () => {
     const pb = playbook('  - name: Wait\n    command: sleep 4\n');
     const run = kplayAsync(['run', pb, '-i', inv]);
