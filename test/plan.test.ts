@@ -348,6 +348,7 @@ tasks:
   test('dlv listens on loopback unless told otherwise, and shows the exact command line', () => {
     assert.deepEqual(step(h, 'launch').preview, [
       "start detached: dlv exec /opt/kube-apiserver --headless --listen=127.0.0.1:2345 --api-version=2 --accept-multiclient -- --secure-port=6443 'a b'",
+      '  (output to /tmp/kplay-dlv-2345.log; waits until Delve answers on 127.0.0.1:2345)',
     ]);
   });
 
