@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import type { Connection } from '../connection/types.js';
 import { shellQuote } from '../template/shell-quote.js';
+import { parseJournal } from './run-store.js';
 import type { JournalEntry } from './run-store.js';
 
 /**
@@ -42,16 +43,7 @@ export async function appendHostJournal(conn: Connection, ref: HostStateRef, run
 /** The host's copy of a run's journal (empty when it has none). */
 export async function readHostJournal(conn: Connection, ref: HostStateRef, runId: string): Promise<JournalEntry[]> {
   const r = await sh(conn, ref, `cat -- "$d/runs/"${shellQuote(`${runId}.ndjson`)} 2>/dev/null || true`);
-  return r.out
-    .split('\n')
-    .filter(Boolean)
-    .flatMap((l) => {
-      try {
-        return [JSON.parse(l) as JournalEntry];
-      } catch {
-        return [];
-      }
-    });
+  return parseJournal(r.out);
 }
 
 /** The folder where copies of replaced files go, on the host. */

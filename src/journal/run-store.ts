@@ -111,22 +111,27 @@ export class RunStore {
   entries(): JournalEntry[] {
     const file = path.join(this.dir, 'journal.ndjson');
     if (!existsSync(file)) return [];
-    return readFileSync(file, 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .flatMap((line) => {
-        try {
-          return [JSON.parse(line) as JournalEntry];
-        } catch {
-          return []; // a line cut short by a crash mid-write
-        }
-      });
+    return parseJournal(readFileSync(file, 'utf8'));
   }
 
   /** The next change number: one more than any seen. */
   nextChange(): number {
     return this.entries().reduce((n, e) => Math.max(n, e.change), 0) + 1;
   }
+}
+
+/** Journal lines to entries; a line cut short by a crash mid-write is skipped. */
+export function parseJournal(text: string): JournalEntry[] {
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .flatMap((line) => {
+      try {
+        return [JSON.parse(line) as JournalEntry];
+      } catch {
+        return [];
+      }
+    });
 }
 
 /** Every run under the state folder, newest first. */
