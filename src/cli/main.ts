@@ -244,7 +244,7 @@ export async function main(argv: string[], io: CliIO = defaultIO): Promise<numbe
     .action(async (runId: string | undefined, flags: { output: OutputFormat; verbose?: boolean; inventory?: string }) => {
       const { rollbackRun } = await import('../executor/rollback-run.js');
       const { createReporter } = await import('../report/index.js');
-      const reporter = createReporter({ output: flags.output, isTTY: io.isTTY, verbose: Boolean(flags.verbose), secrets: [] });
+      const reporter = (secrets: string[]) => createReporter({ output: flags.output, isTTY: io.isTTY, verbose: Boolean(flags.verbose), secrets });
       const r = await rollbackRun({ runId, reporter, inventory: flags.inventory });
       code = r.exitCode;
       if (r.leftBehind.length) {

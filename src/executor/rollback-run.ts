@@ -1,6 +1,6 @@
 import { ExitCode, InvalidInputError, KplayError } from '../errors.js';
 import { loadInventory } from '../inventory/inventory.js';
-import { sshTarget } from './run-playbook.js';
+import { sshTarget, targetSecrets } from './run-playbook.js';
 import { LocalConnection } from '../connection/local.js';
 import { connectSsh } from '../connection/ssh.js';
 import type { SshTarget } from '../connection/ssh.js';
@@ -46,7 +46,8 @@ export interface RollbackRequest {
    * another machine): the hosts to look at. Their own journals then say what to undo.
    */
   inventory?: string;
-  reporter: Reporter;
+  /** The reporter, given the secrets (named by the run's hosts) that it must mask. */
+  reporter(secrets: string[]): Reporter;
   env?: NodeJS.ProcessEnv;
   sshConfigFile?: string;
 }
@@ -87,7 +88,8 @@ export async function rollbackRun(req: RollbackRequest): Promise<{ exitCode: num
     throw new KplayError('E_USAGE', `run ${record.runId} is still running (pid ${record.pid})`, { hint: 'Press Ctrl-C in that run: it rolls back by itself.' });
   }
   const started = performance.now();
-  const emit = (e: UntimedEvent): void => req.reporter.onEvent({ ...e, time: new Date().toISOString() } as RunEvent);
+  const reporter = req.reporter(targetSecrets(Object.values(record.hosts), env));
+  const emit = (e: UntimedEvent): void => reporter.onEvent({ ...e, time: new Date().toISOString() } as RunEvent);
   const hosts = Object.keys(record.hosts);
   emit({ type: 'run_start', runId: record.runId, playbook: `rollback of ${record.playbook}`, file: record.playbookFile, hosts });
   const local = new LocalConnection();
@@ -138,7 +140,7 @@ export async function rollbackRun(req: RollbackRequest): Promise<{ exitCode: num
   store.setState(leftBehind.length ? (unreachable ? 'host_lost' : 'rollback_incomplete') : 'rolled_back');
   const exitCode = leftBehind.length ? (unreachable && leftBehind.every((l) => l.includes('unreachable')) ? ExitCode.unreachable : ExitCode.rollbackIncomplete) : ExitCode.ok;
   emit({ type: 'run_end', runId: record.runId, exitCode, durationMs: Math.round(performance.now() - started), recap });
-  await req.reporter.close();
+  await reporter.close();
   return { exitCode, runId: record.runId, leftBehind };
 }
 

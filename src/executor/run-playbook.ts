@@ -55,10 +55,13 @@ export function sshTarget(h: InventoryHost): SshTarget {
 
 /** The values of every secret the inventory names, so that no output shows them. */
 export function inventorySecrets(inv: Inventory, env: NodeJS.ProcessEnv): string[] {
+  return targetSecrets([...inv.hosts.values()].map(sshTarget), env);
+}
+
+/** The values of every secret that these connection settings name. */
+export function targetSecrets(targets: SshTarget[], env: NodeJS.ProcessEnv): string[] {
   const names = new Set<string>();
-  for (const h of inv.hosts.values()) {
-    for (const n of [h.connection.passwordEnv, h.connection.passphraseEnv, h.connection.becomePasswordEnv]) if (n) names.add(n);
-  }
+  for (const t of targets) for (const n of [t.passwordEnv, t.passphraseEnv, t.becomePasswordEnv]) if (n) names.add(n);
   return [...names].map((n) => env[n]).filter((v): v is string => Boolean(v));
 }
 
