@@ -349,7 +349,7 @@ tasks:
     assert.match(blocked.summary.refusals[0]!, /locked by run/);
     const { rollbackRun } = await import('../../src/executor/rollback-run.js');
     const runId = (r.events[0] as { runId: string }).runId;
-    const rb = await rollbackRun({ runId, env: runEnv(), sshConfigFile: '/dev/null', reporter: { onEvent: () => undefined, close: async () => undefined } });
+    const rb = await rollbackRun({ runId, env: runEnv(), sshConfigFile: '/dev/null', reporter: () => ({ onEvent: () => undefined, close: async () => undefined }) });
     assert.equal(rb.exitCode, 0);
     const free = await runPlaybook(dir, lab.inventory({ hosts: ['h6'] }), 'name: f\nhosts: all\ntasks:\n  - name: t\n    command: "true"\n');
     assert.equal(free.summary.exitCode, 0);

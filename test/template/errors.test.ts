@@ -2,16 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { KplayError } from '../../src/errors.js';
 import { compileCondition, compileTemplate, TemplateError, type TemplateMode } from '../../src/template/index.js';
-
-function problemOf(fn: () => unknown): TemplateError['problem'] {
-  try {
-    fn();
-  } catch (err) {
-    assert.ok(err instanceof TemplateError, `expected a TemplateError, got ${String(err)}`);
-    return err.problem;
-  }
-  assert.fail('expected a TemplateError');
-}
+import { problemOf } from '../helpers/template.js';
 
 function renderProblem(source: string, context: Record<string, unknown>, mode: TemplateMode = 'shell'): TemplateError['problem'] {
   const t = compileTemplate(source, mode);

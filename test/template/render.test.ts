@@ -1,20 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { compileTemplate, TemplateError } from '../../src/template/index.js';
+import { compileTemplate } from '../../src/template/index.js';
+import { problemOf } from '../helpers/template.js';
 
 function render(source: string, context: Record<string, unknown>, mode: 'shell' | 'text' = 'shell'): string {
   return compileTemplate(source, mode).render(context);
-}
-
-function problemOf(fn: () => unknown): TemplateError['problem'] {
-  try {
-    fn();
-  } catch (err) {
-    assert.ok(err instanceof TemplateError, `expected a TemplateError, got ${String(err)}`);
-    return err.problem;
-  }
-  assert.fail('expected a TemplateError');
 }
 
 test('shell mode quotes {{x}} and leaves plain words bare', () => {
