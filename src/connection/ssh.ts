@@ -110,6 +110,12 @@ export async function connectSsh(target: SshTarget, sshEnv: SshEnvironment): Pro
   return new SshConnection(t, opened, sshEnv.env);
 }
 
+/**
+ * Joins the channel's stdin/stdout to a TCP connection that bash opens ($1 host, $2 port); run
+ * through sudo so the connection belongs to root. When the client side ends, the reader is stopped.
+ */
+const BRIDGE_SCRIPT = 'exec 3<>"/dev/tcp/$1/$2" || exit 1; cat <&3 & cat >&3; kill $! 2>/dev/null';
+
 function forwardOut(client: Client, host: string, port: number): Promise<ClientChannel> {
   return new Promise((resolve, reject) => {
     client.forwardOut('127.0.0.1', 0, host, port, (err, stream) => (err ? reject(err) : resolve(stream)));
@@ -400,26 +406,45 @@ export class SshConnection implements Connection {
     await new Promise<void>((resolve, reject) => sftp.fastGet(p, localPath, (err) => (err ? reject(err) : resolve())));
   }
 
-  async request(remote: { host: string; port: number }, data: string, timeoutMs: number): Promise<string> {
-    const stream = await forwardOut(this.client, remote.host, remote.port);
+  async request(remote: { host: string; port: number }, data: string, timeoutMs: number, opts: { become?: boolean } = {}): Promise<string> {
+    const stream = await this.openStream(remote, opts.become ?? false);
     return firstLine(stream, data, timeoutMs);
   }
 
-  async forward(local: { host: string; port: number }, remote: { host: string; port: number }): Promise<Tunnel> {
+  /**
+   * A byte stream to host:port as seen from the host. Plain SSH forwarding connects as the login
+   * user; with become (and a login user other than root) the connection is made by root through
+   * sudo instead, because Delve on loopback accepts only clients of its own user, and a root Delve
+   * would refuse the login user's forwarded connection. The port stays closed to other users.
+   */
+  private async openStream(remote: { host: string; port: number }, become: boolean): Promise<Duplex> {
+    this.assertUp();
+    if (!become || this.target.user === 'root') return forwardOut(this.client, remote.host, remote.port);
+    const ch = await this.exec(`${this.sudo()} bash -c ${shellQuote(BRIDGE_SCRIPT)} kplay-bridge ${shellQuote(remote.host)} ${String(remote.port)}`);
+    const password = this.becomePassword();
+    // sudo -S reads the password one byte at a time up to the newline; what follows is the stream's.
+    if (password !== undefined) ch.write(`${password}\n`);
+    ch.stderr.resume();
+    return ch;
+  }
+
+  async forward(local: { host: string; port: number }, remote: { host: string; port: number }, opts: { become?: boolean } = {}): Promise<Tunnel> {
     this.assertUp();
     const sockets = new Set<net.Socket>();
     const server = net.createServer((socket) => {
       sockets.add(socket);
       socket.on('close', () => sockets.delete(socket));
-      this.client.forwardOut(socket.remoteAddress ?? '127.0.0.1', socket.remotePort ?? 0, remote.host, remote.port, (err, stream) => {
-        if (err) {
-          socket.destroy();
-          return;
-        }
-        socket.pipe(stream).pipe(socket);
-        stream.on('error', () => socket.destroy());
-        socket.on('error', () => stream.destroy());
-      });
+      socket.on('error', () => undefined);
+      this.openStream(remote, opts.become ?? false).then(
+        (stream) => {
+          socket.pipe(stream).pipe(socket);
+          stream.on('error', () => socket.destroy());
+          stream.on('close', () => socket.destroy());
+          socket.on('error', () => stream.destroy());
+          socket.on('close', () => stream.destroy());
+        },
+        () => socket.destroy(),
+      );
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

@@ -61,9 +61,12 @@ export interface Connection {
    * Opens a TCP connection from the host's side to host:port, sends `data`, and resolves with the
    * first line that comes back; rejects when nothing listens or nothing answers in time.
    */
-  request(remote: { host: string; port: number }, data: string, timeoutMs: number): Promise<string>;
-  /** Forwards localHost:localPort on the controller to remoteHost:remotePort as seen from the host. */
-  forward(local: { host: string; port: number }, remote: { host: string; port: number }): Promise<Tunnel>;
+  request(remote: { host: string; port: number }, data: string, timeoutMs: number, opts?: { become?: boolean }): Promise<string>;
+  /**
+   * Forwards localHost:localPort on the controller to remoteHost:remotePort as seen from the host;
+   * with become the host-side connections are made by root (through sudo), not the login user.
+   */
+  forward(local: { host: string; port: number }, remote: { host: string; port: number }, opts?: { become?: boolean }): Promise<Tunnel>;
   close(): Promise<void>;
 }
 

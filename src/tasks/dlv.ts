@@ -102,7 +102,7 @@ export const dlv: KindDef<'dlv', DlvArgs> = {
     const deadline = Date.now() + Math.min(ctx.timeoutMs, READY_TIMEOUT_MS);
     for (;;) {
       try {
-        const answer = await ctx.conn.request(where.host === '0.0.0.0' ? { host: '127.0.0.1', port: where.port } : where, GET_VERSION, 2000);
+        const answer = await ctx.conn.request(where.host === '0.0.0.0' ? { host: '127.0.0.1', port: where.port } : where, GET_VERSION, 2000, { become: ctx.become });
         return { status: 'changed', stdout: answer, value: { pid, listen: `${where.host}:${where.port}`, log }, message: `Delve (pid ${pid}) answers on ${where.host}:${where.port}` };
       } catch {
         const alive = await ctx.conn.run(`kill -0 ${pid} 2>/dev/null`, { timeoutMs: 30_000, become: ctx.become });

@@ -10,12 +10,13 @@ export const tunnel: KindDef<'tunnel', Tunnel> = {
   preview: (a) => [
     `forward controller ${a.local_host ?? '127.0.0.1'}:${a.local_port ?? a.remote_port} -> host ${a.remote_host ?? '127.0.0.1'}:${a.remote_port}`,
   ],
-  // The tunnel lives as long as the host's connection: until the run (or its hold) ends.
+  // The tunnel lives as long as the host's connection: until the run (or its hold) ends. With
+  // become, root makes the host-side connections: a root Delve accepts only root's clients.
   async execute(ctx, a) {
     const remote = { host: a.remote_host ?? '127.0.0.1', port: Number(a.remote_port) };
     const local = { host: a.local_host ?? '127.0.0.1', port: Number(a.local_port ?? a.remote_port) };
     try {
-      const t = await ctx.conn.forward(local, remote);
+      const t = await ctx.conn.forward(local, remote, { become: ctx.become });
       return { status: 'ok', message: `forwarding ${t.localHost}:${t.localPort} -> ${remote.host}:${remote.port} on the host` };
     } catch (e) {
       const inUse = (e as NodeJS.ErrnoException).code === 'EADDRINUSE';

@@ -106,6 +106,41 @@ tasks:
     assert.equal(running(bin), '', 'no dlv and no program left after the rollback');
   });
 
+  test('with a sudo user, a root Delve is reached through a tunnel made by root, and refuses the login user', async () => {
+    const [dlvPort, plainPort, rootPort, appPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+    let answered: Record<string, unknown> | undefined;
+    const pending = runPlaybook(
+      dir,
+      lab.inventory({ user: lab.users.sudoer }),
+      `name: debug as sudoer
+hosts: all
+become: true
+tasks:
+  - name: Launch under Delve
+    dlv: {binary: ${bin}, args: ["--port", "${appPort}"], listen: "127.0.0.1:${dlvPort}", continue: true, log: ${dir}/dlv-sudo.log}
+  - name: Forward as the login user
+    tunnel: {remote_port: ${dlvPort}, local_port: ${plainPort}}
+    become: false
+  - name: Forward as root
+    tunnel: {remote_port: ${dlvPort}, local_port: ${rootPort}}
+  - name: Debug
+    hold: {timeout: 5s}
+`,
+    );
+    for (let i = 0; i < 80 && !answered; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      answered = await rpc(rootPort, 'RPCServer.GetVersion').then((r) => r.result, () => undefined);
+    }
+    assert.ok(answered, 'Delve answered through the tunnel made by root');
+    // Delve's same-user check closes the login user's connection without an answer.
+    await assert.rejects(rpc(plainPort, 'RPCServer.GetVersion'));
+    const r = await pending;
+    assert.equal(r.summary.exitCode, 0);
+    assert.equal(r.end('h1', 'Launch under Delve').status, 'changed');
+    await new Promise((res) => setTimeout(res, 300));
+    assert.equal(running(bin), '', 'no dlv and no program left after the rollback');
+  });
+
   test('a launch that fails (the port is taken) fails the task and leaves nothing behind', async () => {
     const taken = net.createServer().listen(0, '127.0.0.1');
     await new Promise((r) => taken.once('listening', r));
