@@ -22,7 +22,7 @@ export const TYPE_FILES: Record<string, string> = {
 export const VALIDATORS_FILE = 'src/config/schema-validators.generated.js';
 
 /** Validator exports, by schema file name; schema-check.ts imports these names. */
-const VALIDATOR_EXPORTS = { playbook: 'playbook.schema.json', tasks: 'tasks.schema.json', inventory: 'inventory.schema.json' };
+const VALIDATOR_EXPORTS = { playbook: 'playbook.schema.json', tasks: 'tasks.schema.json', inventory: 'inventory.schema.json', vars: 'vars.schema.json' };
 
 /** The validators module: every schema compiled once, here, instead of at each start. */
 export function generateValidators(): string {

@@ -95,7 +95,7 @@ export function listPlaybooks(): PlaybookSummary[] {
       file: f,
       name: pb?.name ?? '(does not load)',
       description: pb?.description,
-      variables: Object.entries(pb?.vars ?? {}).map(([name, def]) => ({
+      variables: Object.entries(Object.assign({}, ...(pb?.varsFiles ?? []).map((f) => f.vars), pb?.vars)).map(([name, def]) => ({
         name,
         default: def,
         description: pb?.varDescriptions[name],

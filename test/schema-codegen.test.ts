@@ -32,7 +32,7 @@ test('every property in the schemas has a description (editors show them)', () =
   type Node = Record<string, unknown>;
   const load = (f: string): Node => JSON.parse(readFileSync(path.join(REPO_ROOT, 'schemas', f), 'utf8')) as Node;
   const files: Record<string, Node> = {};
-  for (const f of ['playbook.schema.json', 'inventory.schema.json', 'tasks.schema.json']) files[f] = load(f);
+  for (const f of ['playbook.schema.json', 'inventory.schema.json', 'tasks.schema.json', 'vars.schema.json']) files[f] = load(f);
   // A property described only through a $ref counts when the target (followed to the end) has a description.
   const describedAt = (v: Node, file: string, depth = 0): boolean => {
     if (typeof v.description === 'string') return true;

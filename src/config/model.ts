@@ -68,8 +68,18 @@ export interface Playbook {
   serial?: number;
   become?: boolean;
   vars: Record<string, unknown>;
+  /** Shared defaults from vars_files, lowest precedence first; the playbook's own vars override them. */
+  varsFiles: VarsFile[];
+  /** Of the vars files and the playbook together. */
   varDescriptions: Record<string, string>;
   tasks: TaskSpec[];
+}
+
+/** A file of shared variable defaults (playbooks list it under vars_files). */
+export interface VarsFile {
+  src: YamlSource;
+  vars: Record<string, unknown>;
+  descriptions: Record<string, string>;
 }
 
 /** What loading found: the value when it is usable, and every problem (errors and warnings). */

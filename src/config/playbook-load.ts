@@ -5,7 +5,7 @@ import { COMMON_KEYS } from '../tasks/kind.js';
 import { KIND_NAMES, taskKinds } from '../tasks/registry.js';
 import type { RollbackTask, Task as WrittenTask, KplayPlaybook } from './playbook.generated.js';
 import { durationMs } from './duration.js';
-import type { Condition, Loaded, Origin, Playbook, TaskSpec } from './model.js';
+import type { Condition, Loaded, Origin, Playbook, TaskSpec, VarsFile } from './model.js';
 import { TASK_DEFAULTS } from './model.js';
 import { checkSchema } from './schema-check.js';
 import { keyPos, loadYamlFile, posAt } from './yaml-source.js';
@@ -27,6 +27,7 @@ export function playbookFromSource(src: YamlSource, problems: Diagnostic[] = [])
   if (src.value === undefined) return { problems };
   if (!checkSchema(src, 'playbook', problems)) return { problems };
   const written = src.value as KplayPlaybook;
+  const varsFiles = loadVarsFiles(src, written.vars_files ?? [], problems);
   const loader = new TaskLoader(problems);
   const tasks = loader.tasks(src, ['tasks'], written.tasks, [], [src.absPath], '');
   const playbook: Playbook = {
@@ -42,11 +43,12 @@ export function playbookFromSource(src: YamlSource, problems: Diagnostic[] = [])
     serial: written.serial,
     become: written.become,
     vars: written.vars ?? {},
-    varDescriptions: written.var_descriptions ?? {},
+    varsFiles,
+    varDescriptions: Object.assign({}, ...varsFiles.map((f) => f.descriptions), written.var_descriptions),
     tasks,
   };
-  for (const name of Object.keys(playbook.varDescriptions)) {
-    if (!(name in playbook.vars)) {
+  for (const name of Object.keys(written.var_descriptions ?? {})) {
+    if (!(name in playbook.vars) && !varsFiles.some((f) => name in f.vars)) {
       problems.push({
         code: 'E_SCHEMA',
         severity: 'warning',
@@ -57,6 +59,37 @@ export function playbookFromSource(src: YamlSource, problems: Diagnostic[] = [])
     }
   }
   return { value: playbook, problems };
+}
+
+/** Reads the playbook's vars_files, in order; a missing or malformed one is a problem at its entry. */
+function loadVarsFiles(src: YamlSource, files: string[], problems: Diagnostic[]): VarsFile[] {
+  const out: VarsFile[] = [];
+  files.forEach((f, i) => {
+    const from = posAt(src, ['vars_files', i]);
+    const vsrc = loadYamlFile(path.resolve(path.dirname(src.absPath), f), problems, from);
+    const loaded = vsrc && varsFileFromSource(vsrc, problems).value;
+    if (loaded) out.push(loaded);
+  });
+  return out;
+}
+
+/** Checks a parsed vars file (shared variable defaults with their descriptions). */
+export function varsFileFromSource(src: YamlSource, problems: Diagnostic[] = []): Loaded<VarsFile> {
+  if (src.value === undefined) return { problems };
+  if (!checkSchema(src, 'vars', problems)) return { problems };
+  const written = src.value as { vars: Record<string, unknown>; var_descriptions?: Record<string, string> };
+  for (const name of Object.keys(written.var_descriptions ?? {})) {
+    if (!(name in written.vars)) {
+      problems.push({
+        code: 'E_SCHEMA',
+        severity: 'warning',
+        message: `var_descriptions describes "${name}", which vars does not define`,
+        hint: `Add a default for "${name}" under vars, or remove its description.`,
+        pos: posAt(src, ['var_descriptions', name]),
+      });
+    }
+  }
+  return { value: { src, vars: written.vars, descriptions: written.var_descriptions ?? {} }, problems };
 }
 
 /** Checks a parsed task file on its own (for `kplay validate`). */

@@ -31,6 +31,10 @@ export interface KplayPlaybook {
    * Refuse to run when the hosts pattern (after --limit) selects more hosts than this, before anything is changed. Debug playbooks set 1.
    */
   max_hosts?: number;
+  /**
+   * Files of shared variable defaults (each with vars and var_descriptions), relative to the playbook, read in order before its own vars, which override them.
+   */
+  vars_files?: string[];
   vars?: Vars;
   /**
    * One line per variable saying what it means; `kplay list` and the README show them.

@@ -8,7 +8,7 @@ import { keyPos, posAt } from './yaml-source.js';
 import type { DataPath, YamlSource } from './yaml-source.js';
 
 /** The schemas kplay ships, by the kind of file they describe. */
-export type SchemaName = 'playbook' | 'tasks' | 'inventory';
+export type SchemaName = 'playbook' | 'tasks' | 'inventory' | 'vars';
 
 type Json = Record<string, unknown>;
 
@@ -22,7 +22,7 @@ export function checkSchema(src: YamlSource, schema: SchemaName, problems: Diagn
   const seen = new Set<string>();
   // Local $refs in error schemas point into the schema that holds them: the task definitions live in
   // the playbook schema, which the task-file schema refers to.
-  const root = rawSchema(schema === 'inventory' ? 'inventory.schema.json' : 'playbook.schema.json');
+  const root = rawSchema(schema === 'tasks' ? 'playbook.schema.json' : `${schema}.schema.json`);
   for (const d of explain(src, (validate.errors ?? []) as AjvError[], root)) {
     const key = `${d.pos?.line}:${d.pos?.col}:${d.message}`;
     if (seen.has(key)) continue;

@@ -10,3 +10,4 @@ export interface GeneratedValidator {
 export declare const playbook: GeneratedValidator;
 export declare const tasks: GeneratedValidator;
 export declare const inventory: GeneratedValidator;
+export declare const vars: GeneratedValidator;

@@ -2,12 +2,12 @@ import type { Diagnostic } from '../errors.js';
 import { inventoryFromSource } from '../inventory/inventory.js';
 import { checkTaskTemplates } from '../plan/task-templates.js';
 import type { TaskSpec } from './model.js';
-import { playbookFromSource, taskFileFromSource } from './playbook-load.js';
+import { playbookFromSource, taskFileFromSource, varsFileFromSource } from './playbook-load.js';
 import { loadYamlFile } from './yaml-source.js';
 import type { YamlSource } from './yaml-source.js';
 
 /** The kinds of file kplay reads. */
-export type FileKind = 'playbook' | 'tasks' | 'inventory';
+export type FileKind = 'playbook' | 'tasks' | 'inventory' | 'vars';
 
 /** The result of checking one file. */
 export interface FileCheck {
@@ -21,7 +21,7 @@ export interface FileCheck {
  * a mapping with tasks a playbook, a mapping whose hosts is a mapping an inventory).
  */
 export function detectKind(src: YamlSource): FileKind | undefined {
-  const declared = /\$schema=\S*?(playbook|tasks|inventory)\.schema\.json/.exec(src.text.slice(0, 2000));
+  const declared = /\$schema=\S*?(playbook|tasks|inventory|vars)\.schema\.json/.exec(src.text.slice(0, 2000));
   if (declared) return declared[1] as FileKind;
   const v = src.value;
   if (Array.isArray(v)) return 'tasks';
@@ -29,6 +29,7 @@ export function detectKind(src: YamlSource): FileKind | undefined {
   const m = v as Record<string, unknown>;
   if ('tasks' in m || typeof m.hosts === 'string' || Array.isArray(m.hosts)) return 'playbook';
   if ('hosts' in m || 'groups' in m || 'defaults' in m) return 'inventory';
+  if ('vars' in m && Object.keys(m).every((k) => k === 'vars' || k === 'var_descriptions')) return 'vars';
   return undefined;
 }
 
@@ -48,6 +49,9 @@ export function checkFile(file: string): FileCheck {
       break;
     case 'inventory':
       inventoryFromSource(src, problems);
+      break;
+    case 'vars':
+      varsFileFromSource(src, problems);
       break;
     default:
       problems.push({

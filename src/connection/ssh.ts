@@ -257,7 +257,13 @@ export class SshConnection implements Connection {
     return this.becomePassword() === undefined ? 'sudo -n --' : "sudo -S -p '' --";
   }
 
-  private session(become: boolean): Promise<ShellSession> {
+  /** Whether become needs sudo: a root login already is root, and may have no sudo installed. */
+  private viaSudo(become: boolean | undefined): boolean {
+    return (become ?? false) && this.target.user !== 'root';
+  }
+
+  private session(wantBecome: boolean): Promise<ShellSession> {
+    const become = this.viaSudo(wantBecome);
     let s = this.sessions.get(become);
     if (s) {
       return s.then((x) => {
@@ -373,7 +379,8 @@ export class SshConnection implements Connection {
     );
   }
 
-  async writeFile(p: string, data: Buffer | { localPath: string }, opts: WriteOptions = {}): Promise<void> {
+  async writeFile(p: string, data: Buffer | { localPath: string }, given: WriteOptions = {}): Promise<void> {
+    const opts = { ...given, become: this.viaSudo(given.become) };
     const tag = randomBytes(6).toString('hex');
     // Without sudo the upload lands beside its destination, so the final rename is atomic; with
     // sudo SFTP cannot write there, so it goes through /tmp and root copies it into place.
@@ -395,7 +402,7 @@ export class SshConnection implements Connection {
 
   async fetchFile(p: string, localPath: string, opts: { become?: boolean } = {}): Promise<void> {
     await mkdir(path.dirname(localPath), { recursive: true });
-    if (opts.become) {
+    if (this.viaSudo(opts.become)) {
       const data = await this.readFile(p, opts);
       if (!data) throw new Error(`${p} does not exist`);
       const { writeFile } = await import('node:fs/promises');
@@ -419,7 +426,7 @@ export class SshConnection implements Connection {
    */
   private async openStream(remote: { host: string; port: number }, become: boolean): Promise<Duplex> {
     this.assertUp();
-    if (!become || this.target.user === 'root') return forwardOut(this.client, remote.host, remote.port);
+    if (!this.viaSudo(become)) return forwardOut(this.client, remote.host, remote.port);
     const ch = await this.exec(`${this.sudo()} bash -c ${shellQuote(BRIDGE_SCRIPT)} kplay-bridge ${shellQuote(remote.host)} ${String(remote.port)}`);
     const password = this.becomePassword();
     // sudo -S reads the password one byte at a time up to the newline; what follows is the stream's.

@@ -166,6 +166,7 @@ function hostFacts(h: InventoryHost): Record<string, unknown> {
 function varLayers(playbook: Playbook, inv: Inventory, h: InventoryHost): VarLayer[] {
   const pbSrc = playbook.hostsOrigin.src;
   const layers: VarLayer[] = [
+    ...playbook.varsFiles.map((f) => ({ vars: f.vars, src: f.src, path: ['vars'] })),
     { vars: playbook.vars, src: pbSrc, path: ['vars'] },
     { vars: inv.vars, src: inv.src, path: ['vars'] },
   ];

@@ -7,6 +7,7 @@ import { shellQuote } from '../template/index.js';
 import { stringify } from './command.js';
 import type { KindDef, TaskContext } from './kind.js';
 import { TaskFailed } from './kind.js';
+import { checkScript } from './wait-for.js';
 
 /** Delve's arguments, normalized: `args` is either a list (one argument each) or a shell fragment. */
 export type DlvArgs = Omit<Dlv, 'env'> & { env?: Record<string, string> };
@@ -72,6 +73,12 @@ export const dlv: KindDef<'dlv', DlvArgs> = {
   preview(a) {
     const lines = [`start detached: ${dlvCommandLine(a)}`, `  (output to ${logFile(a)}; waits until Delve answers on ${a.listen ?? DEFAULT_DLV_LISTEN})`];
     return lines;
+  },
+  // Before anything changes: a taken port would make the launch fail after the component is stopped.
+  async preflight(ctx, a) {
+    const where = listenAddress(a);
+    const r = await ctx.conn.run(checkScript({ port: where.port, host: where.host === '0.0.0.0' ? undefined : where.host }), { timeoutMs: 30_000, become: ctx.become });
+    return r.rc === 0 ? `port ${where.port} is already in use on the host, so Delve could not listen there; choose another port` : undefined;
   },
   async prepareUndo(ctx, a) {
     const args: StopMarkedArgs = { mark: markOf(a), leader: 'dlv', graceSeconds: 10 };

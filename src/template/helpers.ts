@@ -45,6 +45,9 @@ export const HELPERS: Readonly<Record<string, HelperSpec>> = {
   not: inline(1, 1, '(not a)'),
   json: inline(1, 1, '{{json value}}'),
   concat: inline(1, Infinity, '{{concat a b ...}}'),
+  slice: inline(2, 3, '{{args (slice list 1)}}'),
+  with_flag: inline(3, 3, '{{args (with_flag list "--name" "value")}}'),
+  replace: inline(3, 3, '{{replace text "old" "new"}}'),
   basename: inline(1, 1, '{{basename path}}'),
   dirname: inline(1, 1, '{{dirname path}}'),
   lookup: inline(2, 2, '{{lookup map key}}'),
@@ -310,6 +313,53 @@ register('concat', (args, options) => {
   return args
     .map((v, i) => scalarText(v) ?? fail(options, `concat: argument ${i + 1} is ${kindOf(v)}, not a single value`, 'use {{join list ""}} for a list'))
     .join('');
+});
+
+register('slice', (args, options) => {
+  const rv = lift('slice', args);
+  if (rv) return rv;
+  const [list, start, end] = args;
+  if (!Array.isArray(list)) fail(options, `slice takes a list, got ${kindOf(list)}`);
+  for (const n of [start, end]) {
+    if (n !== undefined && !Number.isInteger(n)) fail(options, `slice: positions are whole numbers, got ${kindOf(n)}`);
+  }
+  return list.slice(start as number, end as number | undefined);
+});
+
+// A command line with one flag set: every --name and --name=... is dropped (with the value
+// word after a bare --name), then --name=value appended; for flags like --leader-elect=false.
+register('with_flag', (args, options) => {
+  const rv = lift('with_flag', args);
+  if (rv) return rv;
+  const [list, name, value] = args;
+  if (!Array.isArray(list)) fail(options, `with_flag takes a list, got ${kindOf(list)}`);
+  const flag = scalarText(name);
+  const val = scalarText(value);
+  if (flag === undefined || !flag.startsWith('-')) fail(options, `with_flag: the flag name must start with "-", got ${kindOf(name)}`);
+  if (val === undefined) fail(options, `with_flag: the value is ${kindOf(value)}, not a single value`);
+  const out: unknown[] = [];
+  for (let i = 0; i < list.length; i++) {
+    const item = scalarText(list[i]);
+    if (item === flag) {
+      // A bare boolean flag is followed by another flag, a valued one by its value.
+      if (i + 1 < list.length && !String(scalarText(list[i + 1]) ?? '').startsWith('-')) i++;
+      continue;
+    }
+    if (item !== undefined && item.startsWith(`${flag}=`)) continue;
+    out.push(list[i]);
+  }
+  out.push(`${flag}=${val}`);
+  return out;
+});
+
+register('replace', (args, options) => {
+  const rv = lift('replace', args);
+  if (rv) return rv;
+  const [text, from, to] = args.map(scalarText);
+  if (text === undefined || from === undefined || to === undefined || from === '') {
+    fail(options, 'replace takes a text, a non-empty text to find and its replacement');
+  }
+  return text.split(from).join(to);
 });
 
 function pathHelper(name: string, op: (p: string) => string): void {

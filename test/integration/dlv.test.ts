@@ -141,18 +141,25 @@ tasks:
     assert.equal(running(bin), '', 'no dlv and no program left after the rollback');
   });
 
-  test('a launch that fails (the port is taken) fails the task and leaves nothing behind', async () => {
+  test('a taken Delve port refuses the run before anything starts; a launch that fails later fails the task and leaves nothing', async () => {
     const taken = net.createServer().listen(0, '127.0.0.1');
     await new Promise((r) => taken.once('listening', r));
     const port = (taken.address() as net.AddressInfo).port;
     try {
-      const r = await runPlaybook(dir, lab.inventory(), `name: taken\nhosts: all\ntasks:\n  - name: Launch\n    dlv: {binary: ${bin}, listen: "127.0.0.1:${port}", log: ${dir}/taken.log}\n`);
+      const playbook = `name: taken\nhosts: all\ntasks:\n  - name: Mark\n    command: touch ${dir}/marker-taken\n  - name: Launch\n    dlv: {binary: ${bin}, listen: "127.0.0.1:${port}", log: ${dir}/taken.log}\n`;
+      const refused = await runPlaybook(dir, lab.inventory(), playbook);
+      assert.equal(refused.summary.exitCode, 4);
+      assert.match(refused.summary.refusals.join('\n'), new RegExp(`port ${port} is already in use on the host`));
+      assert.equal(existsSync(`${dir}/marker-taken`), false, 'nothing ran');
+      // A launch that fails once running (Delve cannot start this "program") is a failed task.
+      writeFileSync(`${dir}/not-a-program`, 'just text\n', { mode: 0o755 });
+      const free = await freePort();
+      const r = await runPlaybook(dir, lab.inventory(), `name: bad\nhosts: all\ntasks:\n  - name: Launch\n    dlv: {binary: ${dir}/not-a-program, listen: "127.0.0.1:${free}", log: ${dir}/bad.log}\n`);
       const e = r.end('h1', 'Launch');
       assert.equal(e.status, 'failed');
       assert.match(e.message!, /dlv exited before answering/);
-      assert.match(e.message!, /address already in use/);
       assert.equal(r.summary.exitCode, 2);
-      assert.equal(running(`--listen=127.0.0.1:${port}`), '');
+      assert.equal(running(`--listen=127.0.0.1:${free}`), '');
     } finally {
       taken.close();
     }

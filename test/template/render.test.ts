@@ -138,3 +138,24 @@ test('compiling once and rendering 15,000 times gives the right output each time
   }
   assert.ok(total > 15_000 * 50);
 });
+
+test('slice drops argv[0] of a captured command line', () => {
+  const cmdline = ['kube-apiserver', '--secure-port=6443', '--etcd-servers=https://127.0.0.1:2379'];
+  assert.equal(render('dlv exec bin -- {{args (slice flags 1)}}', { flags: cmdline }), 'dlv exec bin -- --secure-port=6443 --etcd-servers=https://127.0.0.1:2379');
+  assert.equal(render('{{args (slice flags 0 1)}}', { flags: cmdline }), 'kube-apiserver');
+  assert.match(problemOf(() => render('{{args (slice flags "x")}}', { flags: cmdline })).message, /slice: positions are whole numbers/);
+  assert.match(problemOf(() => render('{{args (slice flags 1)}}', { flags: 'a b' })).message, /slice takes a list, got a string/);
+});
+
+test('with_flag replaces every form of a flag and keeps the others in order', () => {
+  const flags = ['--a=1', '--leader-elect=true', '--b', '--leader-elect', 'true', '--leader-elect', '--c=3'];
+  assert.equal(render('{{args (with_flag f "--leader-elect" "false")}}', { f: flags }), '--a=1 --b --c=3 --leader-elect=false');
+  assert.equal(render('{{args (with_flag f "--v" "4")}}', { f: ['--x'] }), '--x --v=4');
+  assert.match(problemOf(() => render('{{args (with_flag f "v" "4")}}', { f: [] })).message, /must start with "-"/);
+});
+
+test('replace substitutes every occurrence, and its result is quoted like any value', () => {
+  assert.equal(render('{{replace s "$(NODE_NAME)" n}}', { s: '--hostname-override=$(NODE_NAME)', n: 'node 1' }), "'--hostname-override=node 1'");
+  assert.equal(render('{{replace s "a" "b"}}', { s: 'aaa' }), 'bbb');
+  assert.match(problemOf(() => render('{{replace s "" "b"}}', { s: 'x' })).message, /non-empty text to find/);
+});
