@@ -384,3 +384,11 @@ describe('the plan as JSON', () => {
     assert.equal(cmdOf(p.hosts[499]!.steps[29]!), 'echo h499 29 x');
   });
 });
+
+test('-e true and false are booleans, so they can switch a when off; other values stay literal text', () => {
+  const pb = 'name: s\nhosts: cp1\nvars: {flag: true}\ntasks:\n  - name: on\n    when: flag\n    command: echo {{n}}\n';
+  const off = planOf(pb, { args: { extraVars: ['flag=false', 'n=007'] } });
+  assert.equal(step(host(off, 'cp1'), 'on').action, 'skip');
+  const on = planOf(pb, { args: { extraVars: ['flag=true', 'n=007'] } });
+  assert.equal(cmdOf(step(host(on, 'cp1'), 'on')), 'echo 007');
+});

@@ -4,7 +4,8 @@ import { loadYamlFile, posAt } from './yaml-source.js';
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /**
- * Parses -e values: `KEY=VALUE` (the value is taken literally, as a string, never templated) and
+ * Parses -e values: `KEY=VALUE` (the value is taken literally, as a string, never templated; only
+ * `true` and `false` become booleans) and
  * `@file.yaml` (a mapping of variables). Later values override earlier ones.
  */
 export function parseExtraVars(values: string[], problems: Diagnostic[]): Record<string, unknown> {
@@ -51,7 +52,10 @@ export function parseExtraVars(values: string[], problems: Diagnostic[]): Record
       });
       continue;
     }
-    out[key] = v.slice(eq + 1);
+    const value = v.slice(eq + 1);
+    // true and false are switches (-e write_ide=false must turn it off, and the text "false" is
+    // truthy); every other value stays the literal text, so that versions and ports keep their form.
+    out[key] = value === 'true' ? true : value === 'false' ? false : value;
   }
   return out;
 }

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { Diagnostic } from '../errors.js';
 import type { Playbook, TaskSpec } from '../config/model.js';
 import type { Inventory, InventoryHost } from '../inventory/inventory.js';
@@ -183,7 +184,7 @@ function varLayers(playbook: Playbook, inv: Inventory, h: InventoryHost): VarLay
 export class HostRenderer {
   private readonly layers: VarLayer[];
   private readonly extra: VarLayer;
-  private readonly base: { host: Record<string, unknown> };
+  private readonly base: { host: Record<string, unknown>; playbook_dir: string };
   private readonly hostFailed: ReadonlySet<string>;
   /** Variables, then registered results, then -e values: one context, updated as results register. */
   private readonly context: Record<string, unknown>;
@@ -199,7 +200,8 @@ export class HostRenderer {
   ) {
     this.layers = varLayers(playbook, inv, host);
     this.extra = { vars: opts.extraVars ?? {} };
-    this.base = { host: hostFacts(host) };
+    // playbook_dir lets a playbook's tasks name files beside it, such as scripts in playbooks/lib.
+    this.base = { host: hostFacts(host), playbook_dir: path.dirname(playbook.absPath) };
     const problems: Diagnostic[] = [];
     const { vars, failed } = resolveVars([...this.layers, this.extra], this.base, problems);
     for (const p of problems) sink.add(p, host.name);
@@ -340,7 +342,9 @@ function planStep(
     preview: rendered.preview,
     runtime: rendered.runtime,
     changes: kind.changes,
-    become: task.become ?? playbook.become ?? h.connection.become ?? false,
+    // The playbook's and inventory's become are about the hosts; a local task uses sudo on the
+    // controller only when it says so itself.
+    become: task.become ?? (task.local ? false : (playbook.become ?? h.connection.become ?? false)),
     local: task.local,
     runOnce: task.runOnce,
     register: task.register,

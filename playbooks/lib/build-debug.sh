@@ -1,0 +1,27 @@
+#!/bin/sh
+# Builds one Kubernetes component with debug information (no optimisation, not stripped) and
+# prints the binary's absolute path as the last line of stdout; make's progress goes to stderr.
+# Used by build-component.yaml on a build host and by the debug playbooks on the controller.
+#   build-debug.sh SOURCE_DIR COMPONENT STYLE PLATFORM
+# STYLE: auto, dbg (make DBG=1: v1.24 and later, the only switch that works there) or goflags
+# (GOLDFLAGS="" GOGCFLAGS="all=-N -l": older trees, whose golang.sh uses ${GOLDFLAGS=-s -w}).
+set -eu
+src=$1 component=$2 style=$3 platform=$4
+cd -- "$src" 2>/dev/null || { echo "source_dir $src does not exist on $(hostname)" >&2; exit 1; }
+if [ ! -f hack/lib/golang.sh ] || [ ! -d "cmd/$component" ]; then
+  echo "$(pwd -P) is not a Kubernetes source tree with cmd/$component: set source_dir to your checkout, or binary to an existing debug build" >&2
+  exit 1
+fi
+if [ "$style" = auto ]; then
+  if grep -q DBG hack/lib/golang.sh; then style=dbg; else style=goflags; fi
+fi
+echo "building cmd/$component for $platform in $(pwd -P) (style $style); a debug build takes minutes and several GiB of memory" >&2
+# GO111MODULE and GOFLAGS are left as they are: the tree's scripts set what they need.
+case $style in
+  dbg) make WHAT="cmd/$component" DBG=1 KUBE_BUILD_PLATFORMS="$platform" >&2 ;;
+  goflags) make WHAT="cmd/$component" GOLDFLAGS="" GOGCFLAGS="all=-N -l" KUBE_BUILD_PLATFORMS="$platform" >&2 ;;
+  *) echo "build_style must be auto, dbg or goflags, not $style" >&2; exit 1 ;;
+esac
+bin="$(pwd -P)/_output/local/bin/$platform/$component"
+[ -x "$bin" ] || { echo "the build finished but $bin is missing" >&2; exit 1; }
+echo "$bin"

@@ -1,0 +1,185 @@
+// The shipped debug playbooks, checked without a node: what they plan, how they refuse, and the
+// build and debug-info scripts they run on the controller (with real make and Go).
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, test } from 'node:test';
+import { InvalidInputError, listPlaybooks, plan } from '../src/index.js';
+import type { PlanStep } from '../src/index.js';
+import { REPO_ROOT, writeTree } from './helpers/files.js';
+
+const DEBUG_PLAYBOOKS = {
+  'debug-apiserver.yaml': { component: 'kube-apiserver', stop: 'Move the manifest out of the kubelet\'s folder' },
+  'debug-scheduler.yaml': { component: 'kube-scheduler', stop: 'Move the manifest out of the kubelet\'s folder' },
+  'debug-controller-manager.yaml': { component: 'kube-controller-manager', stop: 'Move the manifest out of the kubelet\'s folder' },
+  'debug-kube-proxy.yaml': { component: 'kube-proxy', stop: 'Keep the DaemonSet off this node (affinity)' },
+  'debug-kubelet.yaml': { component: 'kubelet', stop: 'Stop the unit' },
+} as const;
+
+const INVENTORY = 'defaults: {user: root}\nhosts:\n  cp1: {address: 127.0.0.2}\n  cp2: {address: 127.0.0.3}\n';
+
+function planShipped(file: string, opts: { limit?: string; extra?: string[] } = {}) {
+  const dir = writeTree({ 'inv.yaml': INVENTORY });
+  return plan({ playbook: path.join(REPO_ROOT, 'playbooks', file), inventory: path.join(dir, 'inv.yaml'), limit: opts.limit ?? 'cp1', extraVars: opts.extra }).plan;
+}
+
+function stepsOf(file: string, extra?: string[]): PlanStep[] {
+  return planShipped(file, { extra }).hosts[0]!.steps;
+}
+
+function runs(steps: PlanStep[], name: string): PlanStep {
+  const s = steps.find((x) => x.name === name && x.action === 'run');
+  assert.ok(s, `a step "${name}" that runs (have: ${steps.filter((x) => x.action === 'run').map((x) => x.name).join(', ')})`);
+  return s;
+}
+
+describe('shipped debug playbooks', () => {
+  for (const [file, want] of Object.entries(DEBUG_PLAYBOOKS)) {
+    test(`${file}: one node only, then preflight, build, upload, capture, stop, launch, attach, hold in that order`, () => {
+      assert.throws(
+        () => planShipped(file, { limit: 'all' }),
+        (err: unknown) => err instanceof InvalidInputError && /at most 1 host at a time, and 2 are selected/.test(err.problems[0]!.message) && /--limit cp1/.test(err.problems[0]!.hint ?? ''),
+      );
+      const steps = stepsOf(file);
+      const order = ['Find the running component', 'Build the component with debug information', 'Upload the debug build', "Capture the component's exact flags", want.stop, 'Launch under Delve', "Forward Delve's port to the controller", 'Debug until Ctrl-C'];
+      const at = order.map((n) => steps.indexOf(runs(steps, n)));
+      assert.deepEqual([...at].sort((a, b) => a - b), at, `steps in order: ${order.join(' < ')}`);
+      const launch = runs(steps, 'Launch under Delve');
+      assert.equal((launch.args as { binary: string }).binary, `/var/lib/kplay/debug/${want.component}`);
+      assert.equal((launch.args as { listen: string }).listen, '127.0.0.1:2345');
+      // Nothing on the node changes before the upload: every earlier node step is a check.
+      const upload = steps.indexOf(runs(steps, 'Make the upload folder'));
+      for (const s of steps.slice(0, upload)) if (s.action === 'run' && !s.local) assert.ok(s.kind === 'command' && /^(Find|Check)/.test(s.name), `${s.name} before the upload only checks`);
+    });
+  }
+
+  test('every variable of every shipped playbook has a default and a description', () => {
+    const all = listPlaybooks();
+    for (const f of [...Object.keys(DEBUG_PLAYBOOKS), 'build-component.yaml']) {
+      const pb = all.find((p) => p.file === f);
+      assert.ok(pb, f);
+      assert.deepEqual(pb.problems, [], `${f} loads without problems`);
+      assert.ok(pb.variables.length >= 8, `${f} has its variables`);
+      for (const v of pb.variables) {
+        assert.ok(v.description && v.description.length > 10, `${f}: ${v.name} is described`);
+        assert.notEqual(v.default, undefined, `${f}: ${v.name} has a default`);
+      }
+    }
+  });
+
+  test('kube-proxy: the affinity patch is valid JSON Patch naming the debug label, and its undo removes it', () => {
+    const steps = stepsOf('debug-kube-proxy.yaml', ['debug_label=example.com/debug me']);
+    const patch = runs(steps, 'Keep the DaemonSet off this node (affinity)');
+    const cmd = (patch.args as { cmd: string }).cmd;
+    // Let the shell take the command apart, as it will on the node, and read back the -p argument.
+    const argv = execFileSync('/bin/sh', ['-c', `set -- ${cmd.replace(/^kubectl/, '')}; for a; do printf '%s\\0' "$a"; done`], { encoding: 'utf8' }).split('\0');
+    const ops = JSON.parse(argv[argv.indexOf('-p') + 1]!);
+    assert.deepEqual(ops, [
+      {
+        op: 'add',
+        path: '/spec/template/spec/affinity',
+        value: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'example.com/debug me', operator: 'DoesNotExist' }] }] } } },
+      },
+    ]);
+    assert.match((patch.undo!.args as { cmd: string }).cmd, /"op":"remove","path":"\/spec\/template\/spec\/affinity"/);
+    const label = runs(steps, 'Label this node');
+    assert.equal((label.args as { cmd: string }).cmd, "kubectl --kubeconfig /etc/kubernetes/admin.conf label node cp1 'example.com/debug me=true'");
+    assert.equal((label.undo!.args as { cmd: string }).cmd, "kubectl --kubeconfig /etc/kubernetes/admin.conf label node cp1 'example.com/debug me-'");
+  });
+
+  test('leader_elect=false launches with --leader-elect=false; keep leaves the captured flags', () => {
+    const kept = runs(stepsOf('debug-scheduler.yaml'), 'Launch under Delve').preview.join('\n');
+    assert.match(kept, /-- <args\(slice\(value of "Capture the component's exact flags", 1\)\)>/);
+    const set = runs(stepsOf('debug-scheduler.yaml', ['leader_elect=false']), 'Launch under Delve').preview.join('\n');
+    assert.match(set, /with_flag\(slice\(value of "Capture the component's exact flags", 1\), "--leader-elect", false\)/);
+  });
+
+  test('dlv_continue=false launches paused and skips the health wait; binary= skips the build', () => {
+    const steps = stepsOf('debug-apiserver.yaml', ['dlv_continue=false', 'binary=/tmp/kube-apiserver']);
+    assert.equal(steps.find((s) => s.name === 'Launch under Delve')!.action, 'skip');
+    assert.equal((runs(steps, 'Launch under Delve, paused until a debugger continues it').args as { continue: boolean }).continue, false);
+    assert.equal(steps.find((s) => s.name === 'Wait until the debug build is healthy')!.action, 'skip');
+    assert.equal(steps.find((s) => s.name === 'Build the component with debug information')!.action, 'skip');
+    assert.match((runs(steps, 'Pick the binary').args as { cmd: string }).cmd, /^realpath -- \/tmp\/kube-apiserver$/);
+  });
+
+  test('a non-loopback Delve address is kept (the dlv task warns), and the tunnel still reaches it', () => {
+    const steps = stepsOf('debug-apiserver.yaml', ['dlv_address=0.0.0.0']);
+    assert.equal((runs(steps, 'Launch under Delve').args as { listen: string }).listen, '0.0.0.0:2345');
+    assert.equal((runs(steps, "Forward Delve's port to the controller").args as { remote_host: string }).remote_host, '127.0.0.1');
+  });
+});
+
+describe('build-debug.sh picks the build switch the tree understands', () => {
+  const script = path.join(REPO_ROOT, 'playbooks/lib/build-debug.sh');
+  // A tree whose Makefile records the variables make was given and produces the output file.
+  function tree(golangSh: string): string {
+    return writeTree({
+      'hack/lib/golang.sh': golangSh,
+      'cmd/kube-scheduler/main.go': 'package main\n',
+      Makefile:
+        'all:\n\t@printf "WHAT=%s DBG=%s GOLDFLAGS=[%s] GOGCFLAGS=[%s] PLATFORMS=%s\\n" "$(WHAT)" "$(DBG)" "$(GOLDFLAGS)" "$(GOGCFLAGS)" "$(KUBE_BUILD_PLATFORMS)" > make.log\n\t@mkdir -p _output/local/bin/$(KUBE_BUILD_PLATFORMS) && touch _output/local/bin/$(KUBE_BUILD_PLATFORMS)/kube-scheduler && chmod +x _output/local/bin/$(KUBE_BUILD_PLATFORMS)/kube-scheduler\n',
+    });
+  }
+  const build = (dir: string, style: string) => spawnSync('sh', [script, dir, 'kube-scheduler', style, 'linux/arm64'], { encoding: 'utf8' });
+
+  test('v1.24 and later (golang.sh knows DBG): make DBG=1', () => {
+    const dir = tree('if [[ "${DBG:-}" == 1 ]]; then gogcflags="all=-N -l"; fi\n');
+    const r = build(dir, 'auto');
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout.trim().split('\n').pop(), path.join(execFileSync('realpath', [dir], { encoding: 'utf8' }).trim(), '_output/local/bin/linux/arm64/kube-scheduler'));
+    assert.equal(execFileSync('cat', [path.join(dir, 'make.log')], { encoding: 'utf8' }).trim(), 'WHAT=cmd/kube-scheduler DBG=1 GOLDFLAGS=[] GOGCFLAGS=[] PLATFORMS=linux/arm64');
+    assert.match(r.stderr, /style dbg/);
+  });
+
+  test('older trees: GOLDFLAGS="" GOGCFLAGS="all=-N -l", also when asked for explicitly', () => {
+    for (const [golang, style] of [['goldflags="${GOLDFLAGS=-s -w}"\n', 'auto'], ['if [[ "${DBG:-}" == 1 ]]; then :; fi\n', 'goflags']] as const) {
+      const dir = tree(golang);
+      const r = build(dir, style);
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(execFileSync('cat', [path.join(dir, 'make.log')], { encoding: 'utf8' }).trim(), 'WHAT=cmd/kube-scheduler DBG= GOLDFLAGS=[] GOGCFLAGS=[all=-N -l] PLATFORMS=linux/arm64');
+    }
+  });
+
+  test('a folder that is not a Kubernetes tree, or a wrong style, is refused with what to set', () => {
+    const r = build(writeTree({ 'README.md': 'x' }), 'auto');
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /is not a Kubernetes source tree with cmd\/kube-scheduler: set source_dir to your checkout, or binary to an existing debug build/);
+    const s = build(tree('DBG\n'), 'fast');
+    assert.equal(s.status, 1);
+    assert.match(s.stderr, /build_style must be auto, dbg or goflags, not fast/);
+  });
+});
+
+describe('check-debug-binary.sh with real Go builds', { skip: existsSync('/usr/bin/go') ? undefined : 'needs golang-go (scripts/install-test-deps.sh)' }, () => {
+  const script = path.join(REPO_ROOT, 'playbooks/lib/check-debug-binary.sh');
+  const dir = writeTree({ 'go.mod': 'module example.com/x\n\ngo 1.19\n', 'main.go': 'package main\n\nfunc main() {}\n' });
+  const env = { ...process.env, GOCACHE: path.join(dir, '.cache'), GOFLAGS: '', GOPROXY: 'off' };
+  const built = (name: string, ...flags: string[]): string => {
+    const out = path.join(dir, 'out', name);
+    mkdirSync(path.dirname(out), { recursive: true });
+    execFileSync('go', ['build', ...flags, '-o', out, '.'], { cwd: dir, env, stdio: 'pipe' });
+    return out;
+  };
+  const check = (bin: string) => spawnSync('sh', [script, bin], { encoding: 'utf8' });
+
+  test('a debug build passes and prints the Go version that built it', () => {
+    const r = check(built('debug', '-gcflags=all=-N -l'));
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout.trim(), /^go1\.\d+(\.\d+)?$/);
+  });
+
+  test('an optimised build and a stripped one are refused, saying how to build instead', () => {
+    const optimised = check(built('release'));
+    assert.equal(optimised.status, 1);
+    assert.match(optimised.stderr, /built with optimisations.*make WHAT=cmd\/COMPONENT DBG=1/);
+    const stripped = check(built('stripped', '-gcflags=all=-N -l', '-ldflags=-s -w'));
+    assert.equal(stripped.status, 1);
+    assert.match(stripped.stderr, /is stripped/);
+    writeFileSync(path.join(dir, 'text'), 'hello\n');
+    const notGo = check(path.join(dir, 'text'));
+    assert.equal(notGo.status, 1);
+    assert.match(notGo.stderr, /is not a Go binary/);
+  });
+});
