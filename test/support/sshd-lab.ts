@@ -10,6 +10,9 @@
  *   const lab = await startSshLab({ hosts: 3 });
  *   after(() => lab.close());
  *   const inv = lab.inventory({ user: lab.users.sudoer, defaults: { become: true } });
+ *
+ * `wrap` runs every sshd under a command prefix, e.g. to put it into its own namespaces (see
+ * test/support/standin-cluster.ts): the lab spawns `[...wrap(host), SSHD, '-f', config, '-D', '-e']`.
  */
 import { execFile, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -23,6 +26,7 @@ import {
   openSync,
   readFileSync,
   readdirSync,
+  readlinkSync,
   rmSync,
   writeFileSync,
 } from 'node:fs';
@@ -80,6 +84,29 @@ export interface InventoryOptions {
   hostSettings?: Record<string, Record<string, unknown>>;
   /** Merged at the top level: `vars`, `groups`, or even a replacement `hosts`. */
   extra?: Record<string, unknown>;
+}
+
+/** What `wrap` is told about the host whose sshd it wraps. */
+export interface LabHostInfo {
+  /** "h1", "h2", ... */
+  readonly name: string;
+  /** "127.0.0.2", ... */
+  readonly address: string;
+  /** 0 for h1, 1 for h2, ... */
+  readonly index: number;
+}
+
+export interface SshLabOptions {
+  hosts: number;
+  /**
+   * A command prefix per host: the lab spawns `[...prefix, SSHD, '-f', config, '-D', '-e']` instead of sshd
+   * itself. The prefix must end up running that command in the foreground (exec it, or fork and wait for it)
+   * and exit when it exits. sshdPid() is then the listening sshd found below the wrapper (its pid as the
+   * machine sees it); kill(), freeze(), thaw() and stop({ sessions: true }) act on the wrapper and everything
+   * below it. When the wrapper makes sshd PID 1 of a PID namespace, stopping the listener ends every
+   * process of that namespace, so plain stop() cannot keep sessions alive there.
+   */
+  wrap?: (host: LabHostInfo) => string[];
 }
 
 export interface SshLab {
@@ -143,14 +170,14 @@ export function sshLabUnavailable(): string | undefined {
 }
 
 /** Starts `hosts` sshds (h1 on 127.0.0.2, h2 on 127.0.0.3, ...); resolves once all accept connections. */
-export async function startSshLab(opts: { hosts: number }): Promise<SshLab> {
+export async function startSshLab(opts: SshLabOptions): Promise<SshLab> {
   if (!Number.isInteger(opts.hosts) || opts.hosts < 1 || opts.hosts > 200) {
     throw new Error(`startSshLab: hosts must be an integer from 1 to 200, got ${opts.hosts}`);
   }
   const unavailable = sshLabUnavailable();
   if (unavailable) throw new Error(unavailable);
   reapOrphanLabs();
-  const lab = new Lab(opts.hosts);
+  const lab = new Lab(opts.hosts, opts.wrap);
   try {
     await lab.init();
     return lab;
@@ -185,7 +212,10 @@ class Lab implements SshLab {
   private closed = false;
   private inventories = 0;
 
-  constructor(readonly count: number) {
+  constructor(
+    readonly count: number,
+    private readonly wrap?: (host: LabHostInfo) => string[],
+  ) {
     this.dir = mkdtempSync(path.join(tmpdir(), LAB_PREFIX));
     live.add(this);
     installExitHooks();
@@ -218,7 +248,9 @@ class Lab implements SshLab {
     for (const u of [this.users.root, SUDOER, PWUSER]) writeFileSync(path.join(akDir, u), authorized, { mode: 0o644 });
 
     for (const [i, name] of names.entries()) {
-      this.hosts.push(new Host(name, `127.0.0.${i + 2}`, hostKeys[i]!, path.join(this.dir, name)));
+      const address = `127.0.0.${i + 2}`;
+      const prefix = this.wrap ? this.wrap({ name, address, index: i }) : [];
+      this.hosts.push(new Host(name, address, hostKeys[i]!, path.join(this.dir, name), prefix));
     }
     // The port is free when checked but may be taken before sshd binds it; then pick another.
     for (let attempt = 1; ; attempt++) {
@@ -316,6 +348,8 @@ class Host implements LabHost {
     readonly address: string,
     publicKey: string,
     private readonly hostDir: string,
+    /** Command prefix from SshLabOptions.wrap; empty when sshd runs directly. */
+    private readonly prefix: readonly string[] = [],
   ) {
     const [type, blob] = publicKey.trim().split(/\s+/);
     this.hostKeyLine = `${type} ${blob}`;
@@ -366,9 +400,21 @@ class Host implements LabHost {
     );
   }
 
-  sshdPid(): number | undefined {
+  /** The spawned process (sshd itself, or the outermost wrapper), while it runs. */
+  private childPid(): number | undefined {
     const c = this.child;
     return c && c.exitCode === null && c.signalCode === null ? c.pid : undefined;
+  }
+
+  sshdPid(): number | undefined {
+    const pid = this.childPid();
+    if (pid === undefined || this.prefix.length === 0) return pid;
+    // Wrapped: the listener is the shallowest process below the wrapper that runs the sshd binary (sessions are
+    // deeper). Its command line is no help: sshd retitles itself "sshd: /usr/sbin/sshd ... [listener] ...".
+    for (const p of [pid, ...descendants(pid)]) {
+      if (exePath(p) === SSHD) return alive(p) ? p : undefined;
+    }
+    return undefined;
   }
 
   /** Resolves once the current sshd has exited. */
@@ -390,7 +436,8 @@ class Host implements LabHost {
     let child: ChildProcess;
     try {
       // sshd re-executes itself per connection, which needs the absolute path.
-      child = spawn(SSHD, ['-f', this.configPath, '-D', '-e'], { stdio: ['ignore', logFd, logFd] });
+      const argv = [...this.prefix, SSHD, '-f', this.configPath, '-D', '-e'];
+      child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', logFd, logFd] });
     } finally {
       closeSync(logFd);
     }
@@ -430,6 +477,16 @@ class Host implements LabHost {
 
   async stop(opts: { sessions?: boolean } = {}): Promise<void> {
     const pid = this.sshdPid();
+    if (this.prefix.length > 0) {
+      const wrapper = this.childPid();
+      // A frozen wrapper could not notice its sshd ending.
+      if (wrapper !== undefined) for (const p of [wrapper, ...descendants(wrapper)]) signal(p, 'SIGCONT');
+      if (pid === undefined && wrapper !== undefined) {
+        this.kill(); // the wrapper runs but no listener (yet): nothing to stop gracefully
+        await this.exited();
+        return;
+      }
+    }
     if (pid === undefined) return;
     const pids = opts.sessions ? [pid, ...descendants(pid)] : [pid];
     for (const p of pids) signal(p, 'SIGCONT'); // a frozen process would hold SIGTERM until thawed
@@ -437,23 +494,29 @@ class Host implements LabHost {
     const deadline = Date.now() + STOP_GRACE_MS;
     while (pids.some(alive) && Date.now() < deadline) await sleep(20);
     for (const p of pids.filter(alive)) signal(p, 'SIGKILL');
+    if (this.prefix.length > 0) {
+      // The wrapper should end with its sshd; if it does not, end it and whatever it still runs.
+      const wrapDeadline = Date.now() + STOP_GRACE_MS;
+      while (this.childPid() !== undefined && Date.now() < wrapDeadline) await sleep(20);
+      this.kill();
+    }
     await this.exited();
   }
 
   kill(): void {
-    const pid = this.sshdPid();
+    const pid = this.childPid();
     if (pid === undefined) return;
     for (const p of [pid, ...descendants(pid)]) signal(p, 'SIGKILL');
   }
 
   freeze(): void {
-    const pid = this.sshdPid();
+    const pid = this.childPid();
     if (pid === undefined) return;
     for (const p of [pid, ...descendants(pid)]) signal(p, 'SIGSTOP');
   }
 
   thaw(): void {
-    const pid = this.sshdPid();
+    const pid = this.childPid();
     if (pid === undefined) return;
     for (const p of [pid, ...descendants(pid)]) signal(p, 'SIGCONT');
   }
@@ -592,6 +655,15 @@ function procStat(pid: number | string): string[] | undefined {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name may contain spaces and parentheses; it ends at the last ")".
     return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return undefined;
+  }
+}
+
+/** The executable a process runs, undefined when it is gone. */
+function exePath(pid: number): string | undefined {
+  try {
+    return readlinkSync(`/proc/${pid}/exe`);
   } catch {
     return undefined;
   }

@@ -1,0 +1,112 @@
+// End to end: the five shipped debug playbooks against a stand-in node (an sshd in its own mount
+// and PID namespaces with kubeadm's paths, a stand-in kubelet, systemctl and kubectl, and Go
+// stand-ins of the components built from a stand-in Kubernetes tree), with the real kplay CLI,
+// real OpenSSH, Go and Delve. For each: the debug build runs with exactly the flags the component
+// had, a Delve client through kplay's tunnel stops it on a breakpoint hit by a real request, and
+// Ctrl-C puts the node back (manifest byte-identical, original component healthy, no dlv left).
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { breakpointLine, hitBreakpoint, startDebugRun } from '../support/debug-session.js';
+import type { DebugRun } from '../support/debug-session.js';
+import { COMPONENTS, standinUnavailable, startStandinCluster } from '../support/standin-cluster.js';
+import type { Component, StandinCluster, StandinNode } from '../support/standin-cluster.js';
+
+const unavailable = standinUnavailable() ?? (existsSync('/usr/bin/dlv') ? undefined : 'needs delve (scripts/install-test-deps.sh)');
+
+const sha = (p: string): string => createHash('sha256').update(readFileSync(p)).digest('hex');
+
+/** What the node looks like before a session, to compare with afterwards. */
+interface Before {
+  pid: number;
+  cmdline: string[];
+  /** sha256 of each file the component's stop touches, by node path. */
+  files: Record<string, string>;
+}
+
+async function snapshot(node: StandinNode, c: Component): Promise<Before> {
+  const pids = await node.pids(c);
+  assert.equal(pids.length, 1, `one ${c} runs before the session`);
+  const files: Record<string, string> = {};
+  for (const p of [node.manifestPath(c), '/etc/systemd/system/kubelet.service.d/10-kubeadm.conf', '/var/lib/kplay-standin/cluster.json']) {
+    if (existsSync(node.hostPath(p))) files[p] = sha(node.hostPath(p));
+  }
+  return { pid: pids[0]!, cmdline: await node.cmdline(pids[0]!), files };
+}
+
+async function dlvProcesses(node: StandinNode): Promise<string> {
+  return (await node.exec('pgrep -a -x dlv || true')).stdout.trim();
+}
+
+/** Waits until the node is as it was: same files, component healthy again, nothing of kplay's left. */
+async function assertRestored(node: StandinNode, c: Component, b: Before, run: DebugRun): Promise<void> {
+  assert.equal(await dlvProcesses(node), '', 'no dlv left on the node');
+  await node.waitHealthy(c, 60_000);
+  const pids = await node.pids(c);
+  assert.equal(pids.length, 1, `exactly one ${c} runs again`);
+  assert.deepEqual(await node.cmdline(pids[0]!), b.cmdline, `the original ${c} runs with its original command line`);
+  for (const [p, h] of Object.entries(b.files)) {
+    // cluster.json holds resourceVersions that the patch and its undo moved on; the kube-proxy
+    // test compares the DaemonSet's spec instead.
+    if (p.endsWith('cluster.json')) continue;
+    assert.equal(sha(node.hostPath(p)), h, `${p} is byte-identical`);
+  }
+  assert.deepEqual(readdirSync(run.ideDir), [], 'the IDE settings were removed (nothing was there before)');
+  assert.equal(existsSync(run.remoteDir), false, 'the uploads were removed');
+  assert.equal(existsSync(node.hostPath('/etc/kubernetes/kplay-backup')), false, 'no backup folder left');
+}
+
+describe('shipped debug playbooks on a stand-in node', { skip: unavailable }, () => {
+  let cluster: StandinCluster;
+  let node: StandinNode;
+  let work: string;
+  before(async () => {
+    cluster = await startStandinCluster({ nodes: 1 });
+    node = cluster.nodes[0]!;
+    work = mkdtempSync(path.join(tmpdir(), 'kplay-e2e-'));
+  });
+  after(async () => cluster?.close());
+
+  for (const c of COMPONENTS) {
+    test(`${c}: breakpoint hit through the tunnel, exact flags, Ctrl-C restores`, async () => {
+      const b = await snapshot(node, c);
+      const run = await startDebugRun({ cluster, node, component: c, workDir: mkdtempSync(path.join(work, `${c}-`)) });
+      try {
+        await run.attached();
+        // The debug build from the tree runs under Delve with the original flags, argv[0] aside.
+        const debug = await node.pids(c);
+        assert.equal(debug.length, 1, `one ${c} runs during the session: ${debug}`);
+        const argv = await node.cmdline(debug[0]!);
+        assert.equal(argv[0], path.join(run.remoteDir, c));
+        assert.deepEqual(argv.slice(1), b.cmdline.slice(1), 'exactly the captured flags');
+        assert.notEqual(debug[0], b.pid);
+        assert.match(await dlvProcesses(node), new RegExp(`dlv exec ${run.remoteDir}/${c} --headless --listen=127\\.0\\.0\\.1:${run.dlvPort}`));
+        // The static pod's manifest is out of the kubelet's folder, in the backup folder.
+        if (c.startsWith('kube-') && c !== 'kube-proxy') {
+          assert.equal(existsSync(node.hostPath(node.manifestPath(c))), false);
+          assert.equal(sha(node.hostPath(`/etc/kubernetes/kplay-backup/${c}.yaml`)), b.files[node.manifestPath(c)]);
+        }
+        // IDE settings point at the tunnel and map the build's source path.
+        const launch = JSON.parse(readFileSync(path.join(run.ideDir, '.vscode/launch.json'), 'utf8'));
+        assert.equal(launch.configurations[0].port, run.localPort);
+        assert.deepEqual(launch.configurations[0].substitutePath, [{ from: '${workspaceFolder}', to: cluster.treeDir }]);
+        assert.match(readFileSync(path.join(run.ideDir, `.idea/runConfigurations/kplay_${c.replaceAll('-', '_')}.xml`), 'utf8'), new RegExp(`type="GoRemoteDebugConfigurationType" factoryName="Go Remote" host="127.0.0.1" port="${run.localPort}"`));
+
+        const at = await hitBreakpoint(run, node, c, cluster.treeDir);
+        const bp = breakpointLine(cluster.treeDir);
+        assert.equal(at.file, bp.file);
+        assert.equal(at.line, bp.line);
+        assert.match(at.function, /standin\.Healthz$/);
+      } finally {
+        run.child.kill('SIGINT');
+      }
+      const r = await run.exited;
+      assert.equal(r.code, 0, r.out);
+      await assertRestored(node, c, b, run);
+    });
+  }
+});

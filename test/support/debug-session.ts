@@ -1,0 +1,166 @@
+/**
+ * One debug session of a shipped playbook against a stand-in node, driven as a user would: the
+ * kplay CLI runs the playbook, a Delve client (the JSON-RPC API the IDEs use) goes through kplay's
+ * tunnel, stops the component on a breakpoint hit by a real request, and Ctrl-C ends the session.
+ * The end-to-end tests and `npm run demo` both use it.
+ */
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdirSync, readFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import net from 'node:net';
+import path from 'node:path';
+import { DelveClient } from './delve-client.js';
+import type { StoppedAt } from './delve-client.js';
+import type { Component, StandinCluster, StandinNode } from './standin-cluster.js';
+import { REPO_ROOT } from '../helpers/files.js';
+
+export const PLAYBOOK_OF: Record<Component, string> = {
+  'kube-apiserver': 'debug-apiserver.yaml',
+  'kube-scheduler': 'debug-scheduler.yaml',
+  'kube-controller-manager': 'debug-controller-manager.yaml',
+  'kube-proxy': 'debug-kube-proxy.yaml',
+  kubelet: 'debug-kubelet.yaml',
+};
+
+const BIN = path.join(REPO_ROOT, 'bin/kplay.js');
+
+/** The line of the stand-in tree that every health check runs, marked for tests. */
+export function breakpointLine(treeDir: string): { file: string; line: number } {
+  const file = path.join(treeDir, 'pkg/standin/healthz.go');
+  const line = readFileSync(file, 'utf8').split('\n').findIndex((l) => l.includes('// kplay-e2e: breakpoint')) + 1;
+  if (line === 0) throw new Error(`no breakpoint marker in ${file}`);
+  return { file, line };
+}
+
+/** A free TCP port on the loopback address (the lab's nodes share the machine's network). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+    s.once('error', reject);
+  });
+}
+
+/** GET url (certificates not verified, as curl -k); resolves with status and body. */
+export function httpGet(url: string, timeoutMs = 60_000): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const get = url.startsWith('https:') ? https.get : http.get;
+    const req = get(url, { rejectUnauthorized: false, timeout: timeoutMs }, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer from ${url} within ${timeoutMs} ms`)));
+    req.on('error', reject);
+  });
+}
+
+export interface DebugRunOptions {
+  cluster: StandinCluster;
+  node: StandinNode;
+  component: Component;
+  /** Scratch folder on the machine: IDE settings, uploads, kplay's state. */
+  workDir: string;
+  /** The SSH user (default root); anyone else uses sudo through become. */
+  user?: string;
+  extraVars?: string[];
+  /** Called with each chunk of kplay's output. */
+  onOutput?: (text: string) => void;
+}
+
+export interface DebugRun {
+  child: ChildProcess;
+  dlvPort: number;
+  localPort: number;
+  ideDir: string;
+  remoteDir: string;
+  output(): string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string }>;
+  /** Resolves once Delve answers through the tunnel (the run holds); rejects if kplay ends first. */
+  attached(timeoutMs?: number): Promise<void>;
+}
+
+/** Starts `kplay run debug-*.yaml` for one component on one stand-in node. */
+export async function startDebugRun(o: DebugRunOptions): Promise<DebugRun> {
+  const [dlvPort, localPort] = [await freePort(), await freePort()];
+  const ideDir = path.join(o.workDir, 'ide');
+  const remoteDir = path.join(o.workDir, 'uploads');
+  mkdirSync(ideDir, { recursive: true });
+  const inventory = o.cluster.lab.inventory(o.user ? { user: o.user } : undefined);
+  const args = [
+    BIN, 'run', PLAYBOOK_OF[o.component], '-i', inventory, '--limit', o.node.name,
+    '-e', `source_dir=${o.cluster.treeDir}`,
+    '-e', `health_url=${o.node.healthUrl(o.component)}`,
+    '-e', `dlv_port=${dlvPort}`, '-e', `local_port=${localPort}`,
+    '-e', `ide_dir=${ideDir}`, '-e', `remote_dir=${remoteDir}`,
+    ...(o.extraVars ?? []).flatMap((e) => ['-e', e]),
+  ];
+  const child = spawn(process.execPath, args, {
+    cwd: o.workDir,
+    env: { ...process.env, SSH_AUTH_SOCK: '', KPLAY_STATE_DIR: path.join(o.workDir, 'state'), NO_COLOR: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const take = (d: Buffer) => {
+    out += d.toString();
+    o.onOutput?.(d.toString());
+  };
+  child.stdout!.on('data', take);
+  child.stderr!.on('data', take);
+  let done = false;
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string }>((resolve) =>
+    child.on('exit', (code, signal) => {
+      done = true;
+      resolve({ code, signal, out });
+    }),
+  );
+  return {
+    child, dlvPort, localPort, ideDir, remoteDir, exited,
+    output: () => out,
+    async attached(timeoutMs = 300_000) {
+      const t0 = Date.now();
+      for (;;) {
+        if (done) throw new Error(`kplay ended before the hold:\n${out}`);
+        if (/holding until Ctrl-C/.test(out)) {
+          const c = await DelveClient.connect(localPort).catch(() => undefined);
+          if (c) {
+            const v = await c.call('GetVersion', {}, 5000).catch(() => undefined);
+            c.close();
+            if (v) return;
+          }
+        }
+        if (Date.now() - t0 > timeoutMs) throw new Error(`no hold within ${timeoutMs} ms:\n${out}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    },
+  };
+}
+
+/**
+ * Through the tunnel: stops the running component, sets a breakpoint on the health handler's
+ * marked line, sends a real health request, and returns where the component stopped; then clears
+ * the breakpoint and lets it run again, and checks that the held request is answered.
+ */
+export async function hitBreakpoint(run: DebugRun, node: StandinNode, component: Component, treeDir: string): Promise<StoppedAt> {
+  const bp = breakpointLine(treeDir);
+  const client = await DelveClient.connect(run.localPort);
+  try {
+    await client.halt();
+    const id = await client.setBreakpoint(bp.file, bp.line);
+    const stopped = client.continueUntilStopped(60_000);
+    // Sent while the component runs; it is held at the breakpoint until the client continues.
+    const answer = httpGet(node.healthUrl(component));
+    const at = await stopped;
+    await client.clearBreakpoint(id);
+    client.resume();
+    const r = await answer;
+    if (r.status !== 200 || r.body.trim() !== 'ok') throw new Error(`the held health request got ${r.status} ${r.body}`);
+    return at;
+  } finally {
+    client.close();
+  }
+}
