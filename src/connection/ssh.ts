@@ -381,6 +381,8 @@ export class SshConnection implements Connection {
 
   async writeFile(p: string, data: Buffer | { localPath: string }, given: WriteOptions = {}): Promise<void> {
     const opts = { ...given, become: this.viaSudo(given.become) };
+    const made = await this.runOwn(`mkdir -p -- ${shellQuote(path.posix.dirname(p))}`, opts.become);
+    if (made.rc !== 0) throw new Error(`cannot create the folder of ${p}: ${made.stderr.toString().trim()}`);
     const tag = randomBytes(6).toString('hex');
     // Without sudo the upload lands beside its destination, so the final rename is atomic; with
     // sudo SFTP cannot write there, so it goes through /tmp and root copies it into place.

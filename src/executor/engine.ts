@@ -1,4 +1,5 @@
 import { setMaxListeners } from 'node:events';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pLimit from 'p-limit';
@@ -142,9 +143,16 @@ function journaled(step: PlanStep): boolean {
   return Boolean(step.undo) || Boolean(taskKinds[step.kind].prepareUndo);
 }
 
+/** The controller's folder for copies of files that local tasks replace. */
+async function localBackupDir(store: RunStore): Promise<string> {
+  const dir = path.join(store.dir, 'backup');
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  return dir;
+}
+
 /** A user's rollback, as the plan rendered it, in the journal's form. */
-function userUndo(u: PlannedUndo, step: PlanStep, timeoutMs: number): UndoSpec {
-  return { name: u.name, kind: u.kind, args: u.args, become: step.become, local: step.local, timeoutMs, userWritten: true };
+function userUndo(u: PlannedUndo): UndoSpec {
+  return { name: u.name, kind: u.kind, args: u.args, become: u.become, local: u.local, timeoutMs: u.timeoutMs, userWritten: true, retries: u.retries, delayMs: u.delayMs, ignoreErrors: u.ignoreErrors };
 }
 
 /**
@@ -447,9 +455,11 @@ export async function executePlan(plan: Plan, opts: EngineOptions): Promise<RunS
     if (store && journaled(step)) {
       change = nextChange++;
       try {
-        const undoCtx: UndoContext = { ...ctx, change, taskName: step.name, backupDir: () => hostBackupDir(conn, h.state, opts.runId) };
+        // A local task's backups stay on the controller, beside the run's journal.
+        const backupDir = step.local ? () => localBackupDir(store) : () => hostBackupDir(conn, h.state, opts.runId);
+        const undoCtx: UndoContext = { ...ctx, change, taskName: step.name, local: step.local, backupDir };
         const own = step.undo ? undefined : await kind.prepareUndo?.(undoCtx, step.args as never);
-        const spec = own ?? (step.undo && !step.undo.runtime ? userUndo(step.undo, step, step.timeoutMs) : undefined);
+        const spec = own ?? (step.undo && !step.undo.runtime ? userUndo(step.undo) : undefined);
         await journal(h, { change, taskId: step.id, task: step.name, phase: 'intent', undo: spec });
       } catch (e) {
         const lost = lostOf(e);
@@ -516,7 +526,7 @@ export async function executePlan(plan: Plan, opts: EngineOptions): Promise<RunS
       let undo: UndoSpec | undefined;
       if (step.undo?.runtime && !result.result.failed) {
         const again = h.renderer.step(task, leader, false);
-        if (again.undo) undo = userUndo(again.undo, again, again.timeoutMs);
+        if (again.undo) undo = userUndo(again.undo);
       }
       await journal(h, { change, taskId: step.id, task: step.name, phase: result.result.failed ? 'failed' : 'done', undo }).catch((e) => {
         const lost = lostOf(e);

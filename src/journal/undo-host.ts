@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Connection } from '../connection/types.js';
 import type { RunEvent } from '../report/events.js';
 import type { JournalEntry } from './run-store.js';
@@ -29,14 +30,22 @@ export async function undoHost(a: UndoHostArgs): Promise<string[]> {
     const kind = String(p.undo.kind);
     a.emit({ type: 'task_start', host: a.host, taskId: id, name: p.undo.name, kind, preview: [p.undo.name] });
     const t0 = performance.now();
-    let res: { ok: boolean; message: string };
-    try {
-      res = await runUndo(p.undo, a.conn, a.local, new AbortController().signal);
-    } catch (e) {
-      res = { ok: false, message: (e as Error).message };
+    let res: { ok: boolean; message: string } = { ok: false, message: '' };
+    // A written rollback may wait for something (a component to be healthy again) with retries.
+    const tries = 1 + (p.undo.retries ?? 0);
+    let attempts = 0;
+    while (attempts < tries) {
+      attempts++;
+      try {
+        res = await runUndo(p.undo, a.conn, a.local, new AbortController().signal);
+      } catch (e) {
+        res = { ok: false, message: (e as Error).message };
+      }
+      if (res.ok || attempts === tries) break;
+      await sleep(p.undo.delayMs ?? 1000);
     }
     // The local journal is written first and fsynced; a host that dropped meanwhile is caught up by the next rollback.
-    await a.record({ change: p.intent.change, taskId: p.intent.taskId, task: p.intent.task, phase: res.ok ? 'undone' : 'undo_failed', message: res.message }).catch(() => undefined);
+    await a.record({ change: p.intent.change, taskId: p.intent.taskId, task: p.intent.task, phase: res.ok || p.undo.ignoreErrors ? 'undone' : 'undo_failed', message: res.message }).catch(() => undefined);
     a.emit({
       type: 'task_end',
       host: a.host,
@@ -44,11 +53,11 @@ export async function undoHost(a: UndoHostArgs): Promise<string[]> {
       name: p.undo.name,
       kind,
       status: res.ok ? 'changed' : 'failed',
-      message: res.message,
-      attempts: 1,
+      message: res.ok || !p.undo.ignoreErrors ? res.message : `${res.message} (ignored)`,
+      attempts,
       durationMs: Math.round(performance.now() - t0),
     });
-    if (!res.ok) return [`${a.host}: ${p.undo.name}: ${res.message}`];
+    if (!res.ok && !p.undo.ignoreErrors) return [`${a.host}: ${p.undo.name}: ${res.message}`];
   }
   return [];
 }

@@ -16,4 +16,9 @@ export interface UndoSpec {
   timeoutMs: number;
   /** A `rollback:` written by the user (rather than a kind's own undo, which checks state first). */
   userWritten: boolean;
+  /** From a written rollback task: tries after the first failure, and the wait between tries. */
+  retries?: number;
+  delayMs?: number;
+  /** From a written rollback task: a failure is reported but does not stop the host's rollback. */
+  ignoreErrors?: boolean;
 }

@@ -293,7 +293,6 @@ function planStep(
   placeholders: boolean,
 ): PlanStep {
   const kind = taskKinds[task.kind];
-  const rendered = renderArgs(task, context, registeredNames, sink);
   const runtimeWhen: string[] = [];
   let reason = selectedByTags(task, opts);
   if (!reason && task.runOnce && batchLeader !== h.name) reason = `run_once: runs on ${batchLeader}`;
@@ -318,6 +317,11 @@ function planStep(
   }
   if (task.until !== undefined) sink.attempt(() => conditionAt(task.until!, untilSite(task)));
   if (!reason && runtimeWhen.length) reason = `runs only if ${runtimeWhen.join(' and ')} (decided at run time)`;
+  // At run time a task that will not run is not rendered for real: it may read results of tasks
+  // that were skipped too (a stop step of another stop_method, say). The dry run still renders it,
+  // against placeholders, so that its mistakes are reported before anything runs.
+  const certainSkip = reason !== undefined && runtimeWhen.length === 0;
+  const rendered = renderArgs(task, context, registeredNames, certainSkip && !placeholders ? new HostSink(new ProblemSink(), h.name, new Set()) : sink);
 
   let undo: PlannedUndo | undefined;
   if (task.rollback) {
@@ -326,10 +330,45 @@ function planStep(
     const ownPending = task.register !== undefined && (placeholders || !(task.register in context));
     const undoContext = ownPending ? { ...context, [task.register!]: runtimeResult(task.name) } : context;
     const undoNames = ownPending ? new Set([...registeredNames, task.register!]) : registeredNames;
-    const r = renderArgs(task.rollback, undoContext, undoNames, sink);
-    undo = { name: task.rollback.name, kind: task.rollback.kind, args: r.args, preview: r.preview, runtime: r.runtime };
+    const rb = task.rollback;
+    // A rollback whose when is false has nothing to undo; one decided by a run-time value is
+    // rendered again after the task has run, when the value is known.
+    let undoWhen: boolean | 'runtime' = true;
+    for (const w of rb.when) {
+      if (typeof w.expr === 'boolean') {
+        if (!w.expr) undoWhen = false;
+        continue;
+      }
+      const expr = w.expr;
+      const answer = sink.attempt(() => {
+        try {
+          return conditionAt(expr, siteOf(w.origin)).evaluate(undoContext);
+        } catch (err) {
+          throw placed(err, siteOf(w.origin));
+        }
+      });
+      if (answer === false) undoWhen = false;
+      else if (isRuntimeValue(answer) && undoWhen === true) undoWhen = 'runtime';
+      if (undoWhen === false) break;
+    }
+    if (undoWhen !== false) {
+      const r = renderArgs(rb, undoContext, undoNames, sink);
+      undo = {
+        name: rb.name,
+        kind: rb.kind,
+        args: r.args,
+        preview: r.preview,
+        runtime: r.runtime || undoWhen === 'runtime',
+        become: rb.become ?? task.become ?? (task.local ? false : (playbook.become ?? h.connection.become ?? false)),
+        local: rb.local || task.local,
+        timeoutMs: rb.timeoutMs,
+        retries: rb.retries,
+        delayMs: rb.delayMs,
+        ignoreErrors: rb.ignoreErrors,
+      };
+    }
   }
-  const skipped = reason !== undefined && runtimeWhen.length === 0;
+  const skipped = certainSkip;
   return {
     id: task.id,
     name: task.name,

@@ -8,6 +8,13 @@ export interface PlannedUndo {
   preview: string[];
   /** Some of its values are only known at run time (shown as <...> placeholders). */
   runtime: boolean;
+  /** The rollback task's own settings (the task's when it says nothing). */
+  become: boolean;
+  local: boolean;
+  timeoutMs: number;
+  retries: number;
+  delayMs: number;
+  ignoreErrors: boolean;
 }
 
 /** One task on one host, rendered: what the preview shows is what the engine runs. */

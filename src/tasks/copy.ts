@@ -48,7 +48,7 @@ async function copyData(ctx: TaskContext, a: Copy): Promise<Buffer> {
  */
 export async function backupUndo(ctx: UndoContext, dest: string, data: Buffer): Promise<UndoSpec> {
   const d = shellQuote(dest);
-  const base = { become: ctx.become, local: false, timeoutMs: ctx.timeoutMs, userWritten: false };
+  const base = { become: ctx.become, local: ctx.local, timeoutMs: ctx.timeoutMs, userWritten: false };
   const dir = await ctx.backupDir();
   const backup = `${dir}/${ctx.change}-${path.basename(dest)}`;
   const r = await ctx.conn.run(`[ -e ${d} ] || exit 3\ncp -p -- ${d} ${shellQuote(backup)} && sha256sum -- ${shellQuote(backup)} | cut -d' ' -f1`, {
@@ -133,6 +133,8 @@ async function putSmallFile(ctx: TaskContext, data: Buffer, want: string, a: { d
   const script = [
     `same=0; [ -f ${d} ] && [ "$(sha256sum -- ${d} | cut -d' ' -f1)" = ${want} ] && same=1`,
     `if [ $same = 1 ]${attrsOk.map((c) => ` && ${c}`).join('')}; then echo same; exit 0; fi`,
+    // Like the large-file path, a missing parent folder is created (an IDE's .vscode, say).
+    `mkdir -p -- ${shellQuote(path.posix.dirname(a.dest))} || exit $?`,
     `t=${shellQuote(`${a.dest}.kplay-`)}$$`,
     `{ printf '%s' ${shellQuote(data.toString('base64'))} | base64 -d > "$t"` +
       ` && ${a.mode ? `chmod ${shellQuote(a.mode)} "$t"` : `{ [ -e ${d} ] && chmod --reference=${d} "$t" || chmod 0644 "$t"; }`}` +

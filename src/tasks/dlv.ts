@@ -82,7 +82,7 @@ export const dlv: KindDef<'dlv', DlvArgs> = {
   },
   async prepareUndo(ctx, a) {
     const args: StopMarkedArgs = { mark: markOf(a), leader: 'dlv', graceSeconds: 10 };
-    return { name: `stop Delve on ${a.listen ?? DEFAULT_DLV_LISTEN}`, kind: 'stop_marked', args, become: ctx.become, local: false, timeoutMs: 60_000, userWritten: false };
+    return { name: `stop Delve on ${a.listen ?? DEFAULT_DLV_LISTEN}`, kind: 'stop_marked', args, become: ctx.become, local: ctx.local, timeoutMs: 60_000, userWritten: false };
   },
   async execute(ctx, a) {
     const where = listenAddress(a);

@@ -56,6 +56,8 @@ export interface UndoContext extends TaskContext {
   change: number;
   /** The task's own name, for the undo's name. */
   taskName: string;
+  /** The task runs on the controller (`local: true`), and so must its undo. */
+  local: boolean;
 }
 
 /** What a task gets to work with while it runs. */

@@ -54,7 +54,7 @@ export const move: KindDef<'move', Move> = {
       kind: 'move_back',
       args: { original: a.src, moved: a.dest, sha256: r.stdout.toString().trim() },
       become: ctx.become,
-      local: false,
+      local: ctx.local,
       timeoutMs: ctx.timeoutMs,
       userWritten: false,
     };
