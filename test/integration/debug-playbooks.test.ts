@@ -74,6 +74,9 @@ describe('shipped debug playbooks on a stand-in node', { skip: unavailable }, ()
   for (const c of COMPONENTS) {
     test(`${c}: breakpoint hit through the tunnel, exact flags, Ctrl-C restores`, async () => {
       const b = await snapshot(node, c);
+      const podsBefore: Record<string, number[]> = {};
+      for (const pod of ['kube-apiserver', 'kube-scheduler', 'kube-controller-manager'] as const) podsBefore[pod] = await node.pids(pod);
+      const dsBefore = clusterState(node).daemonsets['kube-system/kube-proxy']!.spec;
       const run = await startDebugRun({ cluster, node, component: c, workDir: mkdtempSync(path.join(work, `${c}-`)) });
       try {
         await run.attached();
@@ -93,11 +96,23 @@ describe('shipped debug playbooks on a stand-in node', { skip: unavailable }, ()
         // IDE settings point at the tunnel and map the build's source path.
         const launch = JSON.parse(readFileSync(path.join(run.ideDir, '.vscode/launch.json'), 'utf8'));
         assert.equal(launch.configurations[0].port, run.localPort);
-        assert.deepEqual(launch.configurations[0].substitutePath, [{ from: '${workspaceFolder}', to: cluster.treeDir }]);
+        assert.deepEqual(launch.configurations[0].substitutePath, [{ from: '${workspaceFolder}', to: run.treeDir }]);
         assert.match(readFileSync(path.join(run.ideDir, `.idea/runConfigurations/kplay_${c.replaceAll('-', '_')}.xml`), 'utf8'), new RegExp(`type="GoRemoteDebugConfigurationType" factoryName="Go Remote" host="127.0.0.1" port="${run.localPort}"`));
 
-        const at = await hitBreakpoint(run, node, c, cluster.treeDir);
-        const bp = breakpointLine(cluster.treeDir);
+        if (c === 'kube-proxy') {
+          const state = clusterState(node);
+          assert.equal(state.nodes[node.name]!.metadata.labels['kplay.io/debug'], 'true', 'the node carries the debug label');
+          assert.deepEqual(state.daemonsets['kube-system/kube-proxy']!.spec.template.spec.affinity?.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms, [
+            { matchExpressions: [{ key: 'kplay.io/debug', operator: 'DoesNotExist' }] },
+          ]);
+        }
+        if (c === 'kubelet') {
+          // Static pods are not the kubelet's children: they run on while it is debugged.
+          for (const pod of ['kube-apiserver', 'kube-scheduler', 'kube-controller-manager'] as const) assert.deepEqual(await node.pids(pod), podsBefore[pod], `${pod} kept running`);
+        }
+
+        const at = await hitBreakpoint(run, node, c);
+        const bp = breakpointLine(run.treeDir);
         assert.equal(at.file, bp.file);
         assert.equal(at.line, bp.line);
         assert.match(at.function, /standin\.Healthz$/);
@@ -107,6 +122,63 @@ describe('shipped debug playbooks on a stand-in node', { skip: unavailable }, ()
       const r = await run.exited;
       assert.equal(r.code, 0, r.out);
       await assertRestored(node, c, b, run);
+      // The DaemonSet is back to its saved spec and the node has no debug label.
+      const state = clusterState(node);
+      assert.deepEqual(state.daemonsets['kube-system/kube-proxy']!.spec, dsBefore);
+      assert.equal(state.nodes[node.name]!.metadata.labels['kplay.io/debug'], undefined);
     });
   }
+
+  test('a launch that fails after the stop (the port was taken meanwhile) puts the node back, exit 2', async () => {
+    const c: Component = 'kube-apiserver';
+    const b = await snapshot(node, c);
+    const run = await startDebugRun({ cluster, node, component: c, workDir: mkdtempSync(path.join(work, 'taken-')) });
+    // Free at the preflight; taken once the manifest has left the kubelet's folder.
+    const manifest = node.hostPath(node.manifestPath(c));
+    const t0 = Date.now();
+    while (existsSync(manifest)) {
+      assert.ok(Date.now() - t0 < 300_000, `the manifest to be moved:\n${run.output()}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const squatter = net.createServer().listen(run.dlvPort, '127.0.0.1');
+    try {
+      const r = await run.exited;
+      assert.equal(r.code, 2, r.out);
+      assert.match(r.out, /Launch under Delve \.\.\. failed/);
+      assert.match(r.out, /address already in use/);
+      await assertRestored(node, c, b, run);
+    } finally {
+      squatter.close();
+    }
+  });
+
+  test('as a sudo user: Delve runs as root and the tunnel reaches it; leader_elect=false replaces the flag', async () => {
+    const c: Component = 'kube-scheduler';
+    const b = await snapshot(node, c);
+    assert.ok(b.cmdline.includes('--leader-elect=true'));
+    const run = await startDebugRun({ cluster, node, component: c, user: cluster.lab.users.sudoer, extraVars: ['leader_elect=false'], workDir: mkdtempSync(path.join(work, 'sudo-')) });
+    try {
+      await run.attached();
+      const debug = await node.pids(c);
+      const argv = await node.cmdline(debug[0]!);
+      assert.deepEqual(argv.slice(1), [...b.cmdline.slice(1).filter((a) => !a.startsWith('--leader-elect')), '--leader-elect=false']);
+      assert.match((await node.exec(`ps -o user= -p ${debug[0]}`)).stdout, /root/);
+      const at = await hitBreakpoint(run, node, c);
+      assert.equal(at.line, breakpointLine(run.treeDir).line);
+    } finally {
+      run.child.kill('SIGINT');
+    }
+    const r = await run.exited;
+    assert.equal(r.code, 0, r.out);
+    await assertRestored(node, c, b, run);
+  });
 });
+
+interface ClusterState {
+  nodes: Record<string, { metadata: { labels: Record<string, string> } }>;
+  daemonsets: Record<string, { spec: { template: { spec: { affinity?: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: unknown[] } } } } } } }>;
+}
+
+function clusterState(node: StandinNode): ClusterState {
+  return JSON.parse(readFileSync(node.hostPath('/var/lib/kplay-standin/cluster.json'), 'utf8')) as ClusterState;
+}

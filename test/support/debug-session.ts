@@ -6,10 +6,11 @@
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DelveClient } from './delve-client.js';
 import type { StoppedAt } from './delve-client.js';
@@ -59,6 +60,22 @@ export function httpGet(url: string, timeoutMs = 60_000): Promise<{ status: numb
   });
 }
 
+let treeCopy: string | undefined;
+
+/**
+ * The stand-in Kubernetes tree as a developer's checkout that the playbooks build from: a copy
+ * (without _output) made once per process, because the stand-in nodes' release binaries are built
+ * in the original and a debug build there could be overwritten by another test process.
+ */
+export function checkoutOf(cluster: StandinCluster): string {
+  if (!treeCopy) {
+    treeCopy = path.join(mkdtempSync(path.join(tmpdir(), 'kplay-checkout-')), 'kubernetes');
+    cpSync(cluster.treeDir, treeCopy, { recursive: true, filter: (src) => path.basename(src) !== '_output' });
+    process.on('exit', () => rmSync(path.dirname(treeCopy!), { recursive: true, force: true }));
+  }
+  return treeCopy;
+}
+
 export interface DebugRunOptions {
   cluster: StandinCluster;
   node: StandinNode;
@@ -74,6 +91,8 @@ export interface DebugRunOptions {
 
 export interface DebugRun {
   child: ChildProcess;
+  /** The Kubernetes checkout the run builds from (source_dir). */
+  treeDir: string;
   dlvPort: number;
   localPort: number;
   ideDir: string;
@@ -87,13 +106,15 @@ export interface DebugRun {
 /** Starts `kplay run debug-*.yaml` for one component on one stand-in node. */
 export async function startDebugRun(o: DebugRunOptions): Promise<DebugRun> {
   const [dlvPort, localPort] = [await freePort(), await freePort()];
+  const treeDir = checkoutOf(o.cluster);
   const ideDir = path.join(o.workDir, 'ide');
   const remoteDir = path.join(o.workDir, 'uploads');
   mkdirSync(ideDir, { recursive: true });
-  const inventory = o.cluster.lab.inventory(o.user ? { user: o.user } : undefined);
+  // kplay's state on the node goes to the scratch folder, not the machine's /var/lib/kplay.
+  const inventory = o.cluster.lab.inventory(o.user ? { user: o.user, hostSettings: { [o.node.name]: { stateDir: path.join(o.workDir, 'node-state') } } } : undefined);
   const args = [
     BIN, 'run', PLAYBOOK_OF[o.component], '-i', inventory, '--limit', o.node.name,
-    '-e', `source_dir=${o.cluster.treeDir}`,
+    '-e', `source_dir=${treeDir}`,
     '-e', `health_url=${o.node.healthUrl(o.component)}`,
     '-e', `dlv_port=${dlvPort}`, '-e', `local_port=${localPort}`,
     '-e', `ide_dir=${ideDir}`, '-e', `remote_dir=${remoteDir}`,
@@ -119,7 +140,7 @@ export async function startDebugRun(o: DebugRunOptions): Promise<DebugRun> {
     }),
   );
   return {
-    child, dlvPort, localPort, ideDir, remoteDir, exited,
+    child, treeDir, dlvPort, localPort, ideDir, remoteDir, exited,
     output: () => out,
     async attached(timeoutMs = 300_000) {
       const t0 = Date.now();
@@ -145,8 +166,8 @@ export async function startDebugRun(o: DebugRunOptions): Promise<DebugRun> {
  * marked line, sends a real health request, and returns where the component stopped; then clears
  * the breakpoint and lets it run again, and checks that the held request is answered.
  */
-export async function hitBreakpoint(run: DebugRun, node: StandinNode, component: Component, treeDir: string): Promise<StoppedAt> {
-  const bp = breakpointLine(treeDir);
+export async function hitBreakpoint(run: DebugRun, node: StandinNode, component: Component): Promise<StoppedAt> {
+  const bp = breakpointLine(run.treeDir);
   const client = await DelveClient.connect(run.localPort);
   try {
     await client.halt();

@@ -44,6 +44,7 @@ import {
   readdirSync,
   readlinkSync,
   rmSync,
+  statSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
@@ -1081,7 +1082,7 @@ class Cluster implements StandinCluster {
   destroySync(): void {
     this.closed = true;
     rmSync(this.dir, { recursive: true, force: true });
-    live.delete(this);
+    if (live.delete(this)) releaseClusterLock();
   }
 }
 
@@ -1095,6 +1096,51 @@ function installExitHook(): void {
   process.on('exit', () => {
     for (const c of [...live]) c.destroySync();
   });
+}
+
+const CLUSTER_LOCK = '/run/lock/kplay-standin-cluster';
+/** Clusters of this process that hold the machine-wide lock (a process may nest them). */
+let lockDepth = 0;
+
+/**
+ * Waits until no other process runs a stand-in cluster (test files run in parallel processes),
+ * then takes the lock: a folder made atomically, naming its owner; a dead owner's lock is taken over.
+ */
+async function takeClusterLock(): Promise<void> {
+  if (lockDepth++ > 0) return;
+  mkdirSync(path.dirname(CLUSTER_LOCK), { recursive: true });
+  const deadline = Date.now() + 20 * 60_000;
+  for (;;) {
+    try {
+      mkdirSync(CLUSTER_LOCK);
+      writeFileSync(path.join(CLUSTER_LOCK, 'owner'), `${process.pid} ${procStat(process.pid)?.[19] ?? '?'}\n`);
+      return;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    let owner: string[] | undefined;
+    try {
+      owner = readFileSync(path.join(CLUSTER_LOCK, 'owner'), 'utf8').trim().split(' ');
+    } catch {
+      // Just made by another process, which is writing its owner file.
+    }
+    const pid = Number(owner?.[0]);
+    const stale = owner ? !(alive(pid) && procStat(pid)?.[19] === owner[1]) : Date.now() - (statSync(CLUSTER_LOCK, { throwIfNoEntry: false })?.mtimeMs ?? 0) > 5000;
+    if (stale) {
+      rmSync(CLUSTER_LOCK, { recursive: true, force: true });
+      continue;
+    }
+    if (Date.now() > deadline) {
+      lockDepth--;
+      throw new Error(`another stand-in cluster (pid ${owner?.[0] ?? '?'}) has held ${CLUSTER_LOCK} for 20 minutes`);
+    }
+    await sleep(250);
+  }
+}
+
+function releaseClusterLock(): void {
+  if (lockDepth === 0 || --lockDepth > 0) return;
+  rmSync(CLUSTER_LOCK, { recursive: true, force: true });
 }
 
 /** Removes cluster folders whose test process died without close(); the lab reaps their processes. */
@@ -1124,7 +1170,12 @@ export async function startStandinCluster(opts: { nodes?: number } = {}): Promis
   const unavailable = standinUnavailable();
   if (unavailable) throw new Error(unavailable);
   reapOrphanClusters();
-  const binDir = await buildComponents();
+  // Nodes bind their components' fixed ports on 127.0.0.2, ...: one cluster at a time on a machine.
+  await takeClusterLock();
+  const binDir = await buildComponents().catch((e: unknown) => {
+    releaseClusterLock();
+    throw e;
+  });
 
   const dir = mkdtempSync(path.join(tmpdir(), CLUSTER_PREFIX));
   const cluster = new Cluster(dir);
