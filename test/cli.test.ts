@@ -27,11 +27,13 @@ test('the README quick start runs as written and prints the plan', () => {
   assert.ok(quick, 'README has the quick-start command');
   const r = kplay(quick[1]!.split(' '));
   assert.equal(r.code, 0, r.err);
-  assert.match(r.out, /^Plan: Inspect a Kubernetes node$/m);
+  assert.match(r.out, /^Plan: Debug kube-apiserver under Delve$/m);
   assert.match(r.out, /Dry run: nothing was connected and nothing changed/);
-  for (const h of ['cp1', 'cp2', 'cp3', 'worker1', 'worker2']) assert.match(r.out, new RegExp(`^${h}  \\(`, 'm'));
-  assert.match(r.out, /\$ pgrep -n -f -- '\^\(\\S\*\/\)\?kubelet\( \|\$\)' \|\| true/, 'worker group var renders into the command');
-  assert.match(r.out, /read \/proc\/<stdout of "Find the component's process">\/cmdline as cmdline/);
+  assert.match(r.out, /^cp1  \(root@192\.0\.2\.11; groups control-plane\)$/m);
+  assert.doesNotMatch(r.out, /^cp2  /m, 'only the node named by --limit');
+  assert.match(r.out, /move \/etc\/kubernetes\/manifests\/kube-apiserver\.yaml -> \/etc\/kubernetes\/kplay-backup\/kube-apiserver\.yaml/);
+  assert.match(r.out, /start detached: dlv exec \/var\/lib\/kplay\/debug\/kube-apiserver --headless --listen=127\.0\.0\.1:2345 --api-version=2 --accept-multiclient --continue -- <args\(slice\(value of "Capture the component's exact flags", 1\)\)>/);
+  assert.match(r.out, /forward controller 127\.0\.0\.1:2345 -> host 127\.0\.0\.1:2345/);
 });
 
 test('a shipped playbook is found by name from any folder', () => {
