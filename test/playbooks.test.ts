@@ -90,9 +90,9 @@ describe('shipped debug playbooks', () => {
 
   test('leader_elect=false launches with --leader-elect=false; keep leaves the captured flags', () => {
     const kept = runs(stepsOf('debug-scheduler.yaml'), 'Launch under Delve').preview.join('\n');
-    assert.match(kept, /-- <args\(slice\(value of "Capture the component's exact flags", 1\)\)>/);
+    assert.match(kept, /-- <args\(value of "Read the flags back"\)>/);
     const set = runs(stepsOf('debug-scheduler.yaml', ['leader_elect=false']), 'Launch under Delve').preview.join('\n');
-    assert.match(set, /with_flag\(slice\(value of "Capture the component's exact flags", 1\), "--leader-elect", false\)/);
+    assert.match(set, /with_flag\(value of "Read the flags back", "--leader-elect", false\)/);
   });
 
   test('dlv_continue=false launches paused and skips the health wait; binary= skips the build', () => {

@@ -71,7 +71,7 @@ export interface Task {
    */
   when?: string | boolean;
   /**
-   * Keep the task's result under this name for later tasks: .stdout, .stderr, .rc, .lines, .value.
+   * Keep the task's result under this name for later tasks: .stdout, .stderr, .rc, .lines, .value, .failed, .changed, .skipped.
    */
   register?: string;
   /**

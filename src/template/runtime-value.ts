@@ -64,6 +64,9 @@ export function runtimeResult(taskName: string): Record<string, unknown> {
     rc: fieldProxy('rc', taskName),
     lines: fieldProxy('lines', taskName),
     value: fieldProxy('value', taskName),
+    failed: fieldProxy('failed', taskName),
+    changed: fieldProxy('changed', taskName),
+    skipped: fieldProxy('skipped', taskName),
   };
 }
 

@@ -11,6 +11,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { parse as parseYaml } from 'yaml';
 import { breakpointLine, hitBreakpoint, startDebugRun } from '../support/debug-session.js';
 import type { DebugRun } from '../support/debug-session.js';
 import { COMPONENTS, standinUnavailable, startStandinCluster } from '../support/standin-cluster.js';
@@ -126,6 +127,32 @@ describe('shipped debug playbooks on a stand-in node', { skip: unavailable }, ()
       const state = clusterState(node);
       assert.deepEqual(state.daemonsets['kube-system/kube-proxy']!.spec, dsBefore);
       assert.equal(state.nodes[node.name]!.metadata.labels['kplay.io/debug'], undefined);
+    });
+  }
+
+  for (const c of ['kube-apiserver', 'kube-proxy'] as const) {
+    test(`${c}: flags_from=manifest launches with the ${c === 'kube-proxy' ? "DaemonSet's command, $(NODE_NAME) replaced" : "manifest's command"}`, async () => {
+      const b = await snapshot(node, c);
+      // What the kubelet ran: the manifest's (or pod template's) command, NODE_NAME expanded.
+      const state = JSON.parse(readFileSync(node.hostPath('/var/lib/kplay-standin/cluster.json'), 'utf8'));
+      const declared: string[] =
+        c === 'kube-proxy'
+          ? state.daemonsets['kube-system/kube-proxy'].spec.template.spec.containers[0].command.map((a: string) => a.replace('$(NODE_NAME)', node.name))
+          : (parseYaml(readFileSync(node.hostPath(node.manifestPath(c)), 'utf8')) as { spec: { containers: { command: string[] }[] } }).spec.containers[0]!.command;
+      const run = await startDebugRun({ cluster, node, component: c, extraVars: ['flags_from=manifest'], workDir: mkdtempSync(path.join(work, `manifest-${c}-`)) });
+      try {
+        await run.attached();
+        assert.match(run.output(), /Read the flags back \.\.\. ok/);
+        assert.match(run.output(), /Write down the running process's flags \.\.\. skipped/);
+        const argv = await node.cmdline((await node.pids(c))[0]!);
+        assert.deepEqual(argv.slice(1), declared.slice(1));
+        assert.ok(!argv.some((a) => a.includes('$(')), 'no unexpanded variable');
+      } finally {
+        run.child.kill('SIGINT');
+      }
+      const r = await run.exited;
+      assert.equal(r.code, 0, r.out);
+      await assertRestored(node, c, b, run);
     });
   }
 
