@@ -453,14 +453,18 @@ export async function executePlan(plan: Plan, opts: EngineOptions): Promise<RunS
     // Journal the intent (with its undo) before the change.
     let change: number | undefined;
     if (store && journaled(step)) {
-      change = nextChange++;
+      const number = nextChange++;
       try {
         // A local task's backups stay on the controller, beside the run's journal.
         const backupDir = step.local ? () => localBackupDir(store) : () => hostBackupDir(conn, h.state, opts.runId);
-        const undoCtx: UndoContext = { ...ctx, change, taskName: step.name, local: step.local, backupDir };
+        const undoCtx: UndoContext = { ...ctx, change: number, taskName: step.name, local: step.local, backupDir };
         const own = step.undo ? undefined : await kind.prepareUndo?.(undoCtx, step.args as never);
-        const spec = own ?? (step.undo && !step.undo.runtime ? userUndo(step.undo) : undefined);
-        await journal(h, { change, taskId: step.id, task: step.name, phase: 'intent', undo: spec });
+        // A kind may find nothing to undo (a copy without backup): then there is nothing to journal.
+        if (own || step.undo) {
+          change = number;
+          const spec = own ?? (step.undo && !step.undo.runtime ? userUndo(step.undo) : undefined);
+          await journal(h, { change, taskId: step.id, task: step.name, phase: 'intent', undo: spec });
+        }
       } catch (e) {
         const lost = lostOf(e);
         if (lost) {
