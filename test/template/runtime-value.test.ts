@@ -16,8 +16,8 @@ test('RuntimeValue renders as its <label>', () => {
 
 test('runtimeResult gives labelled placeholders for every result field', () => {
   const r = runtimeResult(TASK);
-  assert.deepEqual(Object.keys(r).sort(), ['lines', 'rc', 'stderr', 'stdout', 'value']);
-  for (const field of ['stdout', 'stderr', 'rc', 'lines', 'value']) {
+  assert.deepEqual(Object.keys(r).sort(), ['changed', 'failed', 'lines', 'rc', 'skipped', 'stderr', 'stdout', 'value']);
+  for (const field of ['stdout', 'stderr', 'rc', 'lines', 'value', 'failed', 'changed', 'skipped']) {
     const v = r[field];
     assert.ok(isRuntimeValue(v), field);
     assert.equal(v.label, `${field} of "${TASK}"`);
