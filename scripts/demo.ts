@@ -12,7 +12,7 @@ import { checkoutOf, hitBreakpoint, PLAYBOOK_OF, startDebugRun } from '../test/s
 import { standinUnavailable, startStandinCluster } from '../test/support/standin-cluster.js';
 import type { Component, StandinNode } from '../test/support/standin-cluster.js';
 
-const PACKAGES = ['openssh-server', 'openssh-client', 'sudo', 'procps', 'util-linux', 'golang-go', 'delve'];
+const PACKAGES = ['openssh-server', 'openssh-client', 'sudo', 'procps', 'util-linux', 'golang-go', 'make', 'delve', 'openssl', 'curl', 'hostname'];
 const bold = (s: string) => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s);
 let stage = 0;
 const say = (s: string) => console.log(`\n${bold(`${++stage}. ${s}`)}`);

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite runs for real: OpenSSH servers and clients for the
 # SSH lab, sudo for become, procps for pgrep/ps (wait_for process), util-linux for setsid
-# (the dlv kind detaches Delve with it), Go and Delve for the dlv tests.
+# (the dlv kind detaches Delve with it) and for unshare/nsenter/mount (the stand-in nodes), Go,
+# make and Delve for the dlv tests and the stand-in Kubernetes tree, openssl for the stand-in
+# nodes' certificates, curl for the debug playbooks' health checks, hostname for the nodes' names.
 set -euo pipefail
-PACKAGES=(openssh-server openssh-client sudo procps util-linux golang-go delve)
+PACKAGES=(openssh-server openssh-client sudo procps util-linux golang-go make delve openssl curl hostname)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
