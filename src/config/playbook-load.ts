@@ -47,18 +47,22 @@ export function playbookFromSource(src: YamlSource, problems: Diagnostic[] = [])
     varDescriptions: Object.assign({}, ...varsFiles.map((f) => f.descriptions), written.var_descriptions),
     tasks,
   };
-  for (const name of Object.keys(written.var_descriptions ?? {})) {
-    if (!(name in playbook.vars) && !varsFiles.some((f) => name in f.vars)) {
-      problems.push({
-        code: 'E_SCHEMA',
-        severity: 'warning',
-        message: `var_descriptions describes "${name}", which vars does not define`,
-        hint: `Add a default for "${name}" under vars, or remove its description.`,
-        pos: posAt(src, ['var_descriptions', name]),
-      });
-    }
-  }
+  warnUndefinedDescriptions(src, written.var_descriptions, (name) => name in playbook.vars || varsFiles.some((f) => name in f.vars), problems);
   return { value: playbook, problems };
+}
+
+/** A description of a variable that has no default is a mistake worth a warning (a typo, usually). */
+function warnUndefinedDescriptions(src: YamlSource, descriptions: Record<string, string> | undefined, defined: (name: string) => boolean, problems: Diagnostic[]): void {
+  for (const name of Object.keys(descriptions ?? {})) {
+    if (defined(name)) continue;
+    problems.push({
+      code: 'E_SCHEMA',
+      severity: 'warning',
+      message: `var_descriptions describes "${name}", which vars does not define`,
+      hint: `Add a default for "${name}" under vars, or remove its description.`,
+      pos: posAt(src, ['var_descriptions', name]),
+    });
+  }
 }
 
 /** Reads the playbook's vars_files, in order; a missing or malformed one is a problem at its entry. */
@@ -78,17 +82,7 @@ export function varsFileFromSource(src: YamlSource, problems: Diagnostic[] = [])
   if (src.value === undefined) return { problems };
   if (!checkSchema(src, 'vars', problems)) return { problems };
   const written = src.value as { vars: Record<string, unknown>; var_descriptions?: Record<string, string> };
-  for (const name of Object.keys(written.var_descriptions ?? {})) {
-    if (!(name in written.vars)) {
-      problems.push({
-        code: 'E_SCHEMA',
-        severity: 'warning',
-        message: `var_descriptions describes "${name}", which vars does not define`,
-        hint: `Add a default for "${name}" under vars, or remove its description.`,
-        pos: posAt(src, ['var_descriptions', name]),
-      });
-    }
-  }
+  warnUndefinedDescriptions(src, written.var_descriptions, (name) => name in written.vars, problems);
   return { value: { src, vars: written.vars, descriptions: written.var_descriptions ?? {} }, problems };
 }
 

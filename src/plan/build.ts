@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Diagnostic } from '../errors.js';
-import type { Playbook, TaskSpec } from '../config/model.js';
+import type { Condition, Playbook, TaskSpec } from '../config/model.js';
 import type { Inventory, InventoryHost } from '../inventory/inventory.js';
 import { matchHosts, splitLimit } from '../inventory/pattern.js';
 import { compileTemplate, isRuntimeValue, runtimeResult, TemplateError } from '../template/index.js';
@@ -281,6 +281,31 @@ function selectedByTags(task: TaskSpec, opts: PlanOptions): string | undefined {
   return undefined;
 }
 
+/**
+ * Evaluates a task's conditions (all must hold): the reason it is skipped when one is false now,
+ * otherwise the expressions that only run time can decide.
+ */
+function evaluateWhen(conditions: Condition[], context: Record<string, unknown>, sink: HostSink): { falseBecause?: string; atRunTime: string[] } {
+  const atRunTime: string[] = [];
+  for (const w of conditions) {
+    if (typeof w.expr === 'boolean') {
+      if (!w.expr) return { falseBecause: 'when: false', atRunTime };
+      continue;
+    }
+    const expr = w.expr;
+    const answer = sink.attempt(() => {
+      try {
+        return conditionAt(expr, siteOf(w.origin)).evaluate(context);
+      } catch (err) {
+        throw placed(err, siteOf(w.origin));
+      }
+    });
+    if (answer === false) return { falseBecause: `when: ${expr} is false`, atRunTime };
+    if (isRuntimeValue(answer)) atRunTime.push(expr);
+  }
+  return { atRunTime };
+}
+
 function planStep(
   playbook: Playbook,
   h: InventoryHost,
@@ -297,23 +322,9 @@ function planStep(
   let reason = selectedByTags(task, opts);
   if (!reason && task.runOnce && batchLeader !== h.name) reason = `run_once: runs on ${batchLeader}`;
   if (!reason) {
-    for (const w of task.when) {
-      if (typeof w.expr === 'boolean') {
-        if (!w.expr) reason = 'when: false';
-        continue;
-      }
-      const expr = w.expr;
-      const answer = sink.attempt(() => {
-        try {
-          return conditionAt(expr, siteOf(w.origin)).evaluate(context);
-        } catch (err) {
-          throw placed(err, siteOf(w.origin));
-        }
-      });
-      if (answer === false) reason = `when: ${expr} is false`;
-      else if (isRuntimeValue(answer)) runtimeWhen.push(expr);
-      if (reason) break;
-    }
+    const w = evaluateWhen(task.when, context, sink);
+    if (w.falseBecause) reason = w.falseBecause;
+    else runtimeWhen.push(...w.atRunTime);
   }
   if (task.until !== undefined) sink.attempt(() => conditionAt(task.until!, untilSite(task)));
   if (!reason && runtimeWhen.length) reason = `runs only if ${runtimeWhen.join(' and ')} (decided at run time)`;
@@ -333,32 +344,15 @@ function planStep(
     const rb = task.rollback;
     // A rollback whose when is false has nothing to undo; one decided by a run-time value is
     // rendered again after the task has run, when the value is known.
-    let undoWhen: boolean | 'runtime' = true;
-    for (const w of rb.when) {
-      if (typeof w.expr === 'boolean') {
-        if (!w.expr) undoWhen = false;
-        continue;
-      }
-      const expr = w.expr;
-      const answer = sink.attempt(() => {
-        try {
-          return conditionAt(expr, siteOf(w.origin)).evaluate(undoContext);
-        } catch (err) {
-          throw placed(err, siteOf(w.origin));
-        }
-      });
-      if (answer === false) undoWhen = false;
-      else if (isRuntimeValue(answer) && undoWhen === true) undoWhen = 'runtime';
-      if (undoWhen === false) break;
-    }
-    if (undoWhen !== false) {
+    const undoWhen = evaluateWhen(rb.when, undoContext, sink);
+    if (!undoWhen.falseBecause) {
       const r = renderArgs(rb, undoContext, undoNames, sink);
       undo = {
         name: rb.name,
         kind: rb.kind,
         args: r.args,
         preview: r.preview,
-        runtime: r.runtime || undoWhen === 'runtime',
+        runtime: r.runtime || undoWhen.atRunTime.length > 0,
         become: rb.become ?? task.become ?? (task.local ? false : (playbook.become ?? h.connection.become ?? false)),
         local: rb.local || task.local,
         timeoutMs: rb.timeoutMs,

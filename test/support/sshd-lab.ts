@@ -35,6 +35,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { stringify } from 'yaml';
+import { alive, ownerAlive, ownerLine, procStat } from './processes.js';
 
 /** One lab host: an sshd on its own loopback address. */
 export interface LabHost {
@@ -224,7 +225,7 @@ class Lab implements SshLab {
     // Hosts' kplay state folders (see inventory()); sticky and writable by all, like /tmp, for the non-root test users.
     mkdirSync(path.join(this.dir, 'kplay-state'));
     chmodSync(path.join(this.dir, 'kplay-state'), 0o1777);
-    writeFileSync(path.join(this.dir, 'owner'), `${process.pid} ${procStartTime(process.pid)}\n`);
+    writeFileSync(path.join(this.dir, 'owner'), ownerLine());
     this.clientKey = path.join(this.dir, 'client_ed25519');
     this.clientKeyWithPassphrase = path.join(this.dir, 'client_ed25519_passphrase');
     this.knownHosts = path.join(this.dir, 'known_hosts');
@@ -649,17 +650,6 @@ function signal(pid: number, sig: NodeJS.Signals): void {
   }
 }
 
-/** Parsed /proc/PID/stat fields from the state on (index 0 = state, 1 = ppid, 19 = starttime). */
-function procStat(pid: number | string): string[] | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name may contain spaces and parentheses; it ends at the last ")".
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  } catch {
-    return undefined;
-  }
-}
-
 /** The executable a process runs, undefined when it is gone. */
 function exePath(pid: number): string | undefined {
   try {
@@ -667,15 +657,6 @@ function exePath(pid: number): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-function procStartTime(pid: number): string {
-  return procStat(pid)?.[19] ?? '?';
-}
-
-function alive(pid: number): boolean {
-  const s = procStat(pid);
-  return s !== undefined && s[0] !== 'Z' && s[0] !== 'X';
 }
 
 /**
@@ -722,14 +703,8 @@ function reapOrphanLabs(): void {
   for (const entry of readdirSync(tmpdir())) {
     if (!entry.startsWith(LAB_PREFIX)) continue;
     const dir = path.join(tmpdir(), entry);
-    let owner: string[];
-    try {
-      owner = readFileSync(path.join(dir, 'owner'), 'utf8').trim().split(' ');
-    } catch {
-      continue; // being created right now, or not ours
-    }
-    const pid = Number(owner[0]);
-    if (alive(pid) && procStartTime(pid) === owner[1]) continue;
+    // Unreadable: being created right now, or not ours.
+    if (ownerAlive(path.join(dir, 'owner')) !== false) continue;
     for (const p of pidsMentioning(dir)) signal(p, 'SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   }

@@ -55,6 +55,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
+import { alive, ownerAlive, ownerLine, procStat } from './processes.js';
 import { sshLabUnavailable, startSshLab } from './sshd-lab.js';
 import type { SshLab } from './sshd-lab.js';
 
@@ -208,20 +209,6 @@ function runCollect(cmd: string, args: string[], env: NodeJS.ProcessEnv, timeout
       resolve({ stdout, stderr, code: code ?? (sig ? 128 : 1) });
     });
   });
-}
-
-function procStat(pid: number | string): string[] | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  } catch {
-    return undefined;
-  }
-}
-
-function alive(pid: number): boolean {
-  const s = procStat(pid);
-  return s !== undefined && s[0] !== 'Z' && s[0] !== 'X';
 }
 
 function pidNs(pid: number | string): string | undefined {
@@ -1113,26 +1100,21 @@ async function takeClusterLock(): Promise<void> {
   for (;;) {
     try {
       mkdirSync(CLUSTER_LOCK);
-      writeFileSync(path.join(CLUSTER_LOCK, 'owner'), `${process.pid} ${procStat(process.pid)?.[19] ?? '?'}\n`);
+      writeFileSync(path.join(CLUSTER_LOCK, 'owner'), ownerLine());
       return;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }
-    let owner: string[] | undefined;
-    try {
-      owner = readFileSync(path.join(CLUSTER_LOCK, 'owner'), 'utf8').trim().split(' ');
-    } catch {
-      // Just made by another process, which is writing its owner file.
-    }
-    const pid = Number(owner?.[0]);
-    const stale = owner ? !(alive(pid) && procStat(pid)?.[19] === owner[1]) : Date.now() - (statSync(CLUSTER_LOCK, { throwIfNoEntry: false })?.mtimeMs ?? 0) > 5000;
+    // An unreadable owner file is being written by the process that just made the lock.
+    const owned = ownerAlive(path.join(CLUSTER_LOCK, 'owner'));
+    const stale = owned === undefined ? Date.now() - (statSync(CLUSTER_LOCK, { throwIfNoEntry: false })?.mtimeMs ?? 0) > 5000 : !owned;
     if (stale) {
       rmSync(CLUSTER_LOCK, { recursive: true, force: true });
       continue;
     }
     if (Date.now() > deadline) {
       lockDepth--;
-      throw new Error(`another stand-in cluster (pid ${owner?.[0] ?? '?'}) has held ${CLUSTER_LOCK} for 20 minutes`);
+      throw new Error(`another stand-in cluster has held ${CLUSTER_LOCK} for 20 minutes (its owner: ${readFileSync(path.join(CLUSTER_LOCK, 'owner'), 'utf8').trim()})`);
     }
     await sleep(250);
   }
@@ -1148,14 +1130,7 @@ function reapOrphanClusters(): void {
   for (const entry of readdirSync(tmpdir())) {
     if (!entry.startsWith(CLUSTER_PREFIX)) continue;
     const dir = path.join(tmpdir(), entry);
-    let owner: string[];
-    try {
-      owner = readFileSync(path.join(dir, 'owner'), 'utf8').trim().split(' ');
-    } catch {
-      continue;
-    }
-    const pid = Number(owner[0]);
-    if (alive(pid) && procStat(pid)?.[19] === owner[1]) continue;
+    if (ownerAlive(path.join(dir, 'owner')) !== false) continue;
     rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -1183,7 +1158,7 @@ export async function startStandinCluster(opts: { nodes?: number } = {}): Promis
   installExitHook();
   try {
     chmodSync(dir, 0o755);
-    writeFileSync(path.join(dir, 'owner'), `${process.pid} ${procStat(process.pid)?.[19] ?? '?'}\n`);
+    writeFileSync(path.join(dir, 'owner'), ownerLine());
     mkdirSync(cluster.stateDir, { mode: 0o755 });
     chmodSync(cluster.stateDir, 0o755);
     // The lab names its hosts h1, h2, ... on 127.0.0.2, 127.0.0.3, ...: the nodes take the same names.
