@@ -29,6 +29,11 @@ export function displayPath(absPath: string): string {
   return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : absPath;
 }
 
+// Shared task files (playbooks/lib) are included by every debug playbook: `kplay validate` of the
+// shipped files would parse each of them seven times. Sources are read-only once parsed, so a
+// file whose text is unchanged is parsed once per process (its problems are reported each time).
+const parsed = new Map<string, { text: string; src: YamlSource; problems: Diagnostic[] }>();
+
 /** Reads and parses a YAML file; problems go into `problems`, the source is returned when the file could be read. */
 export function loadYamlFile(file: string, problems: Diagnostic[], from?: SourcePos): YamlSource | undefined {
   const absPath = path.resolve(file);
@@ -39,7 +44,16 @@ export function loadYamlFile(file: string, problems: Diagnostic[], from?: Source
     problems.push(fileProblem(absPath, err, from));
     return undefined;
   }
-  return parseYaml(text, absPath, problems);
+  const seen = parsed.get(absPath);
+  if (seen && seen.text === text) {
+    problems.push(...seen.problems.map((p) => ({ ...p })));
+    return seen.src;
+  }
+  const own: Diagnostic[] = [];
+  const src = parseYaml(text, absPath, own);
+  parsed.set(absPath, { text, src, problems: own });
+  problems.push(...own);
+  return src;
 }
 
 /** Parses YAML text held in memory (tests, -e values); `absPath` names it in messages. */
