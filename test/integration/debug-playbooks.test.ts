@@ -6,7 +6,7 @@
 // Ctrl-C puts the node back (manifest byte-identical, original component healthy, no dlv left).
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -155,6 +155,53 @@ describe('shipped debug playbooks on a stand-in node', { skip: unavailable }, ()
       await assertRestored(node, c, b, run);
     });
   }
+
+  test('preflight: a manifest that is not where expected stops the run before anything changes', async () => {
+    const c: Component = 'kube-scheduler';
+    const b = await snapshot(node, c);
+    const run = await startDebugRun({ cluster, node, component: c, extraVars: ['manifest=/etc/kubernetes/manifests/elsewhere.yaml'], workDir: mkdtempSync(path.join(work, 'preflight-')) });
+    const r = await run.exited;
+    assert.equal(r.code, 2, r.out);
+    assert.match(r.out, /\/etc\/kubernetes\/manifests\/elsewhere\.yaml does not exist: set manifest \(or manifest_dir\) to where the kubelet reads it/);
+    assert.doesNotMatch(r.out, /Build the component with debug information \.\.\. changed/, 'nothing was built');
+    assert.deepEqual(await node.pids(c), [b.pid], 'the scheduler was not touched');
+    assert.equal(existsSync(run.remoteDir), false, 'nothing was uploaded');
+    assert.deepEqual(readdirSync(run.ideDir), []);
+  });
+
+  test('build_host: the build runs on another machine over ssh and is fetched; dlv_upload puts Delve on a node without one', async () => {
+    const c: Component = 'kube-controller-manager';
+    const b = await snapshot(node, c);
+    const work2 = mkdtempSync(path.join(work, 'builder-'));
+    // The controller reaches the build machine (here: the stand-in node's sshd) through an ssh_config.
+    const sshConfig = path.join(work2, 'ssh_config');
+    const h = cluster.lab.hosts[0]!;
+    writeFileSync(
+      sshConfig,
+      `Host builder\n  HostName ${h.address}\n  Port ${h.port}\n  User root\n  IdentityFile ${cluster.lab.clientKey}\n  UserKnownHostsFile ${cluster.lab.knownHosts}\n  StrictHostKeyChecking yes\n`,
+    );
+    const run = await startDebugRun({
+      cluster,
+      node,
+      component: c,
+      extraVars: [`build_ssh_config=${sshConfig}`, 'build_host=builder', 'dlv_upload=/usr/bin/dlv', 'dlv_bin=/nonexistent/dlv'],
+      workDir: work2,
+    });
+    try {
+      await run.attached();
+      assert.match(run.output(), /Fetch the build from the build host \.\.\. changed/);
+      assert.match(run.output(), /Upload Delve \.\.\. changed/);
+      const fetched = path.join(work2, 'kplay-builds', c);
+      assert.equal(sha(path.join(run.remoteDir, c)), sha(fetched), 'the node runs the build fetched from the build host');
+      assert.match(await dlvProcesses(node), new RegExp(`^\\d+ ${run.remoteDir}/dlv exec `, 'm'), 'the uploaded Delve runs');
+      assert.deepEqual((await node.cmdline((await node.pids(c))[0]!)).slice(1), b.cmdline.slice(1));
+    } finally {
+      run.child.kill('SIGINT');
+    }
+    const r = await run.exited;
+    assert.equal(r.code, 0, r.out);
+    await assertRestored(node, c, b, run);
+  });
 
   test('a launch that fails after the stop (the port was taken meanwhile) puts the node back, exit 2', async () => {
     const c: Component = 'kube-apiserver';
