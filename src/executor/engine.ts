@@ -143,6 +143,32 @@ function journaled(step: PlanStep): boolean {
   return Boolean(step.undo) || Boolean(taskKinds[step.kind].prepareUndo);
 }
 
+/** How often a long command's latest output line is reported as its progress. */
+const OUTPUT_PROGRESS_MS = 1000;
+
+/**
+ * Shows what a long command (a debug build takes minutes) is doing: its latest complete output
+ * line becomes the task's progress, at most once a second, so a flood of output costs nothing.
+ */
+function outputProgress(progress: (message: string) => void): (stream: 'stdout' | 'stderr', chunk: Buffer) => void {
+  let partial = '';
+  let latest = '';
+  let shown = '';
+  let last = performance.now();
+  return (_stream, chunk) => {
+    const lines = (partial + chunk.toString('utf8')).split('\n');
+    partial = (lines.pop() ?? '').slice(-1000);
+    const line = lines.reverse().find((l) => l.trim() !== '');
+    if (line !== undefined) latest = line.trim().slice(0, 300);
+    const now = performance.now();
+    if (latest && latest !== shown && now - last >= OUTPUT_PROGRESS_MS) {
+      shown = latest;
+      last = now;
+      progress(latest);
+    }
+  };
+}
+
 /** The controller's folder for copies of files that local tasks replace. */
 async function localBackupDir(store: RunStore): Promise<string> {
   const dir = path.join(store.dir, 'backup');
@@ -314,13 +340,15 @@ export async function executePlan(plan: Plan, opts: EngineOptions): Promise<RunS
   }
 
   function taskContext(h: HostRun, step: PlanStep, conn: Connection, task?: TaskSpec): TaskContext {
+    const progress = (message: string, done?: number, total?: number) => emit({ type: 'task_progress', host: h.hp.name, taskId: step.id, message, done, total });
     return {
       conn: step.local ? opts.local : conn,
       become: step.become,
       timeoutMs: step.timeoutMs,
       baseDir: task ? path.dirname(task.origin.src.absPath) : process.cwd(),
       renderText: (t, file) => h.renderer.renderText(t, file),
-      progress: (message, done, total) => emit({ type: 'task_progress', host: h.hp.name, taskId: step.id, message, done, total }),
+      progress,
+      onOutput: outputProgress(progress),
       signal,
       detached: opts.detach,
     };

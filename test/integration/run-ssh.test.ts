@@ -463,4 +463,15 @@ tasks:
     assert.ok(Math.max(endOf('h1'), endOf('h2')) < Math.min(startOf('h3'), startOf('h4')), 'the second batch starts after the first ends');
     assert.ok(startOf('h2') < endOf('h1'), 'hosts of a batch overlap');
   });
+  test("a long command's latest output line is reported as its progress, at most once a second", async () => {
+    const r = await runPlaybook(
+      dir,
+      lab.inventory({ hosts: ['h1'] }),
+      'name: p\nhosts: all\ntasks:\n  - name: Build\n    command: for i in 1 2 3 4 5 6; do echo "step $i"; echo; sleep 0.5; done\n',
+    );
+    assert.equal(r.summary.exitCode, 0);
+    const progress = r.events.filter((e) => e.type === 'task_progress' && e.host === 'h1').map((e) => (e as { message: string }).message);
+    assert.ok(progress.length >= 1 && progress.length <= 3, `one progress a second over 3 s: ${JSON.stringify(progress)}`);
+    for (const m of progress) assert.match(m, /^step [1-6]$/, "the latest non-empty line");
+  });
 });
