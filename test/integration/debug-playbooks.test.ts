@@ -5,6 +5,7 @@
 // had, a Delve client through kplay's tunnel stops it on a breakpoint hit by a real request, and
 // Ctrl-C puts the node back (manifest byte-identical, original component healthy, no dlv left).
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
@@ -12,6 +13,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parse as parseYaml } from 'yaml';
+import { REPO_ROOT } from '../helpers/files.js';
 import { breakpointLine, hitBreakpoint, startDebugRun } from '../support/debug-session.js';
 import type { DebugRun } from '../support/debug-session.js';
 import { COMPONENTS, standinUnavailable, startStandinCluster } from '../support/standin-cluster.js';
@@ -200,6 +202,29 @@ describe('shipped debug playbooks on a stand-in node', { skip: unavailable }, ()
     }
     const r = await run.exited;
     assert.equal(r.code, 0, r.out);
+    await assertRestored(node, c, b, run);
+  });
+
+  test('--detach leaves the session running after kplay exits; kplay rollback RUN_ID ends it later', async () => {
+    const c: Component = 'kube-apiserver';
+    const b = await snapshot(node, c);
+    const workDir = mkdtempSync(path.join(work, 'detach-'));
+    const run = await startDebugRun({ cluster, node, component: c, flags: ['--detach'], workDir });
+    const r = await run.exited;
+    assert.equal(r.code, 0, r.out);
+    const runId = /; run (\S+)/.exec(r.out)?.[1];
+    assert.ok(runId, r.out);
+    // Still debugging: Delve runs the build, the manifest is out, the IDE settings are in place.
+    assert.match(await dlvProcesses(node), /dlv exec /);
+    assert.equal(existsSync(node.hostPath(node.manifestPath(c))), false);
+    assert.ok(existsSync(path.join(run.ideDir, '.vscode/launch.json')));
+    const rb = spawnSync(process.execPath, [path.join(REPO_ROOT, 'bin/kplay.js'), 'rollback', runId], {
+      cwd: workDir,
+      encoding: 'utf8',
+      env: { ...process.env, SSH_AUTH_SOCK: '', KPLAY_STATE_DIR: path.join(workDir, 'state'), NO_COLOR: '1' },
+      timeout: 300_000,
+    });
+    assert.equal(rb.status, 0, rb.stdout + rb.stderr);
     await assertRestored(node, c, b, run);
   });
 

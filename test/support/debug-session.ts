@@ -85,6 +85,8 @@ export interface DebugRunOptions {
   /** The SSH user (default root); anyone else uses sudo through become. */
   user?: string;
   extraVars?: string[];
+  /** More arguments for kplay run (--detach, say). */
+  flags?: string[];
   /** Called with each chunk of kplay's output. */
   onOutput?: (text: string) => void;
 }
@@ -119,6 +121,7 @@ export async function startDebugRun(o: DebugRunOptions): Promise<DebugRun> {
     '-e', `dlv_port=${dlvPort}`, '-e', `local_port=${localPort}`,
     '-e', `ide_dir=${ideDir}`, '-e', `remote_dir=${remoteDir}`,
     ...(o.extraVars ?? []).flatMap((e) => ['-e', e]),
+    ...(o.flags ?? []),
   ];
   const child = spawn(process.execPath, args, {
     cwd: o.workDir,
