@@ -183,3 +183,11 @@ describe('check-debug-binary.sh with real Go builds', { skip: existsSync('/usr/b
     assert.match(notGo.stderr, /is not a Go binary/);
   });
 });
+
+test('an inventory group var "component" cannot turn a debug playbook into a session for another component', () => {
+  const dir = writeTree({ 'inv.yaml': 'defaults: {user: root}\nhosts:\n  w1: {address: 127.0.0.2}\ngroups:\n  workers: {hosts: [w1], vars: {component: kubelet, stop_method: systemd}}\n' });
+  const steps = plan({ playbook: path.join(REPO_ROOT, 'playbooks/debug-kube-proxy.yaml'), inventory: path.join(dir, 'inv.yaml') }).plan.hosts[0]!.steps;
+  assert.match((runs(steps, 'Find the running component').args as { cmd: string }).cmd, /\^\(\\S\*\/\)\?kube-proxy\( \|\$\)/);
+  assert.ok(runs(steps, 'Keep the DaemonSet off this node (affinity)'));
+  assert.equal(steps.find((s) => s.name === 'Stop the unit')!.action, 'skip');
+});
