@@ -392,3 +392,11 @@ test('-e true and false are booleans, so they can switch a when off; other value
   const on = planOf(pb, { args: { extraVars: ['flag=true', 'n=007'] } });
   assert.equal(cmdOf(step(host(on, 'cp1'), 'on')), 'echo 007');
 });
+
+test('changed_when takes true or false, and is kept on the task', () => {
+  const bad = writeTree({ 'pb.yaml': 'name: c\nhosts: cp1\ntasks:\n  - name: t\n    command: "true"\n    changed_when: no\n', 'inv.yaml': INVENTORY });
+  assert.throws(
+    () => plan({ playbook: path.join(bad, 'pb.yaml'), inventory: path.join(bad, 'inv.yaml') }),
+    (err: unknown) => err instanceof InvalidInputError && /changed_when must be true or false/.test(err.problems[0]!.message) && err.problems[0]!.pos?.line === 6,
+  );
+});

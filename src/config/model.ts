@@ -43,6 +43,8 @@ export interface TaskSpec {
   delayMs: number;
   until?: string;
   ignoreErrors: boolean;
+  /** false (changed_when: false): a success is reported as ok, never as changed. */
+  reportsChanges: boolean;
   /** Unset means: as the playbook or inventory says. */
   become?: boolean;
   local: boolean;

@@ -167,6 +167,7 @@ class TaskLoader {
       delayMs: durationMs(t.delay, TASK_DEFAULTS.delayMs),
       until: t.until,
       ignoreErrors: t.ignore_errors ?? false,
+      reportsChanges: ('changed_when' in t ? t.changed_when : undefined) ?? true,
       become: t.become,
       local: t.local ?? false,
       runOnce: false,

@@ -99,6 +99,10 @@ export interface Task {
    */
   ignore_errors?: boolean;
   /**
+   * false: report the task as ok, never as changed (for checks and reads that are commands).
+   */
+  changed_when?: boolean;
+  /**
    * Run through sudo (non-interactively).
    */
   become?: boolean;

@@ -533,7 +533,7 @@ export async function executePlan(plan: Plan, opts: EngineOptions): Promise<RunS
         }
       }
       if (done) {
-        const status = 'ok' in last ? last.ok.status : 'changed';
+        const status = 'ok' in last && (last.ok.status === 'ok' || !task.reportsChanges) ? 'ok' : 'changed';
         result = finish(status, o, { message: 'ok' in last ? last.ok.message : undefined, attempts, durationMs: performance.now() - started });
         break;
       }

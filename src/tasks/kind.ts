@@ -13,6 +13,7 @@ export const COMMON_KEYS = [
   'delay',
   'until',
   'ignore_errors',
+  'changed_when',
   'become',
   'local',
   'run_once',

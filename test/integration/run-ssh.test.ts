@@ -474,4 +474,10 @@ tasks:
     assert.ok(progress.length >= 1 && progress.length <= 3, `one progress a second over 3 s: ${JSON.stringify(progress)}`);
     for (const m of progress) assert.match(m, /^step [1-6]$/, "the latest non-empty line");
   });
+  test('changed_when: false reports a successful command as ok, and its recap counts no change', async () => {
+    const r = await runPlaybook(dir, lab.inventory({ hosts: ['h1'] }), 'name: c\nhosts: all\ntasks:\n  - name: Check\n    changed_when: false\n    command: "true"\n  - name: Change\n    command: "true"\n');
+    assert.equal(r.end('h1', 'Check').status, 'ok');
+    assert.equal(r.end('h1', 'Change').status, 'changed');
+    assert.deepEqual([r.summary.recap.h1!.ok, r.summary.recap.h1!.changed], [1, 1]);
+  });
 });
