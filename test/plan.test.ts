@@ -400,3 +400,13 @@ test('changed_when takes true or false, and is kept on the task', () => {
     (err: unknown) => err instanceof InvalidInputError && /changed_when must be true or false/.test(err.problems[0]!.message) && err.problems[0]!.pos?.line === 6,
   );
 });
+
+test('a rollback moved to the controller does not inherit the host task\'s sudo', () => {
+  const p = planOf(
+    'name: b\nhosts: [cp1]\nbecome: true\ntasks:\n  - name: on the host\n    command: "true"\n    rollback: {name: back on the controller, local: true, command: "true"}\n  - name: sudo both\n    command: "true"\n    rollback: "true"\n',
+  );
+  const moved = step(host(p, 'cp1'), 'on the host');
+  assert.equal(moved.become, true);
+  assert.deepEqual([moved.undo!.local, moved.undo!.become], [true, false]);
+  assert.deepEqual([step(host(p, 'cp1'), 'sudo both').undo!.local, step(host(p, 'cp1'), 'sudo both').undo!.become], [false, true]);
+});

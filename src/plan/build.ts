@@ -318,6 +318,9 @@ function planStep(
   placeholders: boolean,
 ): PlanStep {
   const kind = taskKinds[task.kind];
+  // The playbook's and inventory's become are about the hosts; on the controller a step uses
+  // sudo only when it says so itself.
+  const becomeOf = (own: boolean | undefined, local: boolean): boolean => own ?? (local ? false : (playbook.become ?? h.connection.become ?? false));
   const runtimeWhen: string[] = [];
   let reason = selectedByTags(task, opts);
   if (!reason && task.runOnce && batchLeader !== h.name) reason = `run_once: runs on ${batchLeader}`;
@@ -345,6 +348,7 @@ function planStep(
     // A rollback whose when is false has nothing to undo; one decided by a run-time value is
     // rendered again after the task has run, when the value is known.
     const undoWhen = evaluateWhen(rb.when, undoContext, sink);
+    const undoLocal = rb.local || task.local;
     if (!undoWhen.falseBecause) {
       const r = renderArgs(rb, undoContext, undoNames, sink);
       undo = {
@@ -353,8 +357,10 @@ function planStep(
         args: r.args,
         preview: r.preview,
         runtime: r.runtime || undoWhen.atRunTime.length > 0,
-        become: rb.become ?? task.become ?? (task.local ? false : (playbook.become ?? h.connection.become ?? false)),
-        local: rb.local || task.local,
+        // A rollback run where its task ran keeps the task's become; one moved to the controller
+        // uses sudo there only when it says so itself.
+        become: becomeOf(rb.become ?? (undoLocal === task.local ? task.become : undefined), undoLocal),
+        local: undoLocal,
         timeoutMs: rb.timeoutMs,
         retries: rb.retries,
         delayMs: rb.delayMs,
@@ -375,9 +381,7 @@ function planStep(
     preview: rendered.preview,
     runtime: rendered.runtime,
     changes: kind.changes,
-    // The playbook's and inventory's become are about the hosts; a local task uses sudo on the
-    // controller only when it says so itself.
-    become: task.become ?? (task.local ? false : (playbook.become ?? h.connection.become ?? false)),
+    become: becomeOf(task.become, task.local),
     local: task.local,
     runOnce: task.runOnce,
     register: task.register,
