@@ -805,6 +805,21 @@ const cases: Case[] = [
     args: run(),
     errors: [{ at: 'pb.yaml:7:21', code: 'E_TEMPLATE', msg: /undefined variable "node_nme"/, hint: /did you mean "node_name"/i }],
   },
+  // ---------------------------------------------------------------- vars files
+  {
+    name: 'a vars file with a misspelt key is checked as a vars file, and the key named',
+    files: { 'v.yaml': L('vars:', '  a: 1', 'var_description: {a: x}') },
+    args: validate('v.yaml'),
+    errors: [{ at: 'v.yaml:3:1', code: 'E_SCHEMA', msg: /unknown key "var_description"/, hint: /var_descriptions/ }],
+    count: 1,
+  },
+  {
+    name: 'a playbook naming a vars file that does not exist',
+    files: { 'pb.yaml': L('name: Demo', 'hosts: all', 'vars_files: [lib/shared.yaml]', 'tasks:', '  - name: one', '    command: echo one'), 'inv.yaml': INV },
+    args: run(),
+    errors: [{ at: 'pb.yaml:3:14', code: 'E_FILE', msg: /file not found: lib\/shared\.yaml/, hint: /relative to the file that names them/ }],
+    count: 1,
+  },
 ];
 
 // ---------------------------------------------------------------- harness

@@ -29,7 +29,9 @@ export function detectKind(src: YamlSource): FileKind | undefined {
   const m = v as Record<string, unknown>;
   if ('tasks' in m || typeof m.hosts === 'string' || Array.isArray(m.hosts)) return 'playbook';
   if ('hosts' in m || 'groups' in m || 'defaults' in m) return 'inventory';
-  if ('vars' in m && Object.keys(m).every((k) => k === 'vars' || k === 'var_descriptions')) return 'vars';
+  // Shared defaults; other keys (typos) are the vars schema's to report. A named mapping is a
+  // playbook missing its hosts or tasks, and is reported as one above.
+  if ('vars' in m && !('name' in m)) return 'vars';
   return undefined;
 }
 
@@ -57,8 +59,8 @@ export function checkFile(file: string): FileCheck {
       problems.push({
         code: 'E_KIND',
         severity: 'error',
-        message: 'cannot tell whether this is a playbook, a task file or an inventory',
-        hint: 'A playbook has name, hosts and tasks; a task file is a list of tasks; an inventory has hosts: with one entry per host. Or add a first line "# yaml-language-server: $schema=…/playbook.schema.json".',
+        message: 'cannot tell whether this is a playbook, a task file, an inventory or a vars file',
+        hint: 'A playbook has name, hosts and tasks; a task file is a list of tasks; an inventory has hosts: with one entry per host; a vars file has vars:. Or add a first line "# yaml-language-server: $schema=…/playbook.schema.json".',
         pos: { file: src.file, line: 1, col: 1 },
       });
   }
