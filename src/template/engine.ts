@@ -50,22 +50,8 @@ function run(template: Template, context: Record<string, unknown>, data?: Record
   }
 }
 
-// The shared task files of the debug playbooks reach the compiler once per playbook that includes
-// them; a compiled template is immutable, so equal sources share one. (Failures are not kept.)
-const compiled = new Map<string, CompiledTemplate>();
-
 /** Parses and checks a template once; the result renders it many times. Throws TemplateError on syntax errors. */
 export function compileTemplate(source: string, mode: TemplateMode): CompiledTemplate {
-  const key = `${mode}\0${source}`;
-  let t = compiled.get(key);
-  if (!t) {
-    t = compileUncached(source, mode);
-    compiled.set(key, t);
-  }
-  return t;
-}
-
-function compileUncached(source: string, mode: TemplateMode): CompiledTemplate {
   const program = parse(source, 0, 'template');
   const analyzer = new Analyzer(OUTPUT[mode]);
   analyzer.program(program);
