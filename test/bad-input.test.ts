@@ -820,6 +820,19 @@ const cases: Case[] = [
     errors: [{ at: 'pb.yaml:3:14', code: 'E_FILE', msg: /file not found: lib\/shared\.yaml/, hint: /relative to the file that names them/ }],
     count: 1,
   },
+  {
+    name: 'a port that a template (here an -e value) renders to something else',
+    files: {
+      'pb.yaml': L('name: Demo', 'hosts: all', 'vars: {p: 2345}', 'tasks:', '  - name: fwd', '    tunnel: {remote_port: "{{p}}"}', '  - name: wait', '    wait_for: {port: "{{p}}"}'),
+      'inv.yaml': INV,
+    },
+    args: run('pb.yaml', '-e', 'p=23x5'),
+    errors: [
+      { at: 'pb.yaml:6:27', code: 'E_TEMPLATE', msg: /remote_port: "23x5" is not a port \(a number from 1 to 65535\)/, hint: /check the variables it reads/ },
+      { at: 'pb.yaml:8:22', code: 'E_TEMPLATE', msg: /port: "23x5" is not a port/, hint: /check the variables it reads/ },
+    ],
+    count: 2,
+  },
 ];
 
 // ---------------------------------------------------------------- harness

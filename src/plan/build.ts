@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { Diagnostic } from '../errors.js';
 import type { Condition, Playbook, TaskSpec } from '../config/model.js';
+import { posAt } from '../config/yaml-source.js';
 import type { Inventory, InventoryHost } from '../inventory/inventory.js';
 import { matchHosts, splitLimit } from '../inventory/pattern.js';
 import { compileTemplate, isRuntimeValue, runtimeResult, TemplateError } from '../template/index.js';
@@ -403,11 +404,13 @@ function renderArgs(
   sink: HostSink,
 ): { args: unknown; preview: string[]; runtime: boolean } {
   const args = copyContainers(task.args) as Record<string, unknown>;
+  const checks = taskKinds[task.kind].renderedChecks;
   let runtime = false;
   for (const f of argFields(task)) {
     const t = f.compiled ?? sink.attempt(() => (f.compiled = templateAt(f.source, f.mode, f.site)));
     if (!t || t.isConstant) continue;
-    if (t.references.some((r) => isRuntimeValue(context[r.root]) || registeredNames.has(r.root))) runtime = true;
+    const late = t.references.some((r) => isRuntimeValue(context[r.root]) || registeredNames.has(r.root));
+    if (late) runtime = true;
     const text = sink.attempt(() => {
       try {
         return t.render(context);
@@ -415,7 +418,14 @@ function renderArgs(
         throw placed(err, f.site);
       }
     });
-    if (text !== undefined) setAt(args, f.field, text);
+    if (text === undefined) continue;
+    setAt(args, f.field, text);
+    // A value known only at run time is checked when the step is rendered again, at run time.
+    const wrong = late ? undefined : checks?.[f.field.join('.')]?.(text);
+    if (wrong) {
+      const pos = posAt(f.site.src, f.site.dataPath);
+      sink.add({ code: 'E_TEMPLATE', severity: 'error', message: `${f.field.join('.')}: ${wrong}`, hint: `The template ${JSON.stringify(f.source)} gave it; check the variables it reads (an -e value, say).`, pos });
+    }
   }
   return { args, preview: taskKinds[task.kind].preview(args as never), runtime };
 }

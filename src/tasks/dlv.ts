@@ -6,7 +6,7 @@ import type { StopMarkedArgs } from '../journal/undo-run.js';
 import { shellQuote } from '../template/index.js';
 import { stringify } from './command.js';
 import type { KindDef, TaskContext } from './kind.js';
-import { TaskFailed } from './kind.js';
+import { portProblem, TaskFailed } from './kind.js';
 import { checkScript } from './wait-for.js';
 
 /** Delve's arguments, normalized: `args` is either a list (one argument each) or a shell fragment. */
@@ -69,6 +69,12 @@ export const dlv: KindDef<'dlv', DlvArgs> = {
   kind: 'dlv',
   changes: true,
   shellFields: ['args'],
+  renderedChecks: {
+    listen: (text) => {
+      const i = text.lastIndexOf(':');
+      return i < 0 ? `"${text}" has no port: write ADDRESS:PORT, like 127.0.0.1:2345` : portProblem(text.slice(i + 1));
+    },
+  },
   normalize: (w) => ({ ...w, env: stringify(w.env) }),
   preview(a) {
     const lines = [`start detached: ${dlvCommandLine(a)}`, `  (output to ${logFile(a)}; waits until Delve answers on ${a.listen ?? DEFAULT_DLV_LISTEN})`];

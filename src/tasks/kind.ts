@@ -34,6 +34,11 @@ export interface KindDef<K extends KindName, A = unknown> {
   readonly changes: boolean;
   /** Argument fields (dotted paths) rendered as shell text: `{{x}}` is quoted there. Others are rendered as plain text. */
   readonly shellFields: readonly string[];
+  /**
+   * Checks of argument fields (dotted paths) whose templates must render to a particular form
+   * (a port number): a message is reported at the field, before anything runs.
+   */
+  readonly renderedChecks?: Readonly<Record<string, (text: string) => string | undefined>>;
   /** Written arguments to one regular shape (`command: ls` becomes `{cmd: 'ls'}`). */
   normalize(written: WrittenArgs<K>): A;
   /** Lines that show a person exactly what the task would do, from rendered arguments. */
@@ -102,4 +107,9 @@ export class TaskFailed extends Error {
     super(message);
     this.name = 'TaskFailed';
   }
+}
+
+/** A rendered port: a whole number from 1 to 65535. */
+export function portProblem(text: string): string | undefined {
+  return /^[0-9]+$/.test(text) && Number(text) >= 1 && Number(text) <= 65535 ? undefined : `"${text}" is not a port (a number from 1 to 65535)`;
 }

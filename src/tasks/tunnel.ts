@@ -1,12 +1,13 @@
 import net from 'node:net';
 import type { Tunnel } from '../config/playbook.generated.js';
 import type { KindDef } from './kind.js';
-import { TaskFailed } from './kind.js';
+import { portProblem, TaskFailed } from './kind.js';
 
 export const tunnel: KindDef<'tunnel', Tunnel> = {
   kind: 'tunnel',
   changes: false,
   shellFields: [],
+  renderedChecks: { remote_port: portProblem, local_port: portProblem },
   normalize: (w) => ({ ...w }),
   preview: (a) => [
     `forward controller ${a.local_host ?? '127.0.0.1'}:${a.local_port ?? a.remote_port} -> host ${a.remote_host ?? '127.0.0.1'}:${a.remote_port}`,

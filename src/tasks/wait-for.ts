@@ -3,7 +3,7 @@ import type { WaitFor } from '../config/playbook.generated.js';
 import { durationMs } from '../config/duration.js';
 import { shellQuote } from '../template/index.js';
 import type { KindDef } from './kind.js';
-import { TaskFailed } from './kind.js';
+import { portProblem, TaskFailed } from './kind.js';
 
 /** Defaults a person would guess: a port is waited open, a path or process present. */
 export function waitState(a: WaitFor): NonNullable<WaitFor['state']> {
@@ -49,6 +49,7 @@ export const waitFor: KindDef<'wait_for', WaitFor> = {
   kind: 'wait_for',
   changes: false,
   shellFields: [],
+  renderedChecks: { port: portProblem },
   normalize: (w) => ({ ...w }),
   preview: (a) => [`wait until ${describe(a)} is ${waitState(a)} (timeout ${a.timeout ?? '5m'}, every ${a.interval ?? '1s'})`],
   async execute(ctx, a) {
