@@ -27,17 +27,22 @@ import type { RunOnceResults } from './run-once.js';
 import { TaskRun } from './task-run.js';
 import type { TaskHost, TaskResult } from './task-run.js';
 
-/** What every host of a run shares: the run's settings, its journal, its events, its interrupt. */
-export interface RunShared {
+/** A run's settings, as its hosts see them. */
+export interface RunConfig {
   readonly runId: string;
   readonly tasks: readonly TaskSpec[];
   /** The controller, for `local: true` tasks and their undos. */
   readonly local: Connection;
   readonly store: RunStore | undefined;
-  /** Ctrl-C, or a bug: every host stops at its next step. */
-  readonly signal: AbortSignal;
   readonly force: boolean;
   readonly detach: boolean;
+}
+
+/** What every host of a run shares: the run's settings, its journal, its events, its interrupt. */
+export interface RunShared {
+  readonly config: RunConfig;
+  /** Ctrl-C, or a bug: every host stops at its next step. */
+  readonly signal: AbortSignal;
   connect(host: InventoryHost): Promise<Connection>;
   emit(event: UntimedEvent): void;
   nextChange(): number;
@@ -77,6 +82,10 @@ export class HostRun implements TaskHost {
     this.state = { become: plan.steps.some((s) => s.become), dir: inv.connection.stateDir };
   }
 
+  private get config(): RunConfig {
+    return this.run.config;
+  }
+
   get conn(): Connection {
     return this.connection!;
   }
@@ -86,7 +95,7 @@ export class HostRun implements TaskHost {
   }
 
   get journaling(): boolean {
-    return this.run.store !== undefined;
+    return this.config.store !== undefined;
   }
 
   /** Connected, not lost, not refused: its tasks can run. */
@@ -96,7 +105,7 @@ export class HostRun implements TaskHost {
 
   /** Changes of this run on this host that are not undone yet. */
   get changesInPlace(): boolean {
-    return (pendingUndos(this.run.store?.entries() ?? []).get(this.name)?.length ?? 0) > 0;
+    return (pendingUndos(this.config.store?.entries() ?? []).get(this.name)?.length ?? 0) > 0;
   }
 
   emit(event: UntimedEvent): void {
@@ -136,13 +145,13 @@ export class HostRun implements TaskHost {
 
   /** Takes the host's lock; false (with a refusal) when another run, or this one under another name, has it. */
   private async lock(): Promise<boolean> {
-    if (!this.run.store) return true;
-    const owner = await acquireLock(this.conn, this.state, this.run.runId, { force: this.run.force, host: this.name });
+    if (!this.config.store) return true;
+    const owner = await acquireLock(this.conn, this.state, this.config.runId, { force: this.config.force, host: this.name });
     if (!owner) {
       this.locked = true;
       return true;
     }
-    if (owner.runId === this.run.runId) {
+    if (owner.runId === this.config.runId) {
       this.refuse(
         `${this.name} is the same machine as ${owner.host ?? 'another host of this run'}: both names lead to one kplay state folder there, and a run must act on a machine once; select only one of them (for example --limit '!${this.name}')`,
         'E_LOCKED',
@@ -183,7 +192,7 @@ export class HostRun implements TaskHost {
     const isLeader = leader === this.name;
     try {
       if (!this.ready) return;
-      for (const [i, task] of this.run.tasks.entries()) {
+      for (const [i, task] of this.config.tasks.entries()) {
         if (this.signal.aborted) break;
         const planned = this.plan.steps[i]!;
         const follower = task.runOnce && !isLeader && planned.reason?.startsWith('run_once');
@@ -236,13 +245,13 @@ export class HostRun implements TaskHost {
 
   /** Undoes what the run changed on this host, newest first (see undoHost). */
   async rollback(): Promise<void> {
-    const store = this.run.store;
+    const store = this.config.store;
     if (!store || !this.connection || this.lost) return;
     try {
       const left = await undoHost({
         host: this.name,
         conn: this.conn,
-        local: this.run.local,
+        local: this.config.local,
         entries: store.entries(),
         record: (entry) => this.journal(entry),
         emit: (e) => this.emit(e),
@@ -258,7 +267,7 @@ export class HostRun implements TaskHost {
     if (this.finished) return;
     this.finished = true;
     const keepLock = keepChanges || this.lost !== undefined || this.leftBehind.length > 0;
-    if (this.connection && this.locked && !keepLock) await releaseLock(this.conn, this.state, this.run.runId).catch(() => undefined);
+    if (this.connection && this.locked && !keepLock) await releaseLock(this.conn, this.state, this.config.runId).catch(() => undefined);
     await this.connection?.close().catch(() => undefined);
     // A host of a batch that never started (Ctrl-C in a serial run) has no end to report: the recap says "not run".
     if (!this.started) return;
@@ -269,7 +278,7 @@ export class HostRun implements TaskHost {
   context(step: PlanStep, task?: TaskSpec): TaskContext {
     const progress = (message: string, done?: number, total?: number) => this.emit({ type: 'task_progress', host: this.name, taskId: step.id, message, done, total });
     return {
-      conn: step.local ? this.run.local : this.conn,
+      conn: step.local ? this.config.local : this.conn,
       become: step.become,
       timeoutMs: step.timeoutMs,
       baseDir: task ? path.dirname(task.origin.src.absPath) : process.cwd(),
@@ -277,25 +286,25 @@ export class HostRun implements TaskHost {
       progress,
       onOutput: outputProgress(progress),
       signal: this.signal,
-      detached: this.run.detach,
+      detached: this.config.detach,
     };
   }
 
   undoContext(step: PlanStep, ctx: TaskContext, change: number): UndoContext {
-    const store = this.run.store!;
+    const store = this.config.store!;
     // A local task's backups stay on the controller, beside the run's journal.
-    const backupDir = step.local ? () => localBackupDir(store) : () => hostBackupDir(this.conn, this.state, this.run.runId);
+    const backupDir = step.local ? () => localBackupDir(store) : () => hostBackupDir(this.conn, this.state, this.config.runId);
     return { ...ctx, change, taskName: step.name, local: step.local, backupDir };
   }
 
   /** Records a journal line: on the controller first (fsynced), then on the host. */
   async journal(entry: Omit<JournalEntry, 'host' | 'time'>): Promise<void> {
-    const store = this.run.store;
+    const store = this.config.store;
     if (!store) return;
     const full: JournalEntry = { ...entry, host: this.name, time: this.run.now().toISOString() };
     try {
       store.append(full);
-      await appendHostJournal(this.conn, this.state, this.run.runId, [full]);
+      await appendHostJournal(this.conn, this.state, this.config.runId, [full]);
     } catch (e) {
       const f = failureOf(e, this.connection, this.name, 'writing the journal');
       if (f.lost || f.bug) throw e;

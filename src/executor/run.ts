@@ -3,7 +3,6 @@
 // run's state and exit code are decided (see runOutcome).
 import { setMaxListeners } from 'node:events';
 import pLimit from 'p-limit';
-import type { TaskSpec } from '../config/model.js';
 import type { Connection } from '../connection/types.js';
 import type { InventoryHost } from '../inventory/inventory.js';
 import type { RecordedState, RunStore } from '../journal/run-store.js';
@@ -12,7 +11,7 @@ import type { PlanSource } from '../plan/build.js';
 import type { Plan } from '../plan/plan.js';
 import type { HostStatus, Recap, Reporter, RunEvent, UntimedEvent } from '../report/events.js';
 import { HostRun } from './host-run.js';
-import type { RunShared } from './host-run.js';
+import type { RunConfig, RunShared } from './host-run.js';
 import { runOutcome } from './outcome.js';
 import { RunOnceResults } from './run-once.js';
 
@@ -61,13 +60,8 @@ export interface RunSummary {
 }
 
 export class Run implements RunShared {
-  readonly runId: string;
-  readonly tasks: readonly TaskSpec[];
-  readonly local: Connection;
-  readonly store: RunStore | undefined;
+  readonly config: RunConfig;
   readonly signal: AbortSignal;
-  readonly force: boolean;
-  readonly detach: boolean;
   private readonly hosts: HostRun[];
   private readonly limit: ReturnType<typeof pLimit>;
   private readonly user: AbortSignal;
@@ -87,18 +81,13 @@ export class Run implements RunShared {
     source: PlanSource,
     private readonly opts: EngineOptions,
   ) {
-    this.runId = opts.runId;
-    this.tasks = source.playbook.tasks;
-    this.local = opts.local;
-    this.store = opts.store;
-    this.force = Boolean(opts.force);
-    this.detach = Boolean(opts.detach);
+    this.config = { runId: opts.runId, tasks: source.playbook.tasks, local: opts.local, store: opts.store, force: Boolean(opts.force), detach: Boolean(opts.detach) };
     this.user = opts.signal ?? new AbortController().signal;
     this.signal = AbortSignal.any([this.user, this.stop.signal]);
     // Every host's running task listens to the one interrupt signal.
     setMaxListeners(0, this.signal);
     setMaxListeners(0, this.user);
-    this.change = this.store?.nextChange() ?? 1;
+    this.change = this.opts.store?.nextChange() ?? 1;
     this.limit = pLimit(Math.max(1, opts.forks));
     this.hosts = plan.hosts.map((hp) => {
       const inv = source.inventory.hosts.get(hp.name)!;
@@ -133,7 +122,7 @@ export class Run implements RunShared {
 
   /** Runs the plan to its end; resolves with the summary whatever happens on the hosts. */
   async execute(): Promise<RunSummary> {
-    this.emit({ type: 'run_start', runId: this.runId, playbook: this.plan.playbook.name, file: this.plan.playbook.file, hosts: this.plan.hosts.map((h) => h.name) });
+    this.emit({ type: 'run_start', runId: this.opts.runId, playbook: this.plan.playbook.name, file: this.plan.playbook.file, hosts: this.plan.hosts.map((h) => h.name) });
     try {
       await this.batches();
     } catch (e) {
@@ -167,7 +156,7 @@ export class Run implements RunShared {
 
   /** A debug session, an interrupt or a bug undoes every host's changes; a detached run keeps them. */
   private async undoAtEnd(): Promise<void> {
-    if (this.refusedBeforeChanges || (this.detach && !this.firstBug)) return;
+    if (this.refusedBeforeChanges || (this.config.detach && !this.firstBug)) return;
     const debugSession = this.plan.hosts.some((h) => h.steps.some((s) => s.kind === 'hold' && s.action === 'run'));
     if (this.user.aborted || debugSession || this.firstBug) await this.each(this.hosts, (h) => h.rollback());
   }
@@ -185,7 +174,7 @@ export class Run implements RunShared {
       refused: this.refusedBeforeChanges,
       refusedLater: this.refusals.length > 0,
       bug: this.firstBug !== undefined,
-      detached: this.detach,
+      detached: this.config.detach,
       interrupted: this.user.aborted && !this.released,
       rolledBack: this.user.aborted || debugSession,
       leftBehind: leftBehind.length,
@@ -194,8 +183,13 @@ export class Run implements RunShared {
     });
     await this.each(hosts, (h) => h.finish(state === 'detached'));
     const recap = Object.fromEntries(hosts.map((h) => [h.name, h.counts]));
-    this.store?.setState(state);
-    this.emit({ type: 'run_end', runId: this.runId, exitCode, durationMs: Math.round(performance.now() - this.started), recap });
+    try {
+      this.opts.store?.setState(state);
+    } catch {
+      // A controller that cannot write run.json any more (a full disk) leaves it "running"; once this
+      // process is gone `kplay runs` shows it as died, and the journal still says what to undo.
+    }
+    this.emit({ type: 'run_end', runId: this.opts.runId, exitCode, durationMs: Math.round(performance.now() - this.started), recap });
     await this.opts.reporter.close();
     return {
       exitCode,
