@@ -15,7 +15,7 @@ import type { ShellPipes } from './shell-session.js';
 import { loadSshConfig } from './ssh-config.js';
 import { firstLine } from './request.js';
 import { taskScript } from './task-script.js';
-import { ConnectionLost } from './types.js';
+import { ConnectionLost, RemoteFileError } from './types.js';
 import type { Connection, RunOptions, RunResult, Tunnel, WriteOptions } from './types.js';
 
 /** Where and how to connect: an inventory host's settings, before ~/.ssh/config fills the gaps. */
@@ -348,7 +348,7 @@ export class SshConnection implements Connection {
     const q = shellQuote(p);
     const r = await this.runOwn(`[ -e ${q} ] || exit ${RC_MISSING}; exec cat -- ${q}`, opts.become);
     if (r.rc === RC_MISSING) return undefined;
-    if (r.rc !== 0) throw new Error(`cannot read ${p}: ${r.stderr.toString().trim()}`);
+    if (r.rc !== 0) throw new RemoteFileError(`cannot read ${p}: ${r.stderr.toString().trim()}`);
     return r.stdout;
   }
 
@@ -356,7 +356,7 @@ export class SshConnection implements Connection {
     const q = shellQuote(p);
     const r = await this.runOwn(`[ -e ${q} ] || exit ${RC_MISSING}; sha256sum -- ${q}`, opts.become);
     if (r.rc === RC_MISSING) return undefined;
-    if (r.rc !== 0) throw new Error(`cannot checksum ${p}: ${r.stderr.toString().trim()}`);
+    if (r.rc !== 0) throw new RemoteFileError(`cannot checksum ${p}: ${r.stderr.toString().trim()}`);
     return r.stdout.toString().split(/\s/)[0];
   }
 
@@ -382,7 +382,7 @@ export class SshConnection implements Connection {
   async writeFile(p: string, data: Buffer | { localPath: string }, given: WriteOptions = {}): Promise<void> {
     const opts = { ...given, become: this.viaSudo(given.become) };
     const made = await this.runOwn(`mkdir -p -- ${shellQuote(path.posix.dirname(p))}`, opts.become);
-    if (made.rc !== 0) throw new Error(`cannot create the folder of ${p}: ${made.stderr.toString().trim()}`);
+    if (made.rc !== 0) throw new RemoteFileError(`cannot create the folder of ${p}: ${made.stderr.toString().trim()}`);
     const tag = randomBytes(6).toString('hex');
     // Without sudo the upload lands beside its destination, so the final rename is atomic; with
     // sudo SFTP cannot write there, so it goes through /tmp and root copies it into place.
@@ -399,14 +399,14 @@ export class SshConnection implements Connection {
     ].filter(Boolean);
     const cleanup = `rm -f -- ${s}${opts.become ? ` ${shellQuote(upload)}` : ''}`;
     const r = await this.runOwn(`{ ${steps.join(' && ')}; } || { rc=$?; ${cleanup}; exit $rc; }${opts.become ? `; rm -f -- ${shellQuote(upload)}` : ''}`, opts.become);
-    if (r.rc !== 0) throw new Error(`cannot write ${p}: ${r.stderr.toString().trim()}`);
+    if (r.rc !== 0) throw new RemoteFileError(`cannot write ${p}: ${r.stderr.toString().trim()}`);
   }
 
   async fetchFile(p: string, localPath: string, opts: { become?: boolean } = {}): Promise<void> {
     await mkdir(path.dirname(localPath), { recursive: true });
     if (this.viaSudo(opts.become)) {
       const data = await this.readFile(p, opts);
-      if (!data) throw new Error(`${p} does not exist`);
+      if (!data) throw new RemoteFileError(`${p} does not exist`);
       const { writeFile } = await import('node:fs/promises');
       await writeFile(localPath, data);
       return;

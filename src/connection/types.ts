@@ -83,3 +83,11 @@ export class ConnectionLost extends Error {
     this.name = 'ConnectionLost';
   }
 }
+
+/** A file on a host that cannot be read or written (missing, a folder, a full disk): the world's trouble, not a bug. */
+export class RemoteFileError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RemoteFileError';
+  }
+}

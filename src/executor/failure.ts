@@ -1,6 +1,6 @@
 // Whatever goes wrong while a host's tasks run becomes one of these: a task that failed, with a
 // stable code, or a host that dropped away. Only a bug in kplay itself stops the whole run.
-import { ConnectionLost } from '../connection/types.js';
+import { ConnectionLost, RemoteFileError } from '../connection/types.js';
 import type { Connection } from '../connection/types.js';
 import { formatPos, InternalError, KplayError } from '../errors.js';
 import type { ErrorCode, SourcePos } from '../errors.js';
@@ -59,6 +59,7 @@ export function failureOf(e: unknown, conn: Connection | undefined, host: string
   if (e instanceof TaskFailed) return { code: e.code, message: placed(e.message, e.pos), pos: e.pos, outcome: e.outcome };
   if (isBug(e)) return { code: 'E_INTERNAL', message, outcome: {}, bug: e instanceof Error ? e : new Error(message) };
   if (e instanceof KplayError) return { code: e.code, message: placed(e.message, e.pos), pos: e.pos, outcome: {} };
+  if (e instanceof RemoteFileError) return { code: 'E_IO', message, outcome: {} };
   const io = ioCode(e as Error);
   if (io) return { code: 'E_IO', message: `${during}: ${message}${message.includes(io) ? '' : ` (${io})`}`, outcome: {} };
   return { code: 'E_TASK_FAILED', message, outcome: {} };

@@ -6,7 +6,7 @@ import type { Connection } from '../connection/types.js';
 import { shellQuote } from '../template/index.js';
 import type { UndoSpec } from '../journal/undo-spec.js';
 import type { KindDef, TaskContext, TaskOutcome, UndoContext } from './kind.js';
-import { TaskFailed } from './kind.js';
+import { IO, TaskFailed } from './kind.js';
 
 export const copy: KindDef<'copy', Copy> = {
   kind: 'copy',
@@ -27,7 +27,7 @@ export const copy: KindDef<'copy', Copy> = {
     try {
       data = await readFile(local);
     } catch (e) {
-      throw new TaskFailed(`cannot read ${local} on the controller: ${(e as Error).message}`);
+      throw new TaskFailed(`cannot read ${local} on the controller: ${(e as Error).message}`, {}, IO);
     }
     return putFile(ctx, data, a, local);
   },
@@ -38,7 +38,7 @@ async function copyData(ctx: TaskContext, a: Copy): Promise<Buffer> {
   try {
     return await readFile(path.resolve(ctx.baseDir, a.src!));
   } catch (e) {
-    throw new TaskFailed(`cannot read ${a.src} on the controller: ${(e as Error).message}`);
+    throw new TaskFailed(`cannot read ${a.src} on the controller: ${(e as Error).message}`, {}, IO);
   }
 }
 
@@ -58,7 +58,7 @@ export async function backupUndo(ctx: UndoContext, dest: string, data: Buffer): 
   if (r.rc === 3) {
     return { ...base, name: `remove ${dest}`, kind: 'remove_file', args: { path: dest, sha256: createHash('sha256').update(data).digest('hex') } };
   }
-  if (r.rc !== 0) throw new TaskFailed(`cannot back up ${dest}: ${r.stderr.toString().trim()}`);
+  if (r.rc !== 0) throw new TaskFailed(`cannot back up ${dest}: ${r.stderr.toString().trim()}`, {}, IO);
   return { ...base, name: `restore ${dest}`, kind: 'restore_backup', args: { path: dest, backup, sha256: r.stdout.toString().trim() } };
 }
 
@@ -109,7 +109,7 @@ export async function putFile(
       onProgress: data.length > 1 << 20 ? (done, total) => ctx.progress(`${mib(done)} of ${mib(total)} MiB`, done, total) : undefined,
     });
   } catch (e) {
-    throw new TaskFailed(`cannot write ${a.dest}: ${(e as Error).message}`);
+    throw new TaskFailed(`cannot write ${a.dest}: ${(e as Error).message}`, {}, IO);
   }
   return { status: 'changed', message: have === want ? 'attributes changed' : `${data.length} bytes written` };
 }
@@ -142,7 +142,7 @@ async function putSmallFile(ctx: TaskContext, data: Buffer, want: string, a: { d
     `[ $same = 1 ] && echo attrs || echo written`,
   ].join('\n');
   const r = await ctx.conn.run(script, { timeoutMs: ctx.timeoutMs, become: ctx.become });
-  if (r.rc !== 0) throw new TaskFailed(`cannot write ${a.dest}: ${r.stderr.toString().trim() || `exit status ${r.rc}`}`, { rc: r.rc, stderr: r.stderr });
+  if (r.rc !== 0) throw new TaskFailed(`cannot write ${a.dest}: ${r.stderr.toString().trim() || `exit status ${r.rc}`}`, { rc: r.rc, stderr: r.stderr }, IO);
   const what = r.stdout.toString().trim();
   if (what === 'same') return { status: 'ok', message: 'already up to date' };
   return { status: 'changed', message: what === 'attrs' ? 'attributes changed' : `${data.length} bytes written` };

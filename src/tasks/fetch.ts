@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Fetch } from '../config/playbook.generated.js';
 import type { KindDef } from './kind.js';
-import { TaskFailed } from './kind.js';
+import { IO, TaskFailed } from './kind.js';
 
 export const fetch: KindDef<'fetch', Fetch> = {
   kind: 'fetch',
@@ -15,7 +15,7 @@ export const fetch: KindDef<'fetch', Fetch> = {
     try {
       await ctx.conn.fetchFile(a.src, dest, { become: ctx.become });
     } catch (e) {
-      throw new TaskFailed(`cannot fetch ${a.src}: ${(e as Error).message}`);
+      throw new TaskFailed(`cannot fetch ${a.src}: ${(e as Error).message}`, {}, IO);
     }
     return { status: 'ok', message: `saved as ${dest}` };
   },

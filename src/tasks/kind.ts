@@ -116,6 +116,9 @@ export class TaskFailed extends Error {
   }
 }
 
+/** TaskFailed options of a file that could not be read or written, on a host or the controller. */
+export const IO = { code: 'E_IO' } as const;
+
 /** A rendered port: a whole number from 1 to 65535. */
 export function portProblem(text: string): string | undefined {
   return /^[0-9]+$/.test(text) && Number(text) >= 1 && Number(text) <= 65535 ? undefined : `"${text}" is not a port (a number from 1 to 65535)`;

@@ -1,7 +1,7 @@
 import type { Move } from '../config/playbook.generated.js';
 import { shellQuote } from '../template/index.js';
 import type { KindDef } from './kind.js';
-import { TaskFailed } from './kind.js';
+import { IO, TaskFailed } from './kind.js';
 
 /** The checksum of what was moved ("-" for a folder), kept in the journal so the undo can check it. */
 export interface MoveOutcome {
@@ -48,7 +48,7 @@ export const move: KindDef<'move', Move> = {
     );
     if (r.rc === 3) throw new TaskFailed(`${a.src} does not exist`);
     if (r.rc === 4) throw new TaskFailed(`${a.dest} already exists; kplay never overwrites it (it may be a backup from an earlier run)`);
-    if (r.rc !== 0) throw new TaskFailed(`cannot read ${a.src}: ${r.stderr.toString().trim()}`);
+    if (r.rc !== 0) throw new TaskFailed(`cannot read ${a.src}: ${r.stderr.toString().trim()}`, {}, IO);
     return {
       name: `move ${a.dest} back to ${a.src}`,
       kind: 'move_back',

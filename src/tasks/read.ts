@@ -1,7 +1,7 @@
 import { parse as parseYaml } from 'yaml';
 import type { Read } from '../config/playbook.generated.js';
 import type { KindDef } from './kind.js';
-import { TaskFailed } from './kind.js';
+import { IO, TaskFailed } from './kind.js';
 
 /** Parses a file's text into the value `read` registers. */
 export function parseContent(text: string, format: Read['format']): unknown {
@@ -37,7 +37,7 @@ export const read: KindDef<'read', Read> = {
   preview: (a) => [`read ${a.path} as ${a.format}`],
   async execute(ctx, a) {
     const data = await ctx.conn.readFile(a.path, { become: ctx.become });
-    if (data === undefined) throw new TaskFailed(`${a.path} does not exist`, {}, { code: 'E_IO' });
+    if (data === undefined) throw new TaskFailed(`${a.path} does not exist`, {}, IO);
     const text = data.toString('utf8');
     try {
       return { status: 'ok', stdout: text, value: parseContent(text, a.format) };

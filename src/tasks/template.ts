@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Template } from '../config/playbook.generated.js';
 import { backupUndo, fileAttrs, putFile } from './copy.js';
 import type { KindDef, TaskContext } from './kind.js';
-import { TaskFailed } from './kind.js';
+import { IO, TaskFailed } from './kind.js';
 
 async function rendered(ctx: TaskContext, a: Template): Promise<Buffer> {
   const local = path.resolve(ctx.baseDir, a.src);
@@ -11,7 +11,7 @@ async function rendered(ctx: TaskContext, a: Template): Promise<Buffer> {
   try {
     text = await readFile(local, 'utf8');
   } catch (e) {
-    throw new TaskFailed(`cannot read template ${local}: ${(e as Error).message}`);
+    throw new TaskFailed(`cannot read template ${local}: ${(e as Error).message}`, {}, IO);
   }
   return Buffer.from(ctx.renderText(text, local));
 }

@@ -1,7 +1,7 @@
 // `kplay run` as a user types it, against real sshd hosts: NDJSON events, plain output, exit codes.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -106,11 +106,45 @@ tasks:
     assert.match(r.out, /recap/i);
   });
 
-  test('an unreachable host: exit 3', () => {
+  test('an unreachable host: exit 3, and kplay says the run changed nothing there', () => {
     writeFileSync(path.join(dir, 'u.yaml'), 'name: U\nhosts: all\ntasks:\n  - name: t\n    command: "true"\n');
     const r = kplay(['run', 'u.yaml', '-i', lab.inventory({ hosts: ['h1'], defaults: { port: 1 } })]);
     assert.equal(r.code, 3, r.out + r.err);
     assert.match(r.out + r.err, /connection refused/);
+    assert.match(r.err, /h1 was unreachable; this run changed nothing there/);
+    assert.doesNotMatch(r.err, /lost with changes/);
+  });
+
+  test('a read of a folder over SFTP fails that task with E_IO; the host is put back and kplay exits', () => {
+    const inv = lab.inventory({ hosts: ['h1', 'h2'], hostSettings: { h1: { vars: { target: '/etc' } }, h2: { vars: { target: '/etc/hostname' } } } });
+    const marker = path.join(dir, 'marker');
+    writeFileSync(
+      path.join(dir, 'r.yaml'),
+      `name: R\nhosts: all\ntasks:
+  - name: marker
+    command: touch ${marker}-{{host.name}}
+    rollback: rm -f ${marker}-{{host.name}}
+  - name: read a folder
+    read: {path: "{{target}}", format: lines}
+`,
+    );
+    const started = Date.now();
+    const r = kplay(['run', 'r.yaml', '-i', inv, '-o', 'json']);
+    assert.ok(Date.now() - started < 30_000, 'kplay ended by itself');
+    assert.equal(r.code, 2, r.err + r.out);
+    assert.doesNotMatch(r.err, /internal error/);
+    const events = r.out.trim().split('\n').map((l) => JSON.parse(l));
+    const end = events.find((e) => e.type === 'task_end' && e.host === 'h1' && e.name === 'read a folder');
+    assert.equal(end.status, 'failed');
+    assert.equal(end.code, 'E_IO');
+    assert.equal(events.find((e) => e.type === 'task_end' && e.host === 'h2' && e.name === 'read a folder').status, 'ok');
+    assert.equal(existsSync(`${marker}-h1`), false, 'h1 was put back');
+    assert.ok(existsSync(`${marker}-h2`), 'h2 went on');
+    const runs = kplay(['runs', '-o', 'json']);
+    const run = JSON.parse(runs.out).find((x: { runId: string }) => x.runId === events[0].runId);
+    assert.equal(run.state, 'committed');
+    // Not left locked: the same playbook runs again.
+    assert.equal(kplay(['run', 'r.yaml', '-i', inv, '--limit', 'h2']).code, 0);
   });
 
   test('secrets named in the inventory never appear in the output, even when a task prints them', () => {

@@ -335,8 +335,10 @@ tasks:
 
   test('a connection that drops mid-run marks the host unreachable without crashing kplay', async () => {
     const inv = lab.inventory({ hosts: ['h5', 'h6'] });
-    const pending = runPlaybook(dir, inv, 'name: d\nhosts: all\ntasks:\n  - name: wait\n    command: sleep 3\n  - name: after\n    command: echo after\n');
-    await new Promise((res) => setTimeout(res, 1200));
+    const started = path.join(dir, 'started-h6');
+    const pending = runPlaybook(dir, inv, `name: d\nhosts: all\ntasks:\n  - name: wait\n    command: touch ${dir}/started-{{host.name}}; sleep 5\n  - name: after\n    command: echo after\n`);
+    // Dropped while its task runs, not while it connects (which takes longer on a busy machine).
+    while (!existsSync(started)) await new Promise((res) => setTimeout(res, 100));
     await lab.host('h6').stop({ sessions: true });
     const r = await pending;
     await lab.host('h6').start();
