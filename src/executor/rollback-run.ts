@@ -9,9 +9,8 @@ import { ConnectionLost } from '../connection/types.js';
 import { appendHostJournal, readHostJournal, releaseLock } from '../journal/host-state.js';
 import { effectiveState, listRuns, pendingUndos, RunStore, stateDir } from '../journal/run-store.js';
 import type { JournalEntry, RunRecord, RunState } from '../journal/run-store.js';
-import { undoHost } from '../journal/undo-host.js';
-import type { UntimedEvent } from '../journal/undo-host.js';
-import type { Recap, Reporter, RunEvent } from '../report/events.js';
+import { undoHost } from '../undo/undo-host.js';
+import type { Recap, Reporter, RunEvent, UntimedEvent } from '../report/events.js';
 
 /** States in which a run has changes on its hosts that a rollback can undo. */
 const UNDOABLE: ReadonlySet<RunState> = new Set(['committed', 'detached', 'host_lost', 'rollback_incomplete', 'crashed']);

@@ -96,6 +96,9 @@ export interface RunEndEvent extends Base {
 /** Every event of a run. */
 export type RunEvent = RunStartEvent | HostStartEvent | TaskStartEvent | TaskProgressEvent | TaskEndEvent | HostEndEvent | RunEndEvent;
 
+/** An event before it is stamped with its time (Omit distributed over the union). */
+export type UntimedEvent = RunEvent extends infer E ? (E extends unknown ? Omit<E, 'time'> : never) : never;
+
 /** Receives a run's events in order; `close` flushes whatever it holds. */
 export interface Reporter {
   onEvent(event: RunEvent): void;
