@@ -19,6 +19,7 @@ export type ErrorCode =
   | 'E_USAGE' // command-line flags
   | 'E_PLAYBOOK' // a playbook name that resolves to nothing
   | 'E_NOT_AVAILABLE' // a feature this build of kplay does not have yet
+  | 'E_ROLLBACK_ORDER' // a rollback of a run whose paths a newer run changed since
   | 'E_INTERNAL'; // a bug in kplay
 
 /** One problem with the user's input; validation collects all of them before reporting. */
