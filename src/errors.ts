@@ -31,6 +31,7 @@ export type ErrorCode =
   | 'E_INTERRUPTED' // Ctrl-C or SIGTERM stopped the task
   | 'E_RUN_ONCE' // the run_once task this host waited for failed on the batch's first host
   | 'E_UNDO' // an undo failed; what it should have put back is left as it is
+  | 'E_ROLLBACK_ORDER' // a rollback of a run whose paths a newer run changed since
   | 'E_INTERNAL'; // a bug in kplay
 
 /** One problem with the user's input; validation collects all of them before reporting. */

@@ -251,11 +251,12 @@ export async function main(argv: string[], io: CliIO = defaultIO): Promise<numbe
     .option('-i, --inventory <file>', "for a run this controller has no record of: the hosts whose own journals say what to undo")
     .addOption(outputOption())
     .option('-v, --verbose', 'show the output of every undo step')
-    .action(async (runId: string | undefined, flags: { output: OutputFormat; verbose?: boolean; inventory?: string }) => {
+    .option('--force', 'undo files changed since kplay wrote them (the changed ones are kept in the backup folder), and a run whose paths a newer run changed since')
+    .action(async (runId: string | undefined, flags: { output: OutputFormat; verbose?: boolean; inventory?: string; force?: boolean }) => {
       const { rollbackRun } = await import('../executor/rollback-run.js');
       const { createReporter } = await import('../report/index.js');
       const reporter = (secrets: string[]) => createReporter({ output: flags.output, isTTY: io.isTTY, verbose: Boolean(flags.verbose), secrets });
-      const r = await rollbackRun({ runId, reporter, inventory: flags.inventory });
+      const r = await rollbackRun({ runId, reporter, inventory: flags.inventory, force: flags.force });
       code = r.exitCode;
       if (r.leftBehind.length) {
         io.err(`kplay: the rollback of ${r.runId} is incomplete:\n${r.leftBehind.map((l) => `  - ${l}`).join('\n')}\n  hint: fix what is named above and run kplay rollback ${r.runId} again.\n`);

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Readable, Writable } from 'node:stream';
 import { shellQuote } from '../template/shell-quote.js';
+import { markedPids } from './marked-processes.js';
 import { MarkerStream } from './marker-stream.js';
 import type { RunResult } from './types.js';
 
@@ -24,13 +25,9 @@ export type TaskKiller = (mark: string, signal: 'TERM' | 'KILL') => Promise<void
 /** The environment variable that marks every process a task starts, to find them all on timeout. */
 export const TASK_MARK_VAR = '__KPLAY_ID';
 
-/**
- * Shell that signals every process carrying a task's mark: all of the task's descendants inherit
- * it, including those that left its process group or were re-parented (one grep over
- * /proc/PID/environ; the shell running this has the mark in its arguments, not its environment).
- */
+/** Shell that signals every process carrying a task's mark (see markedPids): all of the task's descendants. */
 export function killScript(mark: string, signal: 'TERM' | 'KILL'): string {
-  return `for f in $(grep -l -z -x -F -- ${shellQuote(`${TASK_MARK_VAR}=${mark}`)} /proc/[0-9]*/environ 2>/dev/null); do p=\${f#/proc/}; kill -${signal} "\${p%/environ}" 2>/dev/null; done; true`;
+  return `for p in $(${markedPids(TASK_MARK_VAR, mark)}); do kill -${signal} "$p" 2>/dev/null; done; true`;
 }
 
 /** Options of one command run in a session. */

@@ -12,7 +12,7 @@ import { acquireLock, appendHostJournal, hostBackupDir, releaseLock } from '../j
 import type { HostStateRef } from '../journal/host-state.js';
 import type { JournalEntry, RunStore } from '../journal/run-store.js';
 import { pendingUndos } from '../journal/run-store.js';
-import { undoHost } from '../journal/undo-host.js';
+import { undoHost } from '../undo/undo-host.js';
 import type { HostRenderer } from '../plan/build.js';
 import type { HostPlan, PlanStep } from '../plan/plan.js';
 import { emptyRecap } from '../report/events.js';

@@ -9,9 +9,9 @@ import { ConnectionLost } from '../connection/types.js';
 import { appendHostJournal, readHostJournal, releaseLock } from '../journal/host-state.js';
 import { effectiveState, listRuns, pendingUndos, RunStore, stateDir } from '../journal/run-store.js';
 import type { JournalEntry, RunRecord, RunState } from '../journal/run-store.js';
-import { undoHost } from '../journal/undo-host.js';
-import type { UntimedEvent } from '../journal/undo-host.js';
-import type { Recap, Reporter, RunEvent } from '../report/events.js';
+import { newerChanges, refuseNewerChanges } from '../undo/newer-runs.js';
+import { undoHost } from '../undo/undo-host.js';
+import type { Recap, Reporter, RunEvent, UntimedEvent } from '../report/events.js';
 
 /** States in which a run has changes on its hosts that a rollback can undo. */
 const UNDOABLE: ReadonlySet<RunState> = new Set(['committed', 'detached', 'host_lost', 'rollback_incomplete', 'crashed']);
@@ -50,6 +50,11 @@ export interface RollbackRequest {
   reporter(secrets: string[]): Reporter;
   env?: NodeJS.ProcessEnv;
   sshConfigFile?: string;
+  /**
+   * `--force`: undo files that changed since kplay wrote them (keeping the changed ones), and a
+   * run whose paths a newer run changed since.
+   */
+  force?: boolean;
 }
 
 function chooseRun(root: string, runId: string | undefined): RunStore {
@@ -87,6 +92,7 @@ export async function rollbackRun(req: RollbackRequest): Promise<{ exitCode: num
   if (state === 'running') {
     throw new KplayError('E_USAGE', `run ${record.runId} is still running (pid ${record.pid})`, { hint: 'Press Ctrl-C in that run: it rolls back by itself.' });
   }
+  if (!req.force) refuseNewerChanges(record.runId, newerChanges(root, store));
   const started = performance.now();
   const reporter = req.reporter(targetSecrets(Object.values(record.hosts), env));
   const emit = (e: UntimedEvent): void => reporter.onEvent({ ...e, time: new Date().toISOString() } as RunEvent);
@@ -112,6 +118,7 @@ export async function rollbackRun(req: RollbackRequest): Promise<{ exitCode: num
           conn,
           local,
           entries,
+          force: req.force,
           record: async (e) => {
             const full: JournalEntry = { ...e, host, time: new Date().toISOString() };
             store.append(full);

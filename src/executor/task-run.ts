@@ -7,7 +7,7 @@ import type { TaskSpec } from '../config/model.js';
 import type { Connection } from '../connection/types.js';
 import type { Diagnostic } from '../errors.js';
 import type { JournalEntry } from '../journal/run-store.js';
-import type { UndoSpec } from '../journal/undo-spec.js';
+import type { UndoSpec } from '../tasks/undos.js';
 import type { HostRenderer } from '../plan/build.js';
 import { ProblemSink } from '../plan/build.js';
 import type { PlannedUndo, PlanStep } from '../plan/plan.js';

@@ -2,18 +2,9 @@ import { hostname } from 'node:os';
 import type { Connection } from '../connection/types.js';
 import { shellQuote } from '../template/shell-quote.js';
 import { parseJournal } from './run-store.js';
-import type { JournalEntry } from './run-store.js';
+import type { HostStateRef, JournalEntry } from './run-store.js';
 
-/**
- * Where kplay's folder is on a host and who writes it. The folder holds the lock, each run's
- * journal and copies of files kplay replaced, so that the host alone can finish a rollback.
- */
-export interface HostStateRef {
-  /** Written through sudo when the host's tasks use it, so the lock is shared by every user. */
-  become: boolean;
-  /** The inventory's stateDir; default /var/lib/kplay for root, else ~/.kplay. */
-  dir?: string;
-}
+export type { HostStateRef } from './run-store.js';
 
 function hostDir(ref: HostStateRef): string {
   const pick = ref.dir ? `d=${shellQuote(ref.dir)}` : `d=/var/lib/kplay; [ "$(id -u)" = 0 ] || d="$HOME/.kplay"`;

@@ -2,14 +2,50 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, rea
 import os from 'node:os';
 import path from 'node:path';
 import type { SshTarget } from '../connection/ssh.js';
-import type { HostStateRef } from './host-state.js';
-import type { UndoSpec } from './undo-spec.js';
 
 /** Where kplay keeps its runs on the controller: $KPLAY_STATE_DIR, else $XDG_STATE_HOME/kplay, else ~/.local/state/kplay. */
 export function stateDir(env: NodeJS.ProcessEnv = process.env): string {
   if (env.KPLAY_STATE_DIR) return path.resolve(env.KPLAY_STATE_DIR);
   const base = env.XDG_STATE_HOME || path.join(os.homedir(), '.local', 'state');
   return path.join(base, 'kplay');
+}
+
+/**
+ * Where kplay's folder is on a host and who writes it. The folder holds the lock, each run's
+ * journal and copies of files kplay replaced, so that the host alone can finish a rollback.
+ */
+export interface HostStateRef {
+  /** Written through sudo when the host's tasks use it, so the lock is shared by every user. */
+  become: boolean;
+  /** The inventory's stateDir; default /var/lib/kplay for root, else ~/.kplay. */
+  dir?: string;
+}
+
+/**
+ * An undo as the journal keeps it. The journal only stores it: what its kind and arguments mean
+ * is for src/undo/ to read back (src/tasks/undos.ts types them).
+ */
+export interface StoredUndo {
+  /** Shown while it runs. */
+  name: string;
+  /** A built-in undo's name, or, for a user's rollback, a task kind. */
+  kind: string;
+  args: unknown;
+  become: boolean;
+  local: boolean;
+  timeoutMs: number;
+  /** A `rollback:` written by the user (rather than a kind's own undo, which checks state first). */
+  userWritten: boolean;
+  retries?: number;
+  delayMs?: number;
+  ignoreErrors?: boolean;
+}
+
+/** A run's change not undone yet: its intent, its undo, and how the change ended, if it did. */
+export interface PendingUndo {
+  intent: JournalEntry;
+  undo?: StoredUndo;
+  outcome?: JournalEntry['phase'];
 }
 
 /** How a run stands, as recorded; "crashed" is derived (recorded as running, process gone). */
@@ -42,7 +78,7 @@ export interface JournalEntry {
   taskId: string;
   task: string;
   phase: 'intent' | 'done' | 'failed' | 'undone' | 'undo_failed';
-  undo?: UndoSpec;
+  undo?: StoredUndo;
   message?: string;
   time: string;
 }
@@ -160,8 +196,8 @@ export function effectiveState(r: RunRecord): RunState {
 }
 
 /** Changes of a run not undone yet, per host, newest first: what a rollback has to do. */
-export function pendingUndos(entries: JournalEntry[]): Map<string, { intent: JournalEntry; undo?: UndoSpec; outcome?: JournalEntry['phase'] }[]> {
-  const byChange = new Map<number, { intent: JournalEntry; undo?: UndoSpec; outcome?: JournalEntry['phase']; undone: boolean }>();
+export function pendingUndos(entries: JournalEntry[]): Map<string, PendingUndo[]> {
+  const byChange = new Map<number, PendingUndo & { undone: boolean }>();
   for (const e of entries) {
     if (e.phase === 'intent') byChange.set(e.change, { intent: e, undo: e.undo, undone: false });
     const c = byChange.get(e.change);
@@ -172,7 +208,7 @@ export function pendingUndos(entries: JournalEntry[]): Map<string, { intent: Jou
     }
     if (e.phase === 'undone') c.undone = true;
   }
-  const out = new Map<string, { intent: JournalEntry; undo?: UndoSpec; outcome?: JournalEntry['phase'] }[]>();
+  const out = new Map<string, PendingUndo[]>();
   for (const c of [...byChange.values()].sort((a, b) => b.intent.change - a.intent.change)) {
     // A task that failed with a rollback of the user's own did not make its change; its undo could
     // do harm. Kinds that undo themselves check the real state, so theirs run in any case.

@@ -4,11 +4,10 @@ import path from 'node:path';
 import type { Copy } from '../config/playbook.generated.js';
 import type { Connection } from '../connection/types.js';
 import { shellQuote } from '../template/index.js';
-import type { UndoSpec } from '../journal/undo-spec.js';
-import type { KindDef, TaskContext, TaskOutcome, UndoContext } from './kind.js';
-import { IO, TaskFailed } from './kind.js';
+import type { KindDef, OwnUndo, TaskContext, TaskOutcome, UndoAction, UndoContext } from './kind.js';
+import { IO, ownUndo, sha256Of, TaskFailed } from './kind.js';
 
-export const copy: KindDef<'copy', Copy> = {
+export const copy: KindDef<'copy', Copy, FileUndo> = {
   kind: 'copy',
   changes: true,
   shellFields: [],
@@ -42,24 +41,101 @@ async function copyData(ctx: TaskContext, a: Copy): Promise<Buffer> {
   }
 }
 
+/** Arguments of restore_backup, the undo of replacing a file kplay kept a copy of. */
+export interface RestoreBackupArgs {
+  path: string;
+  /** kplay's copy of the file it replaced. */
+  backup: string;
+  /** The copy's SHA-256. */
+  sha256: string;
+  /** The SHA-256 of what kplay wrote: anything else at `path` was changed since, by someone else. */
+  written: string;
+  /** Where a forced undo keeps a file that changed since, instead of losing it. */
+  keep: string;
+}
+
+/** Arguments of remove_file, the undo of creating a file. */
+export interface RemoveFileArgs {
+  path: string;
+  /** What kplay wrote; anything else is left alone unless forced. */
+  sha256: string;
+  /** Where a forced undo moves a file that changed since, instead of deleting it. */
+  keep: string;
+}
+
+/** The undos of kinds that write files (copy, template). */
+export type FileUndo = OwnUndo<'restore_backup', RestoreBackupArgs> | OwnUndo<'remove_file', RemoveFileArgs>;
+
+/**
+ * The shell that sets aside a file that changed since kplay wrote it: with --force it moves to
+ * `keep` (never over an earlier one), else the undo refuses, saying how to force it.
+ */
+function changedSince(p: string, keep: string, force: boolean, what: string): string {
+  const k = shellQuote(keep);
+  if (!force) {
+    return `echo ${shellQuote(`${p} changed since kplay wrote it (checksum differs); left as it is (kplay rollback --force ${what}, keeping the changed file in ${keep})`)} >&2; exit 9`;
+  }
+  return `k=${k}; [ ! -e "$k" ] || k="$k.$$"; mv -f -- ${shellQuote(p)} "$k" || exit 8; echo "it had changed since kplay wrote it: kept in $k"`;
+}
+
+/**
+ * Puts the copy of a replaced file back, if the file is still what kplay wrote (or what it was,
+ * when the write never happened, or gone: restoring it then loses nothing).
+ */
+export const restoreBackup: UndoAction<'restore_backup', RestoreBackupArgs> = {
+  kind: 'restore_backup',
+  paths: (a) => [a.path],
+  script(a, opts) {
+    const p = shellQuote(a.path);
+    const b = shellQuote(a.backup);
+    const tmp = shellQuote(`${a.path}.kplay-restore`);
+    return [
+      `if [ ! -e ${b} ]; then`,
+      `  if [ -e ${p} ] && [ "$(${sha256Of(p)})" = ${shellQuote(a.sha256)} ]; then echo "already restored"; exit 0; fi`,
+      `  echo ${shellQuote(`the backup ${a.backup} is missing`)} >&2; exit 6`,
+      `fi`,
+      `[ "$(${sha256Of(b)})" = ${shellQuote(a.sha256)} ] || { echo ${shellQuote(`the backup ${a.backup} does not match its checksum`)} >&2; exit 7; }`,
+      `if [ -e ${p} ] || [ -L ${p} ]; then`,
+      `  case "$(${sha256Of(p)} 2>/dev/null)" in ${shellQuote(a.written)}|${shellQuote(a.sha256)}) ;; *) ${changedSince(a.path, a.keep, opts.force, 'restores the old file')} ;; esac`,
+      `fi`,
+      `cp -p -- ${b} ${tmp} && mv -f -- ${tmp} ${p} && rm -f -- ${b} || exit 8`,
+      `echo "restored"`,
+    ].join('\n');
+  },
+};
+
+/** Removes a file kplay created, if it is still what kplay wrote. */
+export const removeFile: UndoAction<'remove_file', RemoveFileArgs> = {
+  kind: 'remove_file',
+  paths: (a) => [a.path],
+  script(a, opts) {
+    const p = shellQuote(a.path);
+    return [
+      `[ -e ${p} ] || [ -L ${p} ] || { echo "already absent"; exit 0; }`,
+      `if [ "$(${sha256Of(p)} 2>/dev/null)" != ${shellQuote(a.sha256)} ]; then ${changedSince(a.path, a.keep, opts.force, 'removes it')}; exit 0; fi`,
+      `rm -f -- ${p} && echo "removed"`,
+    ].join('\n');
+  },
+};
+
 /**
  * The undo of writing `data` to `dest`: a copy of the old file, taken now, to restore; or, when
- * there was none, removing what kplay wrote (only if it is still what kplay wrote).
+ * there was none, removing what kplay wrote. Both record the checksum of `data`, so that the undo
+ * leaves alone a file someone changed after kplay wrote it.
  */
-export async function backupUndo(ctx: UndoContext, dest: string, data: Buffer): Promise<UndoSpec> {
+export async function backupUndo(ctx: UndoContext, dest: string, data: Buffer): Promise<FileUndo> {
   const d = shellQuote(dest);
-  const base = { become: ctx.become, local: ctx.local, timeoutMs: ctx.timeoutMs, userWritten: false };
+  const written = createHash('sha256').update(data).digest('hex');
   const dir = await ctx.backupDir();
   const backup = `${dir}/${ctx.change}-${path.basename(dest)}`;
-  const r = await ctx.conn.run(`[ -e ${d} ] || exit 3\ncp -p -- ${d} ${shellQuote(backup)} && sha256sum -- ${shellQuote(backup)} | cut -d' ' -f1`, {
+  const keep = `${backup}.changed`;
+  const r = await ctx.conn.run(`[ -e ${d} ] || exit 3\ncp -p -- ${d} ${shellQuote(backup)} && ${sha256Of(shellQuote(backup))}`, {
     timeoutMs: ctx.timeoutMs,
     become: ctx.become,
   });
-  if (r.rc === 3) {
-    return { ...base, name: `remove ${dest}`, kind: 'remove_file', args: { path: dest, sha256: createHash('sha256').update(data).digest('hex') } };
-  }
+  if (r.rc === 3) return ownUndo(removeFile, ctx, `remove ${dest}`, { path: dest, sha256: written, keep });
   if (r.rc !== 0) throw new TaskFailed(`cannot back up ${dest}: ${r.stderr.toString().trim()}`, {}, IO);
-  return { ...base, name: `restore ${dest}`, kind: 'restore_backup', args: { path: dest, backup, sha256: r.stdout.toString().trim() } };
+  return ownUndo(restoreBackup, ctx, `restore ${dest}`, { path: dest, backup, sha256: r.stdout.toString().trim(), written, keep });
 }
 
 /** ", mode 0644, owner root:root" for previews of kinds that write files. */

@@ -1,16 +1,47 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Dlv } from '../config/playbook.generated.js';
-import { PROCESS_MARK_VAR } from '../journal/undo-run.js';
-import type { StopMarkedArgs } from '../journal/undo-run.js';
+import { markedPids } from '../connection/marked-processes.js';
 import { shellQuote } from '../template/index.js';
 import { stringify } from './command.js';
-import type { KindDef, TaskContext } from './kind.js';
-import { portProblem, TaskFailed } from './kind.js';
+import type { KindDef, OwnUndo, TaskContext, UndoAction } from './kind.js';
+import { ownUndo, portProblem, TaskFailed } from './kind.js';
 import { checkScript } from './wait-for.js';
 
 /** Delve's arguments, normalized: `args` is either a list (one argument each) or a shell fragment. */
 export type DlvArgs = Omit<Dlv, 'env'> & { env?: Record<string, string> };
+
+/** The environment variable that marks processes kplay starts on purpose (dlv), to find them again. */
+export const PROCESS_MARK_VAR = 'KPLAY_PROCESS';
+
+/** Arguments of stop_marked, the undo of starting a process. */
+export interface StopMarkedArgs {
+  /** Value of KPLAY_PROCESS in the environment of what kplay started. */
+  mark: string;
+  /** The process to send SIGTERM to first (by its command name), e.g. dlv, which then ends its child. */
+  leader: string;
+  /** How long to wait for a clean exit before SIGKILL. */
+  graceSeconds: number;
+}
+
+/** Stops every process that carries the mark: the leader first, then SIGTERM to all, then SIGKILL. */
+export const stopMarked: UndoAction<'stop_marked', StopMarkedArgs> = {
+  kind: 'stop_marked',
+  paths: () => [],
+  script(a) {
+    const find = markedPids(PROCESS_MARK_VAR, a.mark);
+    return [
+      `pids=$(${find})`,
+      `[ -n "$pids" ] || { echo "not running"; exit 0; }`,
+      // SIGTERM to the leader only: dlv then ends the program it traces; SIGKILL could leave it stopped under ptrace.
+      `for p in $pids; do [ "$(cat /proc/$p/comm 2>/dev/null)" = ${shellQuote(a.leader)} ] && kill -TERM "$p" 2>/dev/null; done`,
+      `i=0; while [ $i -lt ${a.graceSeconds * 10} ]; do [ -n "$(${find})" ] || { echo "stopped"; exit 0; }; sleep 0.1; i=$((i+1)); done`,
+      `for p in $(${find}); do kill -TERM "$p" 2>/dev/null; done; sleep 1`,
+      `left=$(${find}); [ -z "$left" ] || { for p in $left; do kill -KILL "$p" 2>/dev/null; done; echo "killed after ${a.graceSeconds}s:" $left; }`,
+      `echo "stopped"`,
+    ].join('\n');
+  },
+};
 
 /** Loopback by default: Delve's port has no authentication. */
 export const DEFAULT_DLV_LISTEN = '127.0.0.1:2345';
@@ -65,7 +96,7 @@ async function logTail(ctx: TaskContext, a: DlvArgs): Promise<string> {
   return r.stdout.toString().trim();
 }
 
-export const dlv: KindDef<'dlv', DlvArgs> = {
+export const dlv: KindDef<'dlv', DlvArgs, OwnUndo<'stop_marked', StopMarkedArgs>> = {
   kind: 'dlv',
   changes: true,
   shellFields: ['args'],
@@ -87,8 +118,7 @@ export const dlv: KindDef<'dlv', DlvArgs> = {
     return r.rc === 0 ? `port ${where.port} is already in use on the host, so Delve could not listen there; choose another port` : undefined;
   },
   async prepareUndo(ctx, a) {
-    const args: StopMarkedArgs = { mark: markOf(a), leader: 'dlv', graceSeconds: 10 };
-    return { name: `stop Delve on ${a.listen ?? DEFAULT_DLV_LISTEN}`, kind: 'stop_marked', args, become: ctx.become, local: ctx.local, timeoutMs: 60_000, userWritten: false };
+    return ownUndo(stopMarked, ctx, `stop Delve on ${a.listen ?? DEFAULT_DLV_LISTEN}`, { mark: markOf(a), leader: 'dlv', graceSeconds: 10 }, 60_000);
   },
   async execute(ctx, a) {
     const where = listenAddress(a);

@@ -1,7 +1,6 @@
 import type { ErrorCode, SourcePos } from '../errors.js';
 import type { Task as WrittenTask } from '../config/playbook.generated.js';
 import type { Connection } from '../connection/types.js';
-import type { UndoSpec } from '../journal/undo-spec.js';
 
 /** Keys every task accepts besides its kind. */
 export const COMMON_KEYS = [
@@ -28,8 +27,12 @@ export type KindName = Exclude<keyof WrittenTask, (typeof COMMON_KEYS)[number]>;
 /** A kind's arguments as written in YAML. */
 export type WrittenArgs<K extends KindName> = NonNullable<WrittenTask[K]> | (null extends WrittenTask[K] ? null : never);
 
-/** What each kind contributes to loading and planning; execution comes with the engine. */
-export interface KindDef<K extends KindName, A = unknown> {
+/**
+ * What each kind contributes to loading and planning; execution comes with the engine. `U` is the
+ * undo its prepareUndo journals (one of the undo actions it owns), so the compiler checks that
+ * the arguments it records are the ones that action's script reads.
+ */
+export interface KindDef<K extends KindName, A = unknown, U extends OwnUndo<string, unknown> = never> {
   readonly kind: K;
   /** Whether the task can change the host (dry-run says "would change"; the journal records it). */
   readonly changes: boolean;
@@ -50,7 +53,7 @@ export interface KindDef<K extends KindName, A = unknown> {
    * Kinds that undo themselves: called just before the change, it looks at the host and returns
    * the undo to journal (it may refuse, by throwing TaskFailed, before anything changed).
    */
-  prepareUndo?(ctx: UndoContext, args: A): Promise<UndoSpec | undefined>;
+  prepareUndo?(ctx: UndoContext, args: A): Promise<U | undefined>;
   /** Checked on every host before the run changes anything anywhere; a message refuses the run. */
   preflight?(ctx: TaskContext, args: A): Promise<string | undefined>;
 }
@@ -65,6 +68,47 @@ export interface UndoContext extends TaskContext {
   taskName: string;
   /** The task runs on the controller (`local: true`), and so must its undo. */
   local: boolean;
+}
+
+/** How an undo is asked to run. */
+export interface UndoOptions {
+  /** `kplay rollback --force`: undo even what changed since kplay made it (keeping what it replaces). */
+  force: boolean;
+}
+
+/**
+ * An undo that a kind carries for itself, by name: the shell that performs it and the paths it
+ * touches. The script looks at the real state first, so it is right whether the change happened
+ * or not, and running it twice does nothing the second time. Exit 0 prints what it did; any other
+ * exit says on stderr why it refused.
+ */
+export interface UndoAction<N extends string, A> {
+  readonly kind: N;
+  script(args: A, opts: UndoOptions): string;
+  /** The host's paths it changes, to tell when a newer run changed them too (none for a process). */
+  paths(args: A): string[];
+}
+
+/** A kind's own undo, as the journal keeps it: the action's name and its arguments, with how to run it. */
+export interface OwnUndo<N extends string, A> {
+  /** Shown while it runs. */
+  name: string;
+  kind: N;
+  args: A;
+  become: boolean;
+  local: boolean;
+  timeoutMs: number;
+  userWritten: false;
+}
+
+/** The journal entry of an undo action with its arguments, run as the task that prepares it runs. */
+export function ownUndo<N extends string, A>(action: UndoAction<N, A>, ctx: UndoContext, name: string, args: A, timeoutMs = ctx.timeoutMs): OwnUndo<N, A> {
+  return { name, kind: action.kind, args, become: ctx.become, local: ctx.local, timeoutMs, userWritten: false };
+}
+
+/** The SHA-256 of a file's text in shell: the one way every undo compares what it finds. */
+export function sha256Of(quotedPath: string): string {
+  return `sha256sum -- ${quotedPath} | cut -d' ' -f1`;
 }
 
 /** What a task gets to work with while it runs. */

@@ -1,25 +1,68 @@
 import type { Move } from '../config/playbook.generated.js';
 import { shellQuote } from '../template/index.js';
-import type { KindDef } from './kind.js';
-import { IO, TaskFailed } from './kind.js';
+import type { KindDef, OwnUndo, UndoAction } from './kind.js';
+import { IO, ownUndo, sha256Of, TaskFailed } from './kind.js';
 
 /** The checksum of what was moved ("-" for a folder), kept in the journal so the undo can check it. */
 export interface MoveOutcome {
   sha256: string;
 }
 
+/** Arguments of move_back, the undo of a move. */
+export interface MoveBackArgs {
+  /** Where the file was. */
+  original: string;
+  /** Where kplay moved it. */
+  moved: string;
+  /** Its SHA-256 before the move ("-" for a folder). */
+  sha256: string;
+}
+
 /**
- * The shell that moves src to dest: refuses an existing dest (a backup from an earlier run must
- * never be overwritten), records the checksum first, and uses mv (a rename on one filesystem).
+ * Moves a file back where it was. It never overwrites: when both places exist it refuses. A file
+ * that changed since the move is left where it is unless forced (moving it back loses nothing).
+ */
+export const moveBack: UndoAction<'move_back', MoveBackArgs> = {
+  kind: 'move_back',
+  paths: (a) => [a.original, a.moved],
+  script(a, opts) {
+    const o = shellQuote(a.original);
+    const m = shellQuote(a.moved);
+    const checked = a.sha256 && a.sha256 !== '-' && !opts.force;
+    return [
+      `if [ -e ${o} ] || [ -L ${o} ]; then`,
+      `  if [ -e ${m} ] || [ -L ${m} ]; then echo ${shellQuote(`both ${a.original} and ${a.moved} exist; refusing to overwrite either`)} >&2; exit 5; fi`,
+      `  echo "already in place"; exit 0`,
+      `fi`,
+      `[ -e ${m} ] || [ -L ${m} ] || { echo ${shellQuote(`${a.moved} is gone: nothing to move back to ${a.original}`)} >&2; exit 6; }`,
+      checked
+        ? `[ "$(${sha256Of(m)})" = ${shellQuote(a.sha256)} ] || { echo ${shellQuote(`${a.moved} changed since kplay moved it (checksum differs); left where it is (kplay rollback --force moves it back as it is)`)} >&2; exit 7; }`
+        : '',
+      `mkdir -p -- "$(dirname -- ${o})" && mv -n -- ${m} ${o} && [ ! -e ${m} ] || exit 8`,
+      `echo "moved back"`,
+    ].join('\n');
+  },
+};
+
+/**
+ * The shell that checks a move can happen and prints the checksum of what moves ("-" for a
+ * folder): src must exist and dest must not (a backup from an earlier run is never overwritten).
  * Exit 3: src is missing; exit 4: dest exists.
  */
+function moveChecks(s: string, d: string): string[] {
+  return [
+    `[ -e ${s} ] || [ -L ${s} ] || exit 3`,
+    `if [ -e ${d} ] || [ -L ${d} ]; then exit 4; fi`,
+    `if [ -f ${s} ]; then ${sha256Of(s)}; else echo -; fi`,
+  ];
+}
+
+/** The shell that moves src to dest after moveChecks, with mv (a rename on one filesystem). */
 export function moveScript(src: string, dest: string): string {
   const s = shellQuote(src);
   const d = shellQuote(dest);
   return [
-    `[ -e ${s} ] || [ -L ${s} ] || exit 3`,
-    `if [ -e ${d} ] || [ -L ${d} ]; then exit 4; fi`,
-    `if [ -f ${s} ]; then sha256sum -- ${s} | cut -d' ' -f1; else echo -; fi`,
+    ...moveChecks(s, d),
     `mkdir -p -- "$(dirname -- ${d})"`,
     `mv -n -- ${s} ${d}`,
     // mv -n does not fail when dest appeared meanwhile; check that the move really happened.
@@ -27,7 +70,7 @@ export function moveScript(src: string, dest: string): string {
   ].join('\n');
 }
 
-export const move: KindDef<'move', Move> = {
+export const move: KindDef<'move', Move, OwnUndo<'move_back', MoveBackArgs>> = {
   kind: 'move',
   changes: true,
   shellFields: [],
@@ -40,24 +83,11 @@ export const move: KindDef<'move', Move> = {
   async prepareUndo(ctx, a) {
     // The checksum is taken before the move and journaled with the intent, so the undo can
     // check what it moves back even if kplay dies right after the move.
-    const s = shellQuote(a.src);
-    const d = shellQuote(a.dest);
-    const r = await ctx.conn.run(
-      `[ -e ${s} ] || [ -L ${s} ] || exit 3\nif [ -e ${d} ] || [ -L ${d} ]; then exit 4; fi\nif [ -f ${s} ]; then sha256sum -- ${s} | cut -d' ' -f1; else echo -; fi`,
-      { timeoutMs: ctx.timeoutMs, become: ctx.become },
-    );
+    const r = await ctx.conn.run(moveChecks(shellQuote(a.src), shellQuote(a.dest)).join('\n'), { timeoutMs: ctx.timeoutMs, become: ctx.become });
     if (r.rc === 3) throw new TaskFailed(`${a.src} does not exist`);
     if (r.rc === 4) throw new TaskFailed(`${a.dest} already exists; kplay never overwrites it (it may be a backup from an earlier run)`);
     if (r.rc !== 0) throw new TaskFailed(`cannot read ${a.src}: ${r.stderr.toString().trim()}`, {}, IO);
-    return {
-      name: `move ${a.dest} back to ${a.src}`,
-      kind: 'move_back',
-      args: { original: a.src, moved: a.dest, sha256: r.stdout.toString().trim() },
-      become: ctx.become,
-      local: ctx.local,
-      timeoutMs: ctx.timeoutMs,
-      userWritten: false,
-    };
+    return ownUndo(moveBack, ctx, `move ${a.dest} back to ${a.src}`, { original: a.src, moved: a.dest, sha256: r.stdout.toString().trim() });
   },
   async execute(ctx, a) {
     const r = await ctx.conn.run(moveScript(a.src, a.dest), { timeoutMs: ctx.timeoutMs, become: ctx.become });

@@ -8,11 +8,15 @@ import type { KindDef, KindName } from './kind.js';
 import { move } from './move.js';
 import { read } from './read.js';
 import { template } from './template.js';
+import type { BuiltinUndoSpec } from './undos.js';
 import { tunnel } from './tunnel.js';
 import { waitFor } from './wait-for.js';
 
-/** Every kind the schema defines has an entry here; a kind without one does not compile. */
-export const taskKinds: { readonly [K in KindName]: KindDef<K, any> } = {
+/**
+ * Every kind the schema defines has an entry here; a kind without one does not compile, nor does
+ * one whose prepareUndo returns something other than a built-in undo (src/tasks/undos.ts).
+ */
+export const taskKinds: { readonly [K in KindName]: KindDef<K, any, BuiltinUndoSpec> } = {
   command,
   copy,
   fetch,

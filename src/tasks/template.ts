@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Template } from '../config/playbook.generated.js';
 import { backupUndo, fileAttrs, putFile } from './copy.js';
+import type { FileUndo } from './copy.js';
 import type { KindDef, TaskContext } from './kind.js';
 import { IO, TaskFailed } from './kind.js';
 
@@ -16,7 +17,7 @@ async function rendered(ctx: TaskContext, a: Template): Promise<Buffer> {
   return Buffer.from(ctx.renderText(text, local));
 }
 
-export const template: KindDef<'template', Template> = {
+export const template: KindDef<'template', Template, FileUndo> = {
   kind: 'template',
   changes: true,
   shellFields: [],

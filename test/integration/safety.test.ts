@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
@@ -257,6 +257,55 @@ describe('safe changes: undo, journal, interrupts, kplay rollback', { skip: sshL
     assertRestored('h2');
     const free = kplay(['run', 'other.yaml', '-i', inv, '--limit', 'h2']);
     assert.equal(free.code, 0, free.out + free.err);
+  });
+
+  test('8. kplay rollback leaves a file changed since kplay wrote it (exit 5, journal kept) until --force, which keeps the changed one', () => {
+    const r = kplay(['run', playbook('  - name: After\n    command: echo after\n'), '-i', inv]);
+    assert.equal(r.code, 0, r.out + r.err);
+    const id = runIdOf(r.out);
+    writeFileSync(path.join(base, 'h2', 'config'), 'edited by hand on h2\n');
+    const rb = kplay(['rollback', id]);
+    assert.equal(rb.code, 5, rb.out + rb.err);
+    assert.match(rb.err, /h2: restore .*\/h2\/config: .*\/h2\/config changed since kplay wrote it \(checksum differs\); left as it is \(kplay rollback --force/);
+    assertRestored('h1');
+    assertRestored('h3');
+    assert.equal(readFileSync(path.join(base, 'h2', 'config'), 'utf8'), 'edited by hand on h2\n', 'the changed file is left as it is');
+    assertMoved('h2'); // the refusal stopped h2's rollback before its older change
+    const listed = JSON.parse(kplay(['runs', '-o', 'json']).out);
+    assert.equal(listed[0].state, 'rollback_incomplete');
+    assert.equal(listed[0].pending, 2, "h2's two changes are still to undo");
+
+    const forced = kplay(['rollback', id, '--force']);
+    assert.equal(forced.code, 0, forced.out + forced.err);
+    for (const h of HOSTS) assertRestored(h);
+    const kept = path.join(base, 'h2', '.kplay', 'backup', id);
+    const changed = readdirSync(kept).filter((f) => f.endsWith('.changed'));
+    assert.equal(changed.length, 1, `one changed file kept in ${kept}`);
+    assert.equal(readFileSync(path.join(kept, changed[0]!), 'utf8'), 'edited by hand on h2\n', 'nothing is lost');
+  });
+
+  test('9. kplay rollback of an older run refuses (exit 4) while a newer run changed the same files; in order, both undo', () => {
+    const older = kplay(['run', playbook(''), '-i', inv]);
+    assert.equal(older.code, 0, older.out + older.err);
+    const olderId = runIdOf(older.out);
+    writeFileSync(path.join(dir, 'newer.yaml'), 'name: Newer\nhosts: all\ntasks:\n  - name: Config again\n    copy: {content: "newer\\n", dest: "{{base}}/{{host.name}}/config", backup: true}\n');
+    const newer = kplay(['run', 'newer.yaml', '-i', inv, '--limit', 'h1']);
+    assert.equal(newer.code, 0, newer.out + newer.err);
+    const newerId = runIdOf(newer.out);
+    assert.notEqual(newerId, olderId);
+
+    const refused = kplay(['rollback', olderId]);
+    assert.equal(refused.code, 4, refused.out + refused.err);
+    assert.match(refused.err, new RegExp(`run ${olderId} was not rolled back: a newer run changed the same paths since \\(run ${newerId} changed \\S+/h1/config on h1\\)`));
+    assert.match(refused.err, new RegExp(`hint: Roll back the newer run first \\(kplay rollback ${newerId}\\)`));
+    assert.equal(readFileSync(path.join(base, 'h1', 'config'), 'utf8'), 'newer\n', 'nothing was undone');
+    assertMoved('h2');
+
+    assert.equal(kplay(['rollback', newerId]).code, 0);
+    assert.equal(readFileSync(path.join(base, 'h1', 'config'), 'utf8'), 'new config\n');
+    const rb = kplay(['rollback', olderId]);
+    assert.equal(rb.code, 0, rb.out + rb.err);
+    for (const h of HOSTS) assertRestored(h);
   });
 
   test('a hold ends at its timeout (or Ctrl-C) and then undoes everything', () => {

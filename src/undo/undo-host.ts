@@ -1,12 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Connection } from '../connection/types.js';
-import type { RunEvent } from '../report/events.js';
-import type { JournalEntry } from './run-store.js';
-import { pendingUndos } from './run-store.js';
-import { runUndo } from './undo-run.js';
-
-/** An event before it is stamped with its time. */
-export type UntimedEvent = RunEvent extends infer E ? (E extends unknown ? Omit<E, 'time'> : never) : never;
+import type { JournalEntry } from '../journal/run-store.js';
+import { pendingUndos } from '../journal/run-store.js';
+import type { UntimedEvent } from '../report/events.js';
+import type { UndoResult } from './run-undo.js';
+import { runUndo } from './run-undo.js';
 
 /** What undoing a host needs: its connection, its journal, and where to record and report. */
 export interface UndoHostArgs {
@@ -16,6 +14,8 @@ export interface UndoHostArgs {
   entries: JournalEntry[];
   record(entry: Omit<JournalEntry, 'host' | 'time'>): Promise<void>;
   emit(event: UntimedEvent): void;
+  /** `kplay rollback --force`: undo files that changed since kplay wrote them (the run's own rollback never forces). */
+  force?: boolean;
 }
 
 /**
@@ -26,38 +26,38 @@ export async function undoHost(a: UndoHostArgs): Promise<string[]> {
   const pending = pendingUndos(a.entries).get(a.host) ?? [];
   for (const p of pending) {
     if (!p.undo) return [`${a.host}: "${p.intent.task}" has no recorded undo (its rollback needed a result that never came); check it by hand`];
+    const undo = p.undo;
     const id = `${p.intent.taskId}.undo`;
-    const kind = String(p.undo.kind);
-    a.emit({ type: 'task_start', host: a.host, taskId: id, name: p.undo.name, kind, preview: [p.undo.name] });
+    a.emit({ type: 'task_start', host: a.host, taskId: id, name: undo.name, kind: undo.kind, preview: [undo.name] });
     const t0 = performance.now();
-    let res: { ok: boolean; message: string } = { ok: false, message: '' };
+    let res: UndoResult = { ok: false, message: '' };
     // A written rollback may wait for something (a component to be healthy again) with retries.
-    const tries = 1 + (p.undo.retries ?? 0);
+    const tries = 1 + (undo.retries ?? 0);
     let attempts = 0;
     while (attempts < tries) {
       attempts++;
       try {
-        res = await runUndo(p.undo, a.conn, a.local, new AbortController().signal);
+        res = await runUndo(undo, a.conn, a.local, new AbortController().signal, { force: a.force ?? false });
       } catch (e) {
         res = { ok: false, message: (e as Error).message };
       }
       if (res.ok || attempts === tries) break;
-      await sleep(p.undo.delayMs ?? 1000);
+      await sleep(undo.delayMs ?? 1000);
     }
     // The local journal is written first and fsynced; a host that dropped meanwhile is caught up by the next rollback.
-    await a.record({ change: p.intent.change, taskId: p.intent.taskId, task: p.intent.task, phase: res.ok || p.undo.ignoreErrors ? 'undone' : 'undo_failed', message: res.message }).catch(() => undefined);
+    await a.record({ change: p.intent.change, taskId: p.intent.taskId, task: p.intent.task, phase: res.ok || undo.ignoreErrors ? 'undone' : 'undo_failed', message: res.message }).catch(() => undefined);
     a.emit({
       type: 'task_end',
       host: a.host,
       taskId: id,
-      name: p.undo.name,
-      kind,
+      name: undo.name,
+      kind: undo.kind,
       status: res.ok ? 'changed' : 'failed',
-      message: res.ok || !p.undo.ignoreErrors ? res.message : `${res.message} (ignored)`,
+      message: res.ok || !undo.ignoreErrors ? res.message : `${res.message} (ignored)`,
       attempts,
       durationMs: Math.round(performance.now() - t0),
     });
-    if (!res.ok && !p.undo.ignoreErrors) return [`${a.host}: ${p.undo.name}: ${res.message}`];
+    if (!res.ok && !undo.ignoreErrors) return [`${a.host}: ${undo.name}: ${res.message}`];
   }
   return [];
 }
