@@ -206,6 +206,10 @@ function prefix(src: YamlSource, dataPath: DataPath, message = ''): string {
   return w ? `${w}: ` : '';
 }
 
+/**
+ * One ajv error as a diagnostic. Longer than most functions here on purpose: it is a table, one
+ * case per schema keyword, and reads best as one, with every message of a schema error in one place.
+ */
 function describe(src: YamlSource, e: AjvError, root: Json): Diagnostic {
   const dataPath = splitPath(e.instancePath);
   const pos = posAt(src, dataPath);

@@ -182,6 +182,10 @@ export class TaskRun {
   /** Journals whether the change was made; a rollback that reads the task's own result is rendered now. */
   private async outcome(failure: Failure | undefined): Promise<void> {
     if (this.change === undefined) return;
+    // A task killed part-way (Ctrl-C, a timeout) may have made its change, or part of it: its
+    // intent stays open, so the rollback runs its undo (which, like after a crash, must be harmless
+    // where the change did not happen).
+    if (failure && (failure.code === 'E_INTERRUPTED' || failure.code === 'E_TIMEOUT')) return;
     const change = this.change;
     // Written once: a failure while writing "done" must not be followed by "failed".
     this.change = undefined;

@@ -156,7 +156,7 @@ describe('a bug in kplay (a TypeError) stops every host, undoes the run and exit
         assert.match(ran.summary.internalError?.message ?? '', /injected/);
         assert.equal(ran.end('h1', 'under test').code, 'E_INTERNAL');
         assert.equal(ran.summary.state, 'rolled_back');
-        for (const h of ['h1', 'h2']) assert.equal(existsSync(`${dir}/m-${h}`), false, `${h} was put back`);
+        for (const h of ['h1', 'h2']) assert.equal(existsSync(`${dir}/m-${h}`), false, `${h} was put back: ${JSON.stringify({ left: ran.summary.leftBehind, journal: ran.journal.filter((j) => j.host === h), events: ran.events.filter((e) => 'host' in e && e.host === h).map((e) => [e.type, 'name' in e ? e.name : '', 'status' in e ? e.status : '', 'message' in e ? e.message : ''])})}`);
         assert.equal(pendingUndos(ran.journal).size, 0);
         assert.ok([...ran.conns.values()].every((c) => c.closed));
       });
