@@ -18,6 +18,7 @@ export type ErrorCode =
   | 'E_VARS' // -e values and variable cycles
   | 'E_USAGE' // command-line flags
   | 'E_PLAYBOOK' // a playbook name that resolves to nothing
+  | 'E_PLAN' // a saved plan that cannot be run: another version, or what it was built from changed
   | 'E_NOT_AVAILABLE' // a feature this build of kplay does not have yet
   | 'E_INTERNAL'; // a bug in kplay
 

@@ -370,7 +370,7 @@ describe('the plan as JSON', () => {
     };
     plain(p, 'plan');
     const copy = JSON.parse(JSON.stringify(p));
-    assert.equal(copy.planVersion, 1);
+    assert.equal(copy.planVersion, 2);
     assert.equal(copy.hosts[0].steps[0].timeoutMs, 120_000);
     assert.match(copy.hosts[0].steps[0].source, /pb\.yaml:4:5$/);
   });

@@ -14,7 +14,8 @@ import type { HostStateRef } from '../journal/host-state.js';
 import type { JournalEntry, RecordedState, RunStore } from '../journal/run-store.js';
 import { undoHost } from '../journal/undo-host.js';
 import type { UndoSpec } from '../journal/undo-spec.js';
-import { HostRenderer, planSource, ProblemSink } from '../plan/build.js';
+import { HostRenderer, ProblemSink } from '../plan/build.js';
+import type { PlanSource } from '../plan/build.js';
 import type { HostPlan, Plan, PlannedUndo, PlanStep } from '../plan/plan.js';
 import type { HostStatus, Recap, Reporter, RunEvent, TaskStatus } from '../report/events.js';
 import type { TaskContext, TaskOutcome, UndoContext } from '../tasks/kind.js';
@@ -24,6 +25,8 @@ import { taskKinds } from '../tasks/registry.js';
 /** The seams a run needs: how to reach hosts, where events and the journal go, when to stop. */
 export interface EngineOptions {
   runId: string;
+  /** What the plan was built from: its steps are rendered again from it with real results. */
+  source: PlanSource;
   /** At most this many hosts at once. */
   forks: number;
   reporter: Reporter;
@@ -191,7 +194,7 @@ export async function executePlan(plan: Plan, opts: EngineOptions): Promise<RunS
   const started = performance.now();
   const now = opts.now ?? (() => new Date());
   const emit = (e: Untimed<RunEvent>): void => opts.reporter.onEvent({ ...e, time: now().toISOString() } as RunEvent);
-  const src = planSource(plan);
+  const src = opts.source;
   const signal = opts.signal ?? new AbortController().signal;
   // Every host's running task listens to the one interrupt signal.
   setMaxListeners(0, signal);
