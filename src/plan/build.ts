@@ -249,22 +249,23 @@ export class HostRenderer {
    * Problems go to `sink` (at run time, a fresh one per step, so a bad value fails that step).
    */
   step(task: TaskSpec, batchLeader: string, placeholders: boolean, sink: ProblemSink = this.sink): PlanStep {
-    let context = this.context;
-    let failed = this.hostFailed;
-    if (Object.keys(task.vars).length) {
-      const taskProblems: Diagnostic[] = [];
-      const taskLayer: VarLayer = { vars: task.vars, src: task.origin.src, path: [...task.origin.dataPath, 'vars'] };
-      const resolved = resolveVars([...this.layers, { vars: this.registered }, taskLayer, this.extra], this.base, taskProblems);
-      context = resolved.vars;
-      context.host = this.base.host;
-      failed = resolved.failed;
-      for (const p of taskProblems) sink.add(p, this.host.name);
-    }
+    const { context, failed } = this.contextOf(task, sink);
     // Whatever reads a variable that failed to resolve was reported with that variable.
     const hostSink = new HostSink(sink, this.host.name, failed);
     const names = placeholders ? this.registeredNames : NO_NAMES;
     const files = placeholders ? this.files : undefined;
     return planStep(this.playbook, this.host, task, context, names, batchLeader, this.opts, hostSink, placeholders, files);
+  }
+
+  /** The values a task's templates see: the host's, with the task's own (and its include's) vars. */
+  private contextOf(task: TaskSpec, sink: ProblemSink): { context: Record<string, unknown>; failed: ReadonlySet<string> } {
+    if (!Object.keys(task.vars).length) return { context: this.context, failed: this.hostFailed };
+    const taskProblems: Diagnostic[] = [];
+    const taskLayer: VarLayer = { vars: task.vars, src: task.origin.src, path: [...task.origin.dataPath, 'vars'] };
+    const resolved = resolveVars([...this.layers, { vars: this.registered }, taskLayer, this.extra], this.base, taskProblems);
+    resolved.vars.host = this.base.host;
+    for (const p of taskProblems) sink.add(p, this.host.name);
+    return { context: resolved.vars, failed: resolved.failed };
   }
 
   /** Evaluates a task's `until` with its latest result, at run time. */
@@ -278,10 +279,15 @@ export class HostRenderer {
     }
   }
 
-  /** Renders the text of a template file (the `template` kind) with the host's variables. */
-  renderText(text: string, file: string): string {
+  /**
+   * Renders the text of a template file (the `template` kind) with the host's variables and, given
+   * the task, its own vars, as the plan rendered it.
+   */
+  renderText(text: string, file: string, task?: TaskSpec): string {
+    // Problems of the task's vars were reported when the step was rendered.
+    const context = task ? this.contextOf(task, new ProblemSink()).context : this.context;
     try {
-      return compileTemplate(text, 'text').render(this.context);
+      return compileTemplate(text, 'text').render(context);
     } catch (err) {
       if (err instanceof TemplateError) throw new Error(`${file}:${err.problem.line}:${err.problem.col}: ${err.problem.message}`);
       throw err;
