@@ -18,6 +18,7 @@ export type ErrorCode =
   | 'E_VARS' // -e values and variable cycles
   | 'E_USAGE' // command-line flags
   | 'E_PLAYBOOK' // a playbook name that resolves to nothing
+  | 'E_PLAN' // a saved plan that cannot be run: another version, or what it was built from changed
   | 'E_NOT_AVAILABLE' // a feature this build of kplay does not have yet
   // At run time: each ends a task (or a host's part) as failed, and its host is put back.
   | 'E_TASK_FAILED' // a task's command or a kind's own check failed

@@ -5,16 +5,19 @@ import { InvalidInputError } from './errors.js';
 import { parseExtraVars } from './config/extra-vars.js';
 import type { Playbook } from './config/model.js';
 import { loadPlaybook } from './config/playbook-load.js';
-import { checkFile } from './config/validate-files.js';
+import { checkFile, inventoryVarNames } from './config/validate-files.js';
 import type { FileCheck } from './config/validate-files.js';
+import type { YamlSource } from './config/yaml-source.js';
 import { loadInventory } from './inventory/inventory.js';
 import { buildPlan } from './plan/build.js';
-import type { Plan } from './plan/plan.js';
+import type { SourcedPlan } from './plan/build.js';
+import { checkPlanInputs, checkSamePlan, readSavedPlan } from './plan/saved.js';
 import { checkTaskTemplates } from './plan/task-templates.js';
 import { resolvePlaybook, SHIPPED_DIR, shippedPlaybooks } from './playbooks/shipped.js';
 
 export * from './errors.js';
-export type { Plan, HostPlan, PlanStep, PlannedUndo } from './plan/plan.js';
+export type { Plan, HostPlan, PlanInputFile, PlanInputs, PlanStep, PlannedUndo } from './plan/plan.js';
+export type { PlanSource, SourcedPlan } from './plan/build.js';
 export type { Playbook, TaskSpec } from './config/model.js';
 export type { Inventory, InventoryHost } from './inventory/inventory.js';
 export type { FileCheck, FileKind } from './config/validate-files.js';
@@ -36,9 +39,8 @@ export interface PlanRequest {
   skipTags?: string[];
 }
 
-/** A plan and the warnings met on the way. */
-export interface PlanResult {
-  plan: Plan;
+/** A plan, what it was built from, and the warnings met on the way. */
+export interface PlanResult extends SourcedPlan {
   playbook: Playbook;
   warnings: Diagnostic[];
 }
@@ -47,7 +49,8 @@ export interface PlanResult {
 export function plan(req: PlanRequest): PlanResult {
   const problems: Diagnostic[] = [];
   const file = resolvePlaybook(req.playbook, problems);
-  const extraVars = parseExtraVars(req.extraVars ?? [], problems);
+  const extraVarFiles: YamlSource[] = [];
+  const extraVars = parseExtraVars(req.extraVars ?? [], problems, extraVarFiles);
   const pb = file ? loadPlaybook(file) : { problems: [] };
   const inv = loadInventory(req.inventory);
   problems.push(...pb.problems, ...inv.problems);
@@ -57,17 +60,38 @@ export function plan(req: PlanRequest): PlanResult {
   const planned = buildPlan(pb.value, inv.value, {
     limit: req.limit,
     extraVars,
+    // A saved plan is built again from these, perhaps from another folder.
+    extraVarArgs: (req.extraVars ?? []).map((v) => (v.startsWith('@') ? `@${path.resolve(v.slice(1))}` : v)),
+    extraVarFiles,
     tags: req.tags,
     skipTags: req.skipTags,
   });
   problems.push(...planned.problems);
-  if (!planned.plan) throw new InvalidInputError(problems);
-  return { plan: planned.plan, playbook: pb.value, warnings: problems };
+  if (!planned.plan || !planned.source) throw new InvalidInputError(problems);
+  return { plan: planned.plan, source: planned.source, playbook: pb.value, warnings: problems };
 }
 
-/** Checks files (playbooks, task files, inventories) and returns every problem of each. */
+/**
+ * A plan saved with `-o json`, for running: refused (KplayError, exit 4) when another kplay
+ * version wrote it, when a file it was built from changed, or when building it again from the
+ * same inputs gives another plan. What runs is the plan built again, equal to the saved one.
+ */
+export function planFromFile(file: string): PlanResult {
+  const saved = readSavedPlan(file);
+  const i = saved.inputs;
+  checkPlanInputs(i);
+  const result = plan({ playbook: i.playbook, inventory: i.inventory, extraVars: i.extraVars, limit: i.limit, tags: i.tags, skipTags: i.skipTags });
+  checkSamePlan(saved, result.plan);
+  return result;
+}
+
+/**
+ * Checks files (playbooks, task files, inventories) and returns every problem of each. The
+ * variables of the inventories among them count as defined when the playbooks are checked.
+ */
 export function validate(files: string[]): FileCheck[] {
-  return files.map(checkFile);
+  const outside = new Set(files.flatMap(inventoryVarNames));
+  return files.map((f) => checkFile(f, outside));
 }
 
 /** A variable of a shipped playbook, for `kplay list` and the README. */

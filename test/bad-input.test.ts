@@ -62,6 +62,20 @@ const PB = L(
   '    command: echo one', // 5
 );
 
+/** The scenario of issue 10: a change with an undo, then a template file (line 9: the template task). */
+const MARKER_THEN_TEMPLATE = (src: string): string =>
+  L(
+    'name: Marker',
+    'hosts: all',
+    'tasks:',
+    '  - name: marker',
+    '    command: touch /tmp/m-{{host.name}}',
+    '    rollback:',
+    '      command: rm -f /tmp/m-{{host.name}}',
+    '  - name: render',
+    `    template: {src: ${src}, dest: "/tmp/out-{{host.name}}"}`,
+  );
+
 const validate = (...files: string[]): string[] => ['validate', ...files];
 const run = (pb = 'pb.yaml', ...extra: string[]): string[] => ['run', pb, '-i', 'inv.yaml', '--dry-run', ...extra];
 
@@ -811,6 +825,50 @@ const cases: Case[] = [
     files: { 'v.yaml': L('vars:', '  a: 1', 'var_description: {a: x}') },
     args: validate('v.yaml'),
     errors: [{ at: 'v.yaml:3:1', code: 'E_SCHEMA', msg: /unknown key "var_description"/, hint: /var_descriptions/ }],
+    count: 1,
+  },
+  // ---------------------------------------------------------------- template files (template: src)
+  ...(['validate', 'run --dry-run'] as const).map((how) => ({
+    name: `${how}: an undefined variable in a template file is found before anything runs`,
+    files: { 't.hbs': 'x = {{nope}}\n', 'pb.yaml': MARKER_THEN_TEMPLATE('t.hbs'), 'inv.yaml': INV },
+    args: how === 'validate' ? validate('pb.yaml') : run(),
+    errors: [{ at: 't.hbs:1:7', code: 'E_TEMPLATE', msg: /^undefined variable "nope"/, hint: /define "nope" under vars/i }],
+    count: 1,
+  })),
+  ...(['validate', 'run --dry-run'] as const).map((how) => ({
+    name: `${how}: a Jinja filter in a template file`,
+    files: { 'f.hbs': L('a = 1', "y = {{ x | default('a') }}"), 'pb.yaml': MARKER_THEN_TEMPLATE('f.hbs'), 'inv.yaml': INV },
+    args: how === 'validate' ? validate('pb.yaml') : run(),
+    errors: [{ at: 'f.hbs:2:10', code: 'E_TEMPLATE', msg: /template syntax error: unexpected \|/, hint: /Handlebars, not Jinja.*\{\{default x "a"\}\}/ }],
+    count: 1,
+  })),
+  ...(['validate', 'run --dry-run'] as const).map((how) => ({
+    name: `${how}: a template file that does not exist, reported at src:`,
+    files: { 'pb.yaml': MARKER_THEN_TEMPLATE('missing.hbs'), 'inv.yaml': INV },
+    args: how === 'validate' ? validate('pb.yaml') : run(),
+    // Line 9 is the template task; its src value starts at col 21.
+    errors: [{ at: 'pb.yaml:9:21', code: 'E_FILE', msg: /file not found: missing\.hbs/, hint: /relative to the file that names them/ }],
+    count: 1,
+  })),
+  {
+    name: 'validate: a template file named by a task file on its own, relative to that file (syntax only)',
+    files: {
+      'lib/tasks.yaml': L('- name: render', '  template: {src: t.hbs, dest: /tmp/x}', '- name: gone', '  template: {src: gone.hbs, dest: /tmp/y}'),
+      // A variable is no error here: the playbook that includes the file may define it.
+      'lib/t.hbs': L('{{fine}}', '{{#if x}}'),
+    },
+    args: validate('lib/tasks.yaml'),
+    errors: [
+      { at: 'lib/t.hbs:2:1', code: 'E_TEMPLATE', msg: /\{\{#if\}\} is never closed/ },
+      { at: 'lib/tasks.yaml:4:19', code: 'E_FILE', msg: /file not found: lib\/gone\.hbs/ },
+    ],
+    count: 2,
+  },
+  {
+    name: 'validate: a variable in vars: that reads an undefined one',
+    files: { 'pb.yaml': L('name: Demo', 'hosts: all', 'vars: {a: "{{nope}}"}', 'tasks:', '  - name: one', '    command: echo {{a}}') },
+    args: validate('pb.yaml'),
+    errors: [{ at: 'pb.yaml:3:14', code: 'E_TEMPLATE', msg: /variable "a": undefined variable "nope"/, hint: /kplay validate PLAYBOOK INVENTORY/ }],
     count: 1,
   },
   {

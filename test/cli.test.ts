@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { test } from 'node:test';
+import { describe, test } from 'node:test';
 import { REPO_ROOT, writeTree } from './helpers/files.js';
 
 const BIN = path.join(REPO_ROOT, 'bin/kplay.js');
@@ -104,4 +104,93 @@ test('errors in --output json mode are JSON on stdout', () => {
   const body = JSON.parse(r.out);
   assert.equal(body.error.code, 'E_INVENTORY');
   assert.deepEqual(body.error.problems[0].pos, { file: 'pb.yaml', line: 2, col: 8 });
+});
+
+describe('run --plan FILE: a saved plan runs only as it was made', () => {
+  const PB = 'name: Saved\nhosts: all\ntasks:\n  - name: inc\n    include: lib/tasks.yaml\n';
+  const TASKS = '- name: hello\n  command: echo {{greeting}} {{host.name}}\n- name: render\n  template: {src: t.hbs, dest: "/tmp/kplay-saved-{{host.name}}"}\n';
+  const INV = 'vars: {greeting: hi}\nhosts:\n  n1: {address: 192.0.2.1}\n';
+
+  /** A folder with a playbook, a task file, a template file, an inventory and the plan saved from them. */
+  function saved(): string {
+    const dir = writeTree({ 'pb.yaml': PB, 'lib/tasks.yaml': TASKS, 'lib/t.hbs': '{{greeting}}\n', 'inv.yaml': INV, 'ev.yaml': 'extra: 1\n' });
+    const r = kplay(['plan', 'pb.yaml', '-i', 'inv.yaml', '-e', '@ev.yaml', '-o', 'json'], dir);
+    assert.equal(r.code, 0, r.err);
+    writeFileSync(path.join(dir, 'plan.json'), r.out);
+    return dir;
+  }
+
+  test('an unchanged plan is built again and is the same (shown here with --dry-run)', () => {
+    const dir = saved();
+    const r = kplay(['run', '--plan', 'plan.json', '--dry-run', '-o', 'json'], dir);
+    assert.equal(r.code, 0, r.err);
+    assert.deepEqual(JSON.parse(r.out), JSON.parse(readFileSync(path.join(dir, 'plan.json'), 'utf8')));
+  });
+
+  for (const file of ['pb.yaml', 'lib/tasks.yaml', 'lib/t.hbs', 'inv.yaml', 'ev.yaml']) {
+    test(`a change to ${file} since the plan was saved refuses the run, naming it`, () => {
+      const dir = saved();
+      appendFileSync(path.join(dir, file), '\n');
+      // Not a dry run: the refusal comes before any host is connected (192.0.2.1 is unroutable).
+      const r = kplay(['run', '--plan', 'plan.json'], dir);
+      assert.equal(r.code, 4, r.err);
+      assert.match(r.err, new RegExp(`error: ${file.replace('.', '\\.')} changed since the plan was made \\[E_PLAN\\]`));
+      assert.match(r.err, /hint: Make the plan again/);
+    });
+  }
+
+  test('a removed file refuses the run too', () => {
+    const dir = saved();
+    rmSync(path.join(dir, 'lib/t.hbs'));
+    const r = kplay(['run', '--plan', 'plan.json'], dir);
+    assert.equal(r.code, 4, r.err);
+    assert.match(r.err, /error: lib\/t\.hbs was removed or cannot be read since the plan was made/);
+  });
+
+  test('an edited plan (one that the same files do not give) is refused, saying where it differs', () => {
+    const dir = saved();
+    const file = path.join(dir, 'plan.json');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('echo hi n1', 'echo hi n1; reboot'));
+    const r = kplay(['run', '--plan', 'plan.json'], dir);
+    assert.equal(r.code, 4, r.err);
+    assert.match(r.err, /gives a different plan \(at hosts\[0\]\.steps\[0\]\.args\.cmd: saved "echo hi n1; reboot", now "echo hi n1"\) \[E_PLAN\]/);
+  });
+
+  test('another plan version, or a file that is not a plan, is refused', () => {
+    const dir = saved();
+    const plan = JSON.parse(readFileSync(path.join(dir, 'plan.json'), 'utf8'));
+    writeFileSync(path.join(dir, 'old.json'), JSON.stringify({ ...plan, planVersion: 1 }));
+    writeFileSync(path.join(dir, 'events.json'), '{"type":"run_start"}\n{"type":"run_end"}\n');
+    const old = kplay(['run', '--plan', 'old.json'], dir);
+    assert.equal(old.code, 4, old.err);
+    assert.match(old.err, /error: --plan old\.json: plan version 1 is not the one this kplay runs \(2\) \[E_PLAN\]/);
+    const events = kplay(['run', '--plan', 'events.json'], dir);
+    assert.equal(events.code, 4, events.err);
+    assert.match(events.err, /error: --plan events\.json: not a plan saved with -o json/);
+    const missing = kplay(['run', '--plan', 'nope.json'], dir);
+    assert.equal(missing.code, 4, missing.err);
+    assert.match(missing.err, /error: file not found: nope\.json \[E_FILE\]/);
+  });
+
+  test('a plan made in another folder says to run it from there', () => {
+    const dir = saved();
+    const r = kplay(['run', '--plan', path.join(dir, 'plan.json')], REPO_ROOT);
+    assert.equal(r.code, 4, r.err);
+    assert.match(r.err, new RegExp(`this plan was made in ${dir}`));
+  });
+
+  test('--plan with a playbook, -i, -e, --limit or --tags is a usage error', () => {
+    const dir = saved();
+    for (const extra of [['pb.yaml'], ['-i', 'inv.yaml'], ['-e', 'x=1'], ['--limit', 'n1'], ['--tags', 'a'], ['--skip-tags', 'a']]) {
+      const r = kplay(['run', '--plan', 'plan.json', ...extra], dir);
+      assert.equal(r.code, 4, `${extra.join(' ')}: ${r.err}`);
+      assert.match(r.err, /error: --plan runs a saved plan with the inputs it was made with; it takes no .+ \[E_USAGE\]/, extra.join(' '));
+    }
+    const none = kplay(['run', '-i', 'inv.yaml'], dir);
+    assert.equal(none.code, 4, none.err);
+    assert.match(none.err, /error: missing the playbook to run \[E_USAGE\]/);
+    const noInventory = kplay(['run', 'pb.yaml'], dir);
+    assert.equal(noInventory.code, 4, noInventory.err);
+    assert.match(noInventory.err, /-i, --inventory/);
+  });
 });

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { InvalidInputError, plan } from '../src/index.js';
+import { InvalidInputError, plan, validate } from '../src/index.js';
 import type { HostPlan, PlanStep } from '../src/index.js';
 import { writeTree } from './helpers/files.js';
 
@@ -370,7 +372,7 @@ describe('the plan as JSON', () => {
     };
     plain(p, 'plan');
     const copy = JSON.parse(JSON.stringify(p));
-    assert.equal(copy.planVersion, 1);
+    assert.equal(copy.planVersion, 2);
     assert.equal(copy.hosts[0].steps[0].timeoutMs, 120_000);
     assert.match(copy.hosts[0].steps[0].source, /pb\.yaml:4:5$/);
   });
@@ -409,4 +411,138 @@ test('a rollback moved to the controller does not inherit the host task\'s sudo'
   assert.equal(moved.become, true);
   assert.deepEqual([moved.undo!.local, moved.undo!.become], [true, false]);
   assert.deepEqual([step(host(p, 'cp1'), 'sudo both').undo!.local, step(host(p, 'cp1'), 'sudo both').undo!.become], [false, true]);
+});
+
+describe('template files, rendered when the plan is built', () => {
+  /** The problems planning reports (none: the plan was built). */
+  function problemsOf(files: Record<string, string>, args: Partial<Parameters<typeof plan>[0]> = {}): { file: string; line: number; col: number; message: string }[] {
+    const dir = writeTree({ 'inv.yaml': INVENTORY, ...files });
+    try {
+      plan({ playbook: path.join(dir, 'pb.yaml'), inventory: path.join(dir, 'inv.yaml'), ...args });
+      return [];
+    } catch (err) {
+      assert.ok(err instanceof InvalidInputError, String(err));
+      return err.problems.map((p) => ({ file: path.basename(p.pos?.file ?? ''), line: p.pos?.line ?? 0, col: p.pos?.col ?? 0, message: p.message }));
+    }
+  }
+
+  test('registered results, task and include vars, host facts: no false errors', () => {
+    const pb = `name: t
+hosts: [cp1, cp2]
+vars: {greeting: hi}
+tasks:
+  - name: find
+    command: pgrep -n kube-apiserver
+    register: pid
+  - name: render
+    vars: {own: mine}
+    template: {src: files/t.hbs, dest: "/tmp/{{host.name}}"}
+  - name: more
+    include: {file: lib/more.yaml, vars: {from_include: yes-please}}
+`;
+    const tpl = '{{greeting}} {{own}} {{host.name}} {{pid.stdout}} {{#if pid.rc}}rc{{/if}}{{#each pid.lines}}{{this}}{{/each}} {{layer}}\n';
+    assert.deepEqual(
+      problemsOf({
+        'pb.yaml': pb,
+        'files/t.hbs': tpl,
+        // src is relative to the task file that names it.
+        'lib/more.yaml': '- name: again\n  template: {src: inc.hbs, dest: /tmp/x}\n',
+        'lib/inc.hbs': '{{from_include}} {{pid.stdout}}\n',
+      }),
+      [],
+    );
+  });
+
+  test('an undefined variable in a template file is reported once, at the file\'s line and column', () => {
+    const pb = 'name: t\nhosts: all\ntasks:\n  - name: render\n    template: {src: t.hbs, dest: /tmp/x}\n';
+    assert.deepEqual(problemsOf({ 'pb.yaml': pb, 't.hbs': 'line one\n  {{nope}}\n' }), [{ file: 't.hbs', line: 2, col: 5, message: 'undefined variable "nope"' }]);
+  });
+
+  test('a value that differs per host: the hosts missing it are named', () => {
+    const pb = 'name: t\nhosts: all\ntasks:\n  - name: render\n    template: {src: t.hbs, dest: /tmp/x}\n';
+    const found = problemsOf({ 'pb.yaml': pb, 't.hbs': '{{g}}\n' });
+    assert.deepEqual(found, [{ file: 't.hbs', line: 1, col: 3, message: 'undefined variable "g" (on host w1)' }]);
+  });
+
+  test('a template file in a rollback is checked too; one whose name is known only at run time is not', () => {
+    const pb = `name: t
+hosts: cp1
+tasks:
+  - name: where
+    command: echo a.hbs
+    register: name
+  - name: later
+    template: {src: "{{name.stdout}}", dest: /tmp/x}
+    rollback:
+      template: {src: undo.hbs, dest: /tmp/x}
+`;
+    assert.deepEqual(problemsOf({ 'pb.yaml': pb, 'undo.hbs': '{{missing}}' }), [{ file: 'undo.hbs', line: 1, col: 3, message: 'undefined variable "missing"' }]);
+  });
+
+  test('an -e value defines what a template file reads', () => {
+    const pb = 'name: t\nhosts: cp1\ntasks:\n  - name: render\n    template: {src: t.hbs, dest: /tmp/x}\n';
+    assert.deepEqual(problemsOf({ 'pb.yaml': pb, 't.hbs': '{{nope}}' }, { extraVars: ['nope=1'] }), []);
+  });
+});
+
+describe('what a plan was built from', () => {
+  test('plan() returns the plan with its source, and the plan records every file read with its checksum', () => {
+    const files = {
+      'pb.yaml': 'name: t\nhosts: cp1\nvars_files: [lib/defaults.yaml]\ntasks:\n  - name: inc\n    include: lib/tasks.yaml\n',
+      'lib/defaults.yaml': 'vars: {d: 1}\n',
+      'lib/tasks.yaml': '- name: render\n  template: {src: t.hbs, dest: /tmp/x}\n',
+      'lib/t.hbs': '{{d}} {{e}}\n',
+      'ev.yaml': 'e: 2\n',
+      'inv.yaml': INVENTORY,
+    };
+    const dir = writeTree(files);
+    const r = plan({ playbook: path.join(dir, 'pb.yaml'), inventory: path.join(dir, 'inv.yaml'), extraVars: [`@${path.join(dir, 'ev.yaml')}`, 'x=1'], limit: 'cp1', tags: ['a', 'always'] });
+    assert.equal(r.source.playbook.absPath, path.join(dir, 'pb.yaml'));
+    assert.equal(r.source.inventory.file.endsWith('inv.yaml'), true);
+    assert.deepEqual(r.source.opts.extraVars, { e: 2, x: '1' });
+    const copy = JSON.parse(JSON.stringify(r.plan)) as typeof r.plan;
+    const sha = (name: string) => createHash('sha256').update(readFileSync(path.join(dir, name))).digest('hex');
+    assert.deepEqual(
+      copy.inputs.files,
+      ['pb.yaml', 'lib/defaults.yaml', 'lib/tasks.yaml', 'inv.yaml', 'ev.yaml', 'lib/t.hbs'].map((f) => ({ path: path.join(dir, f), sha256: sha(f) })),
+    );
+    assert.deepEqual(
+      { ...copy.inputs, files: undefined },
+      { playbook: path.join(dir, 'pb.yaml'), inventory: path.join(dir, 'inv.yaml'), extraVars: [`@${path.join(dir, 'ev.yaml')}`, 'x=1'], limit: 'cp1', tags: ['a', 'always'], cwd: process.cwd(), files: undefined },
+    );
+    // Nothing rides on the plan object besides what JSON shows.
+    assert.deepEqual(Object.getOwnPropertySymbols(r.plan), []);
+  });
+
+  test('a relative -e @file is recorded with its absolute path, so the plan can be built again from elsewhere', () => {
+    const dir = writeTree({ 'pb.yaml': 'name: t\nhosts: cp1\ntasks:\n  - name: t\n    command: echo {{e}}\n', 'inv.yaml': INVENTORY, 'ev.yaml': 'e: 2\n' });
+    const rel = path.relative(process.cwd(), path.join(dir, 'ev.yaml'));
+    const r = plan({ playbook: path.join(dir, 'pb.yaml'), inventory: path.join(dir, 'inv.yaml'), extraVars: [`@${rel}`] });
+    assert.deepEqual(r.plan.inputs.extraVars, [`@${path.join(dir, 'ev.yaml')}`]);
+  });
+});
+
+describe('kplay validate renders a playbook for a host it knows nothing about', () => {
+  test('a variable the inventory defines counts when that inventory is validated with the playbook', () => {
+    const dir = writeTree({
+      'pb.yaml': 'name: t\nhosts: all\ntasks:\n  - name: t\n    command: echo {{layer}} {{g}} {{host.name}}\n    register: r\n  - name: u\n    template: {src: t.hbs, dest: "/tmp/{{r.stdout}}"}\n',
+      't.hbs': '{{r.stdout}} {{host.port}} {{layer}}\n',
+      'inv.yaml': INVENTORY,
+    });
+    const alone = validate([path.join(dir, 'pb.yaml')]);
+    assert.deepEqual(
+      alone[0]!.problems.map((p) => [p.pos?.line, p.message]),
+      [[5, 'undefined variable "layer"'], [1, 'undefined variable "layer"']],
+    );
+    assert.match(alone[0]!.problems[0]!.hint!, /kplay validate PLAYBOOK INVENTORY/);
+    const together = validate([path.join(dir, 'pb.yaml'), path.join(dir, 'inv.yaml')]);
+    assert.deepEqual(together.map((c) => [c.kind, c.problems]), [['playbook', []], ['inventory', []]]);
+  });
+
+  test('host facts are unknown: a port check or a when on them is left to the plan', () => {
+    const dir = writeTree({
+      'pb.yaml': 'name: t\nhosts: all\ntasks:\n  - name: t\n    when: (eq host.name "cp1")\n    wait_for: {port: "{{host.port}}"}\n',
+    });
+    assert.deepEqual(validate([path.join(dir, 'pb.yaml')])[0]!.problems, []);
+  });
 });

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { ExitCode, KplayError } from '../errors.js';
 import type { Diagnostic } from '../errors.js';
+import type { PlanResult } from '../index.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -23,7 +24,8 @@ const defaultIO: CliIO = {
 type OutputFormat = 'text' | 'json';
 
 interface RunFlags {
-  inventory: string;
+  inventory?: string;
+  plan?: string;
   dryRun?: boolean;
   forks: string;
   verbose?: boolean;
@@ -42,6 +44,44 @@ function collect(value: string, previous: string[]): string[] {
 
 function splitList(s: string | undefined): string[] | undefined {
   return s === undefined ? undefined : s.split(',').map((t) => t.trim()).filter(Boolean);
+}
+
+/**
+ * The plan a run or dry run acts on: built from the playbook and flags, or read back from
+ * --plan FILE, which stands for all of them.
+ */
+async function planFor(playbook: string | undefined, flags: RunFlags): Promise<PlanResult> {
+  const { plan, planFromFile } = await import('../index.js');
+  if (flags.plan !== undefined) {
+    const given = [
+      playbook !== undefined && `playbook argument (${playbook})`,
+      flags.inventory !== undefined && '-i',
+      flags.extraVars.length > 0 && '-e',
+      flags.limit !== undefined && '--limit',
+      flags.tags !== undefined && '--tags',
+      flags.skipTags !== undefined && '--skip-tags',
+    ].filter(Boolean);
+    if (given.length) {
+      throw new KplayError('E_USAGE', `--plan runs a saved plan with the inputs it was made with; it takes no ${given.join(', ')}`, {
+        hint: 'Run the saved plan alone (kplay run --plan FILE), or make a new plan with these: kplay plan PLAYBOOK -i INVENTORY ... -o json > FILE.',
+      });
+    }
+    return planFromFile(flags.plan);
+  }
+  if (playbook === undefined) {
+    throw new KplayError('E_USAGE', 'missing the playbook to run', { hint: 'kplay run PLAYBOOK -i INVENTORY, or kplay run --plan FILE for a saved plan; kplay list shows the shipped playbooks.' });
+  }
+  if (flags.inventory === undefined) {
+    throw new KplayError('E_USAGE', "required option '-i, --inventory <file>' not specified", { hint: 'kplay run PLAYBOOK -i INVENTORY.' });
+  }
+  return plan({
+    playbook,
+    inventory: flags.inventory,
+    limit: flags.limit,
+    extraVars: flags.extraVars,
+    tags: splitList(flags.tags),
+    skipTags: splitList(flags.skipTags),
+  });
 }
 
 /** JSON for people on a terminal (indented), compact for programs: a 500-host plan is half the size. */
@@ -139,11 +179,12 @@ export async function main(argv: string[], io: CliIO = defaultIO): Promise<numbe
     });
 
   const runCommand = (name: string, description: string, dryRunAlways: boolean) => {
-    const cmd = program
-      .command(name)
-      .description(description)
-      .argument('<playbook>', 'a playbook file, or the name of a shipped playbook (see kplay list)')
-      .requiredOption('-i, --inventory <file>', 'the inventory file')
+    const cmd = program.command(name).description(description);
+    const playbookHelp = 'a playbook file, or the name of a shipped playbook (see kplay list)';
+    // A run can instead take everything from a saved plan (--plan), checked in planFor.
+    if (dryRunAlways) cmd.argument('<playbook>', playbookHelp).requiredOption('-i, --inventory <file>', 'the inventory file');
+    else cmd.argument('[playbook]', playbookHelp).option('-i, --inventory <file>', 'the inventory file (required without --plan)');
+    cmd
       .option('-l, --limit <hosts>', 'only these hosts or groups (comma-separated; ! excludes)')
       .option('-e, --extra-vars <KEY=VALUE|@file>', 'set a variable (highest precedence); repeatable', collect, [])
       .option('-t, --tags <tags>', 'run only tasks with one of these tags (comma-separated)')
@@ -152,21 +193,15 @@ export async function main(argv: string[], io: CliIO = defaultIO): Promise<numbe
     if (!dryRunAlways) {
       cmd
         .option('-n, --dry-run', 'print the plan and stop: nothing is connected')
+        .option('--plan <file>', 'run a plan saved with kplay plan -o json, if nothing it was built from has changed')
         .option('-f, --forks <n>', 'at most this many hosts at once', '20')
         .option('-v, --verbose', 'show the output of every task, not only of failures')
         .option('--detach', 'end with the changes in place (a hold returns at once); prints the kplay rollback that undoes them')
         .option('--force', 'run even on hosts locked by another run (after checking that run is really gone)');
     }
-    cmd.action(async (playbook: string, flags: RunFlags) => {
-      const { plan, formatPlan, formatDiagnostics } = await import('../index.js');
-      const result = plan({
-        playbook,
-        inventory: flags.inventory,
-        limit: flags.limit,
-        extraVars: flags.extraVars,
-        tags: splitList(flags.tags),
-        skipTags: splitList(flags.skipTags),
-      });
+    cmd.action(async (playbook: string | undefined, flags: RunFlags) => {
+      const { formatPlan, formatDiagnostics } = await import('../index.js');
+      const result = await planFor(playbook, flags);
       if (result.warnings.length && flags.output === 'text') io.err(formatDiagnostics(result.warnings));
       if (dryRunAlways || flags.dryRun) {
         io.out(flags.output === 'json' ? toJson(result.plan, io) : formatPlan(result.plan));
@@ -179,18 +214,17 @@ export async function main(argv: string[], io: CliIO = defaultIO): Promise<numbe
       }
       const { executeOverSsh, inventorySecrets } = await import('../executor/run-playbook.js');
       const { createReporter } = await import('../report/index.js');
-      const { planSource } = await import('../plan/build.js');
       const reporter = createReporter({
         output: flags.output,
         isTTY: io.isTTY,
         verbose: Boolean(flags.verbose),
-        secrets: inventorySecrets(planSource(result.plan).inventory, process.env),
+        secrets: inventorySecrets(result.source.inventory, process.env),
       });
       let runId = '';
       const { onSignals, offSignals } = interruptHandlers(io, () => runId);
       const controller = onSignals();
       try {
-        const summary = await executeOverSsh(result.plan, {
+        const summary = await executeOverSsh(result, {
           forks,
           reporter,
           force: flags.force,

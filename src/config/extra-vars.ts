@@ -1,14 +1,16 @@
 import type { Diagnostic } from '../errors.js';
 import { loadYamlFile, posAt } from './yaml-source.js';
+import type { YamlSource } from './yaml-source.js';
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /**
  * Parses -e values: `KEY=VALUE` (the value is taken literally, as a string, never templated; only
  * `true` and `false` become booleans) and
- * `@file.yaml` (a mapping of variables). Later values override earlier ones.
+ * `@file.yaml` (a mapping of variables). Later values override earlier ones. The files read are
+ * added to `sources`.
  */
-export function parseExtraVars(values: string[], problems: Diagnostic[]): Record<string, unknown> {
+export function parseExtraVars(values: string[], problems: Diagnostic[], sources: YamlSource[] = []): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const v of values) {
     if (v.startsWith('@')) {
@@ -17,6 +19,7 @@ export function parseExtraVars(values: string[], problems: Diagnostic[]): Record
       // "file not found: x.yaml" alone does not say that -e asked for it.
       for (const p of problems.slice(before)) if (p.code === 'E_FILE') p.message = `-e ${v}: ${p.message}`;
       if (!src || src.value === undefined) continue;
+      sources.push(src);
       const data = src.value;
       if (!data || typeof data !== 'object' || Array.isArray(data)) {
         problems.push({

@@ -75,6 +75,8 @@ export interface Playbook {
   /** Of the vars files and the playbook together. */
   varDescriptions: Record<string, string>;
   tasks: TaskSpec[];
+  /** Every YAML file read to load it: the playbook, its vars files, the task files it includes. */
+  sources: YamlSource[];
 }
 
 /** A file of shared variable defaults (playbooks list it under vars_files). */

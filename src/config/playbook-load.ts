@@ -46,6 +46,7 @@ export function playbookFromSource(src: YamlSource, problems: Diagnostic[] = [])
     varsFiles,
     varDescriptions: Object.assign({}, ...varsFiles.map((f) => f.descriptions), written.var_descriptions),
     tasks,
+    sources: [src, ...varsFiles.map((f) => f.src), ...loader.included],
   };
   warnUndefinedDescriptions(src, written.var_descriptions, (name) => name in playbook.vars || varsFiles.some((f) => name in f.vars), problems);
   return { value: playbook, problems };
@@ -104,6 +105,9 @@ function kindOf(t: WrittenTask | RollbackTask): KindName {
 }
 
 class TaskLoader {
+  /** Every task file read through an include, for the plan's list of inputs. */
+  readonly included: YamlSource[] = [];
+
   constructor(private readonly problems: Diagnostic[]) {}
 
   /** Normalizes a list of written tasks, expanding includes; `stack` holds the files being included, to catch cycles. */
@@ -212,6 +216,7 @@ class TaskLoader {
       return [];
     }
     const child = loadYamlFile(target, this.problems, posAt(src, argPath));
+    if (child && !this.included.includes(child)) this.included.push(child);
     if (!child || child.value === undefined) return [];
     if (!Array.isArray(child.value)) {
       // Reported at the include, not in the other file: that file may be a fine playbook.

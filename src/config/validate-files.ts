@@ -1,7 +1,9 @@
 import type { Diagnostic } from '../errors.js';
 import { inventoryFromSource } from '../inventory/inventory.js';
+import { checkPlaybookValues } from '../plan/check.js';
 import { checkTaskTemplates } from '../plan/task-templates.js';
-import type { TaskSpec } from './model.js';
+import { checkTemplateFileSyntax } from '../plan/template-files.js';
+import type { Playbook, TaskSpec } from './model.js';
 import { playbookFromSource, taskFileFromSource, varsFileFromSource } from './playbook-load.js';
 import { loadYamlFile } from './yaml-source.js';
 import type { YamlSource } from './yaml-source.js';
@@ -35,16 +37,31 @@ export function detectKind(src: YamlSource): FileKind | undefined {
   return undefined;
 }
 
-/** Checks one file completely (YAML, schema, includes, template syntax) and returns every problem. */
-export function checkFile(file: string): FileCheck {
+/** The names of the variables an inventory file defines (top, group and host vars); none when it is not one. */
+export function inventoryVarNames(file: string): string[] {
+  const src = loadYamlFile(file, []);
+  if (!src || detectKind(src) !== 'inventory') return [];
+  const inv = inventoryFromSource(src, []).value;
+  if (!inv) return [];
+  return [...Object.keys(inv.vars), ...[...inv.groups.values()].flatMap((g) => Object.keys(g.vars)), ...[...inv.hosts.values()].flatMap((h) => Object.keys(h.vars))];
+}
+
+/**
+ * Checks one file completely (YAML, schema, includes, templates, template files) and returns every
+ * problem. A playbook's templates are rendered with its own variables and, as unknown values, the
+ * names in `outsideVars` (what the inventories validated with it define).
+ */
+export function checkFile(file: string, outsideVars: ReadonlySet<string> = new Set()): FileCheck {
   const problems: Diagnostic[] = [];
   const src = loadYamlFile(file, problems);
   if (!src || src.value === undefined) return { file, problems };
   const kind = detectKind(src);
   let tasks: TaskSpec[] | undefined;
+  let playbook: Playbook | undefined;
   switch (kind) {
     case 'playbook':
-      tasks = playbookFromSource(src, problems).value?.tasks;
+      playbook = playbookFromSource(src, problems).value;
+      tasks = playbook?.tasks;
       break;
     case 'tasks':
       tasks = taskFileFromSource(src, problems).value;
@@ -65,5 +82,8 @@ export function checkFile(file: string): FileCheck {
       });
   }
   for (const t of tasks ?? []) checkTaskTemplates(t, problems);
+  // Rendering a playbook with mistakes left would mostly report them again, differently.
+  if (playbook && !problems.some((p) => p.severity === 'error')) checkPlaybookValues(playbook, outsideVars, problems);
+  else checkTemplateFileSyntax(tasks ?? [], problems);
   return { file, kind, problems };
 }

@@ -113,7 +113,8 @@ export function parseYaml(text: string, absPath: string, problems: Diagnostic[])
   return { file, absPath, text, doc, lineCounter, value };
 }
 
-function fileProblem(absPath: string, err: unknown, from?: SourcePos): Diagnostic {
+/** A file that cannot be read, reported where it is named (`from`) when it is named in a file. */
+export function fileProblem(absPath: string, err: unknown, from?: SourcePos): Diagnostic {
   const code = (err as NodeJS.ErrnoException).code;
   const shown = displayPath(absPath);
   const message =

@@ -1,6 +1,5 @@
 // The engine's entry point: a plan and its seams in, a summary out. The work is done by Run (the
 // batches and the end of the run), HostRun (one host's part) and TaskRun (one task's life).
-import { planSource } from '../plan/build.js';
 import type { Plan } from '../plan/plan.js';
 import { Run } from './run.js';
 import type { EngineOptions, RunSummary } from './run.js';
@@ -15,5 +14,5 @@ export type { RegisteredResult } from './registered.js';
  * `hold` rolls back when the hold ends, unless the run is detached. Never rejects.
  */
 export function executePlan(plan: Plan, opts: EngineOptions): Promise<RunSummary> {
-  return new Run(plan, planSource(plan), opts).execute();
+  return new Run(plan, opts.source, opts).execute();
 }

@@ -282,7 +282,7 @@ export class HostRun implements TaskHost {
       become: step.become,
       timeoutMs: step.timeoutMs,
       baseDir: task ? path.dirname(task.origin.src.absPath) : process.cwd(),
-      renderText: (t, file) => this.renderer.renderText(t, file),
+      renderText: (t, file) => this.renderer.renderText(t, file, task),
       progress,
       onOutput: outputProgress(progress),
       signal: this.signal,

@@ -6,8 +6,7 @@ import { connectSsh } from '../connection/ssh.js';
 import type { SshTarget } from '../connection/ssh.js';
 import { durationMs } from '../config/duration.js';
 import type { Inventory, InventoryHost } from '../inventory/inventory.js';
-import type { Plan } from '../plan/plan.js';
-import { planSource } from '../plan/build.js';
+import type { SourcedPlan } from '../plan/build.js';
 import type { Reporter } from '../report/events.js';
 import { RunStore, stateDir } from '../journal/run-store.js';
 import { executePlan } from './engine.js';
@@ -66,9 +65,9 @@ export function targetSecrets(targets: SshTarget[], env: NodeJS.ProcessEnv): str
 }
 
 /** Runs a plan over SSH, journaling its changes under the state folder. */
-export async function executeOverSsh(plan: Plan, req: ExecuteRequest): Promise<RunSummary> {
+export async function executeOverSsh(planned: SourcedPlan, req: ExecuteRequest): Promise<RunSummary> {
   const env = req.env ?? process.env;
-  const source = planSource(plan);
+  const { plan, source } = planned;
   const inv = source.inventory;
   const local = new LocalConnection();
   const runId = `${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}-${randomBytes(3).toString('hex')}`;
@@ -91,6 +90,7 @@ export async function executeOverSsh(plan: Plan, req: ExecuteRequest): Promise<R
   try {
     return await executePlan(plan, {
       runId,
+      source,
       store,
       force: req.force,
       detach: req.detach,

@@ -18,6 +18,8 @@ import { RunOnceResults } from './run-once.js';
 /** The seams a run needs: how to reach hosts, where events and the journal go, when to stop. */
 export interface EngineOptions {
   runId: string;
+  /** What the plan was built from: steps are rendered again from it with real results. */
+  source: PlanSource;
   /** At most this many hosts at once. */
   forks: number;
   reporter: Reporter;

@@ -7,8 +7,11 @@ import type { Inventory, InventoryHost } from '../inventory/inventory.js';
 import { matchHosts, splitLimit } from '../inventory/pattern.js';
 import { compileTemplate, isRuntimeValue, runtimeResult, TemplateError } from '../template/index.js';
 import { taskKinds } from '../tasks/registry.js';
-import type { HostPlan, Plan, PlannedUndo, PlanStep } from './plan.js';
+import type { YamlSource } from '../config/yaml-source.js';
+import { PLAN_VERSION } from './plan.js';
+import type { HostPlan, Plan, PlanInputs, PlannedUndo, PlanStep } from './plan.js';
 import { argFields, conditionAt, PlacedTemplateError, placed, siteOf, templateAt, untilSite } from './task-templates.js';
+import { sha256, TemplateFiles } from './template-files.js';
 import { resolveVars } from './vars.js';
 import type { VarLayer } from './vars.js';
 
@@ -18,13 +21,31 @@ export interface PlanOptions {
   limit?: string;
   /** -e values, highest precedence, never templated. */
   extraVars?: Record<string, unknown>;
+  /** The -e arguments as given, for the plan's record of its inputs. */
+  extraVarArgs?: string[];
+  /** The files the -e @file arguments read. */
+  extraVarFiles?: YamlSource[];
   tags?: string[];
   skipTags?: string[];
 }
 
-/** The result of planning: a Plan when the input allows one, and every problem found. */
+/** The inputs a Plan was built from: what a run needs to render steps again with real results. */
+export interface PlanSource {
+  playbook: Playbook;
+  inventory: Inventory;
+  opts: PlanOptions;
+}
+
+/** A plan with what it was built from: what a run needs. */
+export interface SourcedPlan {
+  plan: Plan;
+  source: PlanSource;
+}
+
+/** The result of planning: a Plan with what it was built from when the input allows one, and every problem found. */
 export interface Planned {
   plan?: Plan;
+  source?: PlanSource;
   problems: Diagnostic[];
 }
 
@@ -44,38 +65,38 @@ export function buildPlan(playbook: Playbook, inventory: Inventory, opts: PlanOp
   for (const b of batches) for (const n of b) firstOfBatch.set(n, b[0]!);
 
   const sink = new ProblemSink();
-  const hostPlans = hosts.map((h) => planHost(playbook, inventory, h, firstOfBatch.get(h.name)!, opts, sink));
+  const files = new TemplateFiles();
+  const hostPlans = hosts.map((h) => planHost(new HostRenderer(playbook, inventory, h, opts, sink, { files }), firstOfBatch.get(h.name)!));
   sink.flush(problems, hosts.length);
   if (problems.some((p) => p.severity === 'error')) return { problems };
   const plan: Plan = {
-      planVersion: 1,
-      playbook: { name: playbook.name, file: playbook.file, description: playbook.description },
-      inventory: inventory.file,
-      limit: opts.limit,
-      tags: opts.tags,
-      skipTags: opts.skipTags,
-      batches,
-      hosts: hostPlans,
+    planVersion: PLAN_VERSION,
+    playbook: { name: playbook.name, file: playbook.file, description: playbook.description },
+    inventory: inventory.file,
+    inputs: planInputs(playbook, inventory, opts, files),
+    batches,
+    hosts: hostPlans,
   };
-  // What the engine needs to render steps again with real results; JSON never sees a symbol key.
-  Object.defineProperty(plan, PLAN_SOURCE, { value: { playbook, inventory, opts } satisfies PlanSource, enumerable: false });
-  return { problems, plan };
+  return { problems, plan, source: { playbook, inventory, opts } };
 }
 
-/** The inputs a Plan was built from, kept on it (non-enumerably) for the engine. */
-export interface PlanSource {
-  playbook: Playbook;
-  inventory: Inventory;
-  opts: PlanOptions;
-}
-
-const PLAN_SOURCE = Symbol('kplay.planSource');
-
-/** The inputs of a plan built by buildPlan. */
-export function planSource(plan: Plan): PlanSource {
-  const src = (plan as Plan & { [PLAN_SOURCE]?: PlanSource })[PLAN_SOURCE];
-  if (!src) throw new Error('this plan was not built by buildPlan');
-  return src;
+/** Every file read to build a plan, with its checksum, and the options it was built with. */
+function planInputs(playbook: Playbook, inventory: Inventory, opts: PlanOptions, templates: TemplateFiles): PlanInputs {
+  const files = new Map<string, string>();
+  for (const src of [...playbook.sources, ...(inventory.src ? [inventory.src] : []), ...(opts.extraVarFiles ?? [])]) {
+    files.set(src.absPath, sha256(src.text));
+  }
+  for (const [file, sum] of templates.read) files.set(file, sum);
+  return {
+    playbook: playbook.absPath,
+    inventory: inventory.src?.absPath ?? path.resolve(inventory.file),
+    extraVars: opts.extraVarArgs ?? [],
+    limit: opts.limit,
+    tags: opts.tags,
+    skipTags: opts.skipTags,
+    cwd: process.cwd(),
+    files: [...files].map(([file, sum]) => ({ path: file, sha256: sum })),
+  };
 }
 
 function selectHosts(playbook: Playbook, inv: Inventory, opts: PlanOptions, problems: Diagnostic[]): InventoryHost[] {
@@ -172,6 +193,14 @@ function varLayers(playbook: Playbook, inv: Inventory, h: InventoryHost): VarLay
   return layers;
 }
 
+/** What a HostRenderer may be given besides the host. */
+export interface RendererSeams {
+  /** Planning: render template files to check them (and record them as the plan's inputs). */
+  files?: TemplateFiles;
+  /** The `host` facts, when they are not the inventory host's (checking a playbook with no inventory). */
+  facts?: Record<string, unknown>;
+}
+
 /**
  * Renders a host's tasks: once with placeholders for registered results when planning, and again
  * at run time with the real results, through the same code, so that what the preview shows is
@@ -187,17 +216,22 @@ export class HostRenderer {
   private readonly registered: Record<string, unknown> = {};
   private readonly registeredNames = new Set<string>();
 
+  /** Set when planning: template files are rendered to check them, and recorded as inputs. */
+  private readonly files: TemplateFiles | undefined;
+
   constructor(
     private readonly playbook: Playbook,
     inv: Inventory,
     readonly host: InventoryHost,
     private readonly opts: PlanOptions,
     private readonly sink: ProblemSink,
+    seams: RendererSeams = {},
   ) {
+    this.files = seams.files;
     this.layers = varLayers(playbook, inv, host);
     this.extra = { vars: opts.extraVars ?? {} };
     // playbook_dir lets a playbook's tasks name files beside it, such as scripts in playbooks/lib.
-    this.base = { host: hostFacts(host), playbook_dir: path.dirname(playbook.absPath) };
+    this.base = { host: seams.facts ?? hostFacts(host), playbook_dir: path.dirname(playbook.absPath) };
     const problems: Diagnostic[] = [];
     const { vars, failed } = resolveVars([...this.layers, this.extra], this.base, problems);
     for (const p of problems) sink.add(p, host.name);
@@ -210,21 +244,23 @@ export class HostRenderer {
    * Problems go to `sink` (at run time, a fresh one per step, so a bad value fails that step).
    */
   step(task: TaskSpec, batchLeader: string, placeholders: boolean, sink: ProblemSink = this.sink): PlanStep {
-    let context = this.context;
-    let failed = this.hostFailed;
-    if (Object.keys(task.vars).length) {
-      const taskProblems: Diagnostic[] = [];
-      const taskLayer: VarLayer = { vars: task.vars, src: task.origin.src, path: [...task.origin.dataPath, 'vars'] };
-      const resolved = resolveVars([...this.layers, { vars: this.registered }, taskLayer, this.extra], this.base, taskProblems);
-      context = resolved.vars;
-      context.host = this.base.host;
-      failed = resolved.failed;
-      for (const p of taskProblems) sink.add(p, this.host.name);
-    }
+    const { context, failed } = this.contextOf(task, sink);
     // Whatever reads a variable that failed to resolve was reported with that variable.
     const hostSink = new HostSink(sink, this.host.name, failed);
     const names = placeholders ? this.registeredNames : NO_NAMES;
-    return planStep(this.playbook, this.host, task, context, names, batchLeader, this.opts, hostSink, placeholders);
+    const files = placeholders ? this.files : undefined;
+    return planStep(this.playbook, this.host, task, context, names, batchLeader, this.opts, hostSink, placeholders, files);
+  }
+
+  /** The values a task's templates see: the host's, with the task's own (and its include's) vars. */
+  private contextOf(task: TaskSpec, sink: ProblemSink): { context: Record<string, unknown>; failed: ReadonlySet<string> } {
+    if (!Object.keys(task.vars).length) return { context: this.context, failed: this.hostFailed };
+    const taskProblems: Diagnostic[] = [];
+    const taskLayer: VarLayer = { vars: task.vars, src: task.origin.src, path: [...task.origin.dataPath, 'vars'] };
+    const resolved = resolveVars([...this.layers, { vars: this.registered }, taskLayer, this.extra], this.base, taskProblems);
+    resolved.vars.host = this.base.host;
+    for (const p of taskProblems) sink.add(p, this.host.name);
+    return { context: resolved.vars, failed: resolved.failed };
   }
 
   /** Evaluates a task's `until` with its latest result, at run time; a problem is an E_TEMPLATE error at the `until`. */
@@ -239,14 +275,28 @@ export class HostRenderer {
     }
   }
 
-  /** Renders the text of a template file (the `template` kind) with the host's variables; a problem is placed in that file. */
-  renderText(text: string, file: string): string {
+  /**
+   * Renders the text of a template file (the `template` kind) with the host's variables and, given
+   * the task, its own vars, as the plan rendered it.
+   */
+  renderText(text: string, file: string, task?: TaskSpec): string {
+    // Problems of the task's vars were reported when the step was rendered.
+    const context = task ? this.contextOf(task, new ProblemSink()).context : this.context;
     try {
-      return compileTemplate(text, 'text').render(this.context);
+      return compileTemplate(text, 'text').render(context);
     } catch (err) {
       if (!(err instanceof TemplateError)) throw err;
       throw new KplayError('E_TEMPLATE', err.problem.message, { pos: { file, line: err.problem.line, col: err.problem.col }, hint: err.problem.hint });
     }
+  }
+
+  /** Every task's step before anything runs: registered results are placeholders. */
+  planSteps(batchLeader: string): PlanStep[] {
+    return this.playbook.tasks.map((task) => {
+      const step = this.step(task, batchLeader, true);
+      if (task.register) this.register(task.register, runtimeResult(task.name));
+      return step;
+    });
   }
 
   /** Makes a task's result visible to the tasks after it. */
@@ -260,14 +310,9 @@ export class HostRenderer {
 
 const NO_NAMES: ReadonlySet<string> = new Set();
 
-function planHost(playbook: Playbook, inv: Inventory, h: InventoryHost, batchLeader: string, opts: PlanOptions, sink: ProblemSink): HostPlan {
-  const renderer = new HostRenderer(playbook, inv, h, opts, sink);
-  const steps = playbook.tasks.map((task) => {
-    const step = renderer.step(task, batchLeader, true);
-    if (task.register) renderer.register(task.register, runtimeResult(task.name));
-    return step;
-  });
-  return { name: h.name, address: h.address, port: h.port, user: h.connection.user, groups: h.groups, steps };
+function planHost(renderer: HostRenderer, batchLeader: string): HostPlan {
+  const h = renderer.host;
+  return { name: h.name, address: h.address, port: h.port, user: h.connection.user, groups: h.groups, steps: renderer.planSteps(batchLeader) };
 }
 
 function selectedByTags(task: TaskSpec, opts: PlanOptions): string | undefined {
@@ -313,6 +358,7 @@ function planStep(
   opts: PlanOptions,
   sink: HostSink,
   placeholders: boolean,
+  files: TemplateFiles | undefined,
 ): PlanStep {
   const kind = taskKinds[task.kind];
   // The playbook's and inventory's become are about the hosts; on the controller a step uses
@@ -333,6 +379,7 @@ function planStep(
   // against placeholders, so that its mistakes are reported before anything runs.
   const certainSkip = reason !== undefined && runtimeWhen.length === 0;
   const rendered = renderArgs(task, context, registeredNames, certainSkip && !placeholders ? new HostSink(new ProblemSink(), h.name, new Set()) : sink);
+  if (files) checkTemplateFile(files, task, rendered, context, sink);
 
   let undo: PlannedUndo | undefined;
   if (task.rollback) {
@@ -348,6 +395,7 @@ function planStep(
     const undoLocal = rb.local || task.local;
     if (!undoWhen.falseBecause) {
       const r = renderArgs(rb, undoContext, undoNames, sink);
+      if (files) checkTemplateFile(files, rb, r, undoContext, sink);
       undo = {
         name: rb.name,
         kind: rb.kind,
@@ -392,18 +440,35 @@ function planStep(
   };
 }
 
+/** A task's arguments rendered for one host. */
+interface RenderedArgs {
+  args: unknown;
+  preview: string[];
+  runtime: boolean;
+  /** Fields (dotted paths) whose value is not final: known only at run time, or failed to render. */
+  unsure: Set<string>;
+}
+
+/**
+ * Renders the template file a task names with the step's values, when its name is final: a
+ * mistake there is the plan's to report, at the file's own line and column.
+ */
+function checkTemplateFile(files: TemplateFiles, task: TaskSpec, rendered: RenderedArgs, context: Record<string, unknown>, sink: HostSink): void {
+  const field = TemplateFiles.fieldOf(task);
+  const src = field === undefined ? undefined : (rendered.args as Record<string, unknown>)[field];
+  if (typeof src !== 'string' || rendered.unsure.has(field!)) return;
+  files.check(task, src, context, (d) => sink.add(d));
+}
+
 /** Renders a task's arguments for one host; a failed field keeps its template text so the other fields still show. */
-function renderArgs(
-  task: TaskSpec,
-  context: Record<string, unknown>,
-  registeredNames: ReadonlySet<string>,
-  sink: HostSink,
-): { args: unknown; preview: string[]; runtime: boolean } {
+function renderArgs(task: TaskSpec, context: Record<string, unknown>, registeredNames: ReadonlySet<string>, sink: HostSink): RenderedArgs {
   const args = copyContainers(task.args) as Record<string, unknown>;
   const checks = taskKinds[task.kind].renderedChecks;
   let runtime = false;
+  const unsure = new Set<string>();
   for (const f of argFields(task)) {
     const t = f.compiled ?? sink.attempt(() => (f.compiled = templateAt(f.source, f.mode, f.site)));
+    if (!t) unsure.add(f.field.join('.'));
     if (!t || t.isConstant) continue;
     const late = t.references.some((r) => isRuntimeValue(context[r.root]) || registeredNames.has(r.root));
     if (late) runtime = true;
@@ -414,6 +479,7 @@ function renderArgs(
         throw placed(err, f.site);
       }
     });
+    if (late || text === undefined) unsure.add(f.field.join('.'));
     if (text === undefined) continue;
     setAt(args, f.field, text);
     // A value known only at run time is checked when the step is rendered again, at run time.
@@ -423,7 +489,7 @@ function renderArgs(
       sink.add({ code: 'E_TEMPLATE', severity: 'error', message: `${f.field.join('.')}: ${wrong}`, hint: `The template ${JSON.stringify(f.source)} gave it; check the variables it reads (an -e value, say).`, pos });
     }
   }
-  return { args, preview: taskKinds[task.kind].preview(args as never), runtime };
+  return { args, preview: taskKinds[task.kind].preview(args as never), runtime, unsure };
 }
 
 /** A copy of the arrays and objects in args (strings are immutable and get replaced, not changed). */

@@ -57,15 +57,40 @@ export interface HostPlan {
   steps: PlanStep[];
 }
 
-/** Everything a run will do, per host, before anything is connected. */
-export interface Plan {
-  /** Bumped when the JSON shape changes incompatibly. */
-  planVersion: 1;
-  playbook: { name: string; file: string; description?: string };
+/** The version of the Plan's JSON shape that this kplay writes, and the only one it runs. */
+export const PLAN_VERSION = 2;
+
+/** A file read to build a plan, with the SHA-256 of the text that was read. */
+export interface PlanInputFile {
+  /** Absolute path. */
+  path: string;
+  sha256: string;
+}
+
+/** What a plan was built from: enough to build it again, and to tell whether anything changed since. */
+export interface PlanInputs {
+  /** Absolute path of the playbook. */
+  playbook: string;
+  /** Absolute path of the inventory. */
   inventory: string;
+  /** The -e values as given, a @file's path made absolute. */
+  extraVars: string[];
   limit?: string;
   tags?: string[];
   skipTags?: string[];
+  /** The folder the plan was made in: the file names the plan shows are relative to it. */
+  cwd: string;
+  /** Every file read: playbook, vars files, included task files, inventory, -e files, template files. */
+  files: PlanInputFile[];
+}
+
+/** Everything a run will do, per host, before anything is connected. */
+export interface Plan {
+  /** Bumped when the JSON shape changes incompatibly. */
+  planVersion: typeof PLAN_VERSION;
+  playbook: { name: string; file: string; description?: string };
+  inventory: string;
+  inputs: PlanInputs;
   /** Host names per batch (`serial`); hosts in a batch run at the same time. */
   batches: string[][];
   hosts: HostPlan[];

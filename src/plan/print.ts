@@ -7,7 +7,7 @@ export function formatPlan(plan: Plan): string {
   const out: string[] = [];
   const stepCount = plan.hosts.reduce((n, h) => n + h.steps.filter((s) => s.action === 'run').length, 0);
   out.push(`Plan: ${plan.playbook.name}`);
-  out.push(`  playbook ${plan.playbook.file}, inventory ${plan.inventory}${plan.limit ? `, --limit ${plan.limit}` : ''}`);
+  out.push(`  playbook ${plan.playbook.file}, inventory ${plan.inventory}${plan.inputs.limit ? `, --limit ${plan.inputs.limit}` : ''}`);
   out.push(
     `  ${plan.hosts.length} host${plural(plan.hosts.length)}, ${stepCount} step${plural(stepCount)} to run` +
       (plan.batches.length > 1 ? `, in ${plan.batches.length} batches: ${plan.batches.map((b) => b.join(' ')).join(' | ')}` : ''),

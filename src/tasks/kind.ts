@@ -43,6 +43,12 @@ export interface KindDef<K extends KindName, A = unknown, U extends OwnUndo<stri
    * (a port number): a message is reported at the field, before anything runs.
    */
   readonly renderedChecks?: Readonly<Record<string, (text: string) => string | undefined>>;
+  /**
+   * The argument field naming a template file (relative to the task's own file) that the task
+   * renders with the host's variables: the plan renders it too, so its mistakes stop the run
+   * before anything changes.
+   */
+  readonly templateFile?: string;
   /** Written arguments to one regular shape (`command: ls` becomes `{cmd: 'ls'}`). */
   normalize(written: WrittenArgs<K>): A;
   /** Lines that show a person exactly what the task would do, from rendered arguments. */

@@ -21,6 +21,7 @@ export const template: KindDef<'template', Template, FileUndo> = {
   kind: 'template',
   changes: true,
   shellFields: [],
+  templateFile: 'src',
   normalize: (w) => ({ ...w }),
   preview: (a) => [`render ${a.src} -> ${a.dest}${fileAttrs(a)}${a.backup ? ', keeping a backup' : ''}`],
   async prepareUndo(ctx, a) {

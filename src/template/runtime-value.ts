@@ -20,7 +20,8 @@ export function isRuntimeValue(v: unknown): v is RuntimeValue {
 
 interface FieldOf {
   field: string;
-  task: string;
+  /** The task whose result this is; absent for values that come from elsewhere (a host's facts). */
+  task?: string;
 }
 
 // Which task field a proxy stands for; kept outside the object so that no property name
@@ -34,8 +35,8 @@ function joinField(field: string, keys: readonly string[]): string {
 // Handlebars reads a property with `obj[key]` and then trusts it only if
 // Object.prototype.hasOwnProperty says it is own, and strict lookups use `key in obj`; the
 // get, getOwnPropertyDescriptor and has traps answer all three for any string key.
-function fieldProxy(field: string, task: string): RuntimeValue {
-  const target = new RuntimeValue(`${field} of ${JSON.stringify(task)}`);
+function fieldProxy(field: string, task: string | undefined): RuntimeValue {
+  const target = new RuntimeValue(task === undefined ? field : `${field} of ${JSON.stringify(task)}`);
   // Names the placeholder itself needs (label, toString, toJSON, Object.prototype) keep
   // their meaning; everything else is a nested field.
   const reserved = (key: string | symbol): boolean => typeof key === 'symbol' || key in target;
@@ -68,6 +69,11 @@ export function runtimeResult(taskName: string): Record<string, unknown> {
     changed: fieldProxy('changed', taskName),
     skipped: fieldProxy('skipped', taskName),
   };
+}
+
+/** A placeholder for an object whose fields are all unknown until run time, labelled by path (`host.name`). */
+export function runtimeObject(name: string): RuntimeValue {
+  return fieldProxy(name, undefined);
 }
 
 /** The placeholder for `rv.k1.k2...`, labelled with the full path when rv came from runtimeResult(). */

@@ -172,6 +172,11 @@ function reword(parsed: Parsed, source: string, at: number, kind: SourceKind): {
     return { message: 'a mustache cannot start with (', hint: 'call the helper directly: {{helper arg ...}}' };
   }
   const message = `unexpected ${describeGot(got, source, at, kind)}`;
+  // A Jinja or Ansible filter, `{{ x | default('a') }}`: Handlebars has helpers, written first.
+  const filter = /^\|\s*([A-Za-z_]\w*)/.exec(source.slice(at));
+  if (kind === 'template' && filter) {
+    return { message, hint: `templates are Handlebars, not Jinja: there are no | filters; write the helper before its arguments, as in {{default x "a"}} for x | default('a')` };
+  }
   // Habits from Jinja and Ansible: infix operators. Handlebars spells them as helpers.
   const infix = /\s(==|!=|>=|<=|&&|\|\||and|or|not|>|<)\s/.exec(source);
   if (kind === 'condition' && infix) {

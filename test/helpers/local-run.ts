@@ -103,6 +103,7 @@ export async function runLocal(dir: string, playbook: string, opts: LocalRunOpti
   const local = new LocalConnection();
   const summary = await executePlan(planned.plan, {
     runId,
+    source: planned.source,
     forks: opts.forks ?? 10,
     store,
     local,

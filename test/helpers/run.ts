@@ -31,7 +31,7 @@ export async function runPlaybook(
 ): Promise<Ran> {
   const file = path.join(dir, opts.file ?? 'playbook.yaml');
   writeFileSync(file, playbook);
-  const p = plan({ playbook: file, inventory, limit: opts.limit, extraVars: opts.extraVars }).plan;
+  const p = plan({ playbook: file, inventory, limit: opts.limit, extraVars: opts.extraVars });
   const events: RunEvent[] = [];
   const summary = await executeOverSsh(p, {
     forks: opts.forks,

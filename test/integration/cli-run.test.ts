@@ -1,7 +1,7 @@
 // `kplay run` as a user types it, against real sshd hosts: NDJSON events, plain output, exit codes.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -145,6 +145,30 @@ tasks:
     assert.equal(run.state, 'committed');
     // Not left locked: the same playbook runs again.
     assert.equal(kplay(['run', 'r.yaml', '-i', inv, '--limit', 'h2']).code, 0);
+  });
+
+  test('a plan saved with -o json runs with --plan; once a file it was built from changes, it is refused and nothing is connected', () => {
+    const marker = path.join(dir, 'saved-marker');
+    writeFileSync(path.join(dir, 'saved.yaml'), 'name: Saved\nhosts: all\ntasks:\n  - name: mark\n    command: touch {{marker}}-{{host.name}}\n');
+    const inv = lab.inventory({ hosts: ['h1', 'h2'] });
+    const saved = kplay(['plan', 'saved.yaml', '-i', inv, '-e', `marker=${marker}`, '-o', 'json']);
+    assert.equal(saved.code, 0, saved.err);
+    writeFileSync(path.join(dir, 'saved-plan.json'), saved.out);
+
+    const r = kplay(['run', '--plan', 'saved-plan.json', '-o', 'json']);
+    assert.equal(r.code, 0, r.err);
+    const events = r.out.trim().split('\n').map((l) => JSON.parse(l));
+    assert.deepEqual(events.filter((e) => e.type === 'task_end').map((e) => [e.host, e.status]).sort(), [['h1', 'changed'], ['h2', 'changed']]);
+    for (const h of ['h1', 'h2']) assert.ok(existsSync(`${marker}-${h}`), `${h} ran the saved plan`);
+
+    // The playbook is changed after the plan was saved: the saved plan no longer says what would run.
+    appendFileSync(path.join(dir, 'saved.yaml'), '  - name: more\n    command: touch {{marker}}-more-{{host.name}}\n');
+    const runsBefore = readdirSync(path.join(dir, 'state', 'runs')).length;
+    const refused = kplay(['run', '--plan', 'saved-plan.json']);
+    assert.equal(refused.code, 4, refused.err);
+    assert.match(refused.err, /error: saved\.yaml changed since the plan was made \[E_PLAN\]/);
+    assert.equal(readdirSync(path.join(dir, 'state', 'runs')).length, runsBefore, 'no run was started');
+    for (const h of ['h1', 'h2']) assert.equal(existsSync(`${marker}-more-${h}`), false);
   });
 
   test('secrets named in the inventory never appear in the output, even when a task prints them', () => {

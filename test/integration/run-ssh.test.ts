@@ -378,7 +378,7 @@ tasks:
     const { plan } = await import('../../src/index.js');
     const { executeOverSsh } = await import('../../src/executor/run-playbook.js');
     const events: import('../../src/report/events.js').RunEvent[] = [];
-    const summary = await executeOverSsh(plan({ playbook: pbFile, inventory: inv }).plan, {
+    const summary = await executeOverSsh(plan({ playbook: pbFile, inventory: inv }), {
       env: { ...process.env, SSH_AUTH_SOCK: '', HOME: dir },
       sshConfigFile: cfg,
       reporter: { onEvent: (e) => events.push(e), close: async () => undefined },
