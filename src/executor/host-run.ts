@@ -256,7 +256,8 @@ export class HostRun implements TaskHost {
         record: (entry) => this.journal(entry),
         emit: (e) => this.emit(e),
       });
-      this.leftBehind.push(...left);
+      // A second rollback (at the end of a debug session) meets the same failed undo again.
+      this.leftBehind.push(...left.filter((l) => !this.leftBehind.includes(l)));
     } catch (e) {
       this.leftBehind.push(`${this.name}: the rollback stopped: ${e instanceof Error ? e.message : String(e)}`);
     }
