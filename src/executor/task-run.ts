@@ -91,6 +91,8 @@ export class TaskRun {
       this.ctx = this.host.context(s, this.task);
       await this.intent();
       const ended = await this.attemptAll();
+      // Registered first: a rollback that reads the task's own result is rendered with it.
+      this.register(ended);
       await this.outcome(ended.failure);
       return this.end(ended);
     } catch (e) {
@@ -197,10 +199,15 @@ export class TaskRun {
     await this.host.journal({ change, taskId: this.step.id, task: this.step.name, phase: failure ? 'failed' : 'done', undo });
   }
 
-  /** Registers the result and reports the task's end. */
+  /** Makes the task's result visible to later tasks (and to its own rollback). */
+  private register(e: Ended): void {
+    if (this.task.register) this.host.renderer.register(this.task.register, registered(e.status, e.outcome));
+  }
+
+  /** Registers the result (again, if it failed after the attempts) and reports the task's end. */
   private end(e: Ended): TaskResult {
     const result = registered(e.status, e.outcome);
-    if (this.task.register) this.host.renderer.register(this.task.register, result);
+    this.register(e);
     const s = this.step;
     const f = e.failure;
     this.host.emit({

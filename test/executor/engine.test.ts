@@ -119,6 +119,25 @@ describe('run-time failures are failed tasks, and the host is put back', () => {
   });
 });
 
+describe('rollbacks', () => {
+  test("a rollback that reads its task's own result runs with the real result", BOUND, async () => {
+    const dir = tempDir();
+    const pb = `name: t\nhosts: all\ntasks:
+  - name: make folders
+    command: for d in ${dir}/a ${dir}/b; do mkdir -- "$d" && printf '%s\\n' "$d"; done
+    register: made
+    rollback: printf '%s\\n' {{made.stdout}} | sort -r | while read -r d; do rmdir -- "$d"; done
+  - name: fail
+    command: "false"
+`;
+    const ran = await runLocal(dir, pb);
+    const undo = ran.events.find((e) => e.type === 'task_end' && e.taskId === '1.undo');
+    assert.equal(undo && 'status' in undo ? undo.status : undefined, 'changed', JSON.stringify(undo));
+    assert.equal(existsSync(`${dir}/a`) || existsSync(`${dir}/b`), false);
+    assert.equal(ran.summary.exitCode, ExitCode.taskFailed);
+  });
+});
+
 describe('hosts that are not reached, and runs cut short', () => {
   test('a host that never connected changed nothing, and the run says so', BOUND, async () => {
     const dir = tempDir();
