@@ -5,6 +5,7 @@ import { COMMON_KEYS } from '../tasks/kind.js';
 import { KIND_NAMES, taskKinds } from '../tasks/registry.js';
 import type { RollbackTask, Task as WrittenTask, KplayPlaybook } from './playbook.generated.js';
 import { durationMs } from './duration.js';
+import { secretDecls } from './secrets.js';
 import type { Condition, Loaded, Origin, Playbook, TaskSpec, VarsFile } from './model.js';
 import { TASK_DEFAULTS } from './model.js';
 import { checkSchema } from './schema-check.js';
@@ -45,6 +46,7 @@ export function playbookFromSource(src: YamlSource, problems: Diagnostic[] = [])
     vars: written.vars ?? {},
     varsFiles,
     varDescriptions: Object.assign({}, ...varsFiles.map((f) => f.descriptions), written.var_descriptions),
+    secrets: secretDecls(src, written.secrets, problems),
     tasks,
   };
   warnUndefinedDescriptions(src, written.var_descriptions, (name) => name in playbook.vars || varsFiles.some((f) => name in f.vars), problems);
@@ -134,6 +136,8 @@ class TaskLoader {
       const rbPath = [...dataPath, 'rollback'];
       const rb: RollbackTask = typeof t.rollback === 'string' ? { command: t.rollback } : t.rollback;
       spec.rollback = this.common(src, rbPath, rb, includedFrom, `${id}.undo`, rb.name ?? `undo: ${t.name}`);
+      // The undo of a hidden command usually holds the same secrets.
+      spec.rollback.noLog ||= spec.noLog;
       if (typeof t.rollback === 'string') {
         // The command is the rollback value itself, so template errors must point at it, not at a "command" key.
         spec.rollback.argsPath = rbPath;
@@ -167,6 +171,7 @@ class TaskLoader {
       delayMs: durationMs(t.delay, TASK_DEFAULTS.delayMs),
       until: t.until,
       ignoreErrors: t.ignore_errors ?? false,
+      noLog: t.no_log ?? false,
       reportsChanges: ('changed_when' in t ? t.changed_when : undefined) ?? true,
       become: t.become,
       local: t.local ?? false,

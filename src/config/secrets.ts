@@ -1,0 +1,83 @@
+// Secret variables: declared in the playbook, their values read on the controller from an
+// environment variable or a file when a run starts. The values never come from YAML or -e, and
+// nothing that kplay writes or prints holds them (see report/redact.ts and journal/secret-seal.ts).
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Diagnostic } from '../errors.js';
+import type { SecretDecl, SecretSource } from './model.js';
+import type { SecretSource as WrittenSource } from './playbook.generated.js';
+import { posAt } from './yaml-source.js';
+import type { YamlSource } from './yaml-source.js';
+
+/** A secret with its value, known only while kplay runs. */
+export interface ResolvedSecret {
+  name: string;
+  source: SecretSource;
+  value: string;
+}
+
+/**
+ * Shorter values would be masked all over the output (in ordinary words and numbers) and would
+ * still say a lot about the secret; the same limit as the masking of inventory passwords.
+ */
+export const MIN_SECRET_LENGTH = 4;
+
+/** The playbook's `secrets:` as declarations, file paths made absolute (relative to the playbook). */
+export function secretDecls(src: YamlSource, written: Record<string, WrittenSource> | undefined, problems: Diagnostic[]): SecretDecl[] {
+  const out: SecretDecl[] = [];
+  for (const [name, w] of Object.entries(written ?? {})) {
+    const pos = posAt(src, ['secrets', name]);
+    const vars = (src.value as { vars?: Record<string, unknown> }).vars ?? {};
+    if (name in vars) {
+      problems.push({
+        code: 'E_SECRET',
+        severity: 'error',
+        message: `"${name}" is both a secret and a variable with a value in vars`,
+        hint: 'A secret has no value in YAML: remove it from vars (or rename one of the two).',
+        pos: posAt(src, ['vars', name]),
+      });
+    }
+    const source: SecretSource = w.env !== undefined ? { env: w.env } : { file: path.resolve(path.dirname(src.absPath), w.file!) };
+    out.push({ name, source, pos });
+  }
+  return out;
+}
+
+/** How a source is named in messages. */
+export function describeSource(s: SecretSource): string {
+  return 'env' in s ? `environment variable ${s.env}` : `file ${s.file}`;
+}
+
+/** Reads a secret's value; a message (never holding the value) when it cannot. */
+export function readSecret(source: SecretSource, env: NodeJS.ProcessEnv): { value: string } | { problem: string; hint: string } {
+  let value: string | undefined;
+  if ('env' in source) {
+    value = env[source.env];
+    if (value === undefined) return { problem: `environment variable ${source.env} is not set`, hint: `Set it before running kplay: export ${source.env}=... (or read it from a file with {file: PATH}).` };
+  } else {
+    try {
+      // One final newline is what `echo value > file` leaves; it is not part of the secret.
+      value = readFileSync(source.file, 'utf8').replace(/\r?\n$/, '');
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      const why = code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? 'cannot be read (permission denied)' : code === 'EISDIR' ? 'is a folder' : `cannot be read (${code ?? (e as Error).message})`;
+      return { problem: `file ${source.file} ${why}`, hint: 'Create the file with the secret in it (chmod 600), or point the declaration at the right one.' };
+    }
+  }
+  if (value.length < MIN_SECRET_LENGTH) {
+    return { problem: `the value in ${describeSource(source)} is ${value.length ? 'shorter than' : 'empty, not'} ${MIN_SECRET_LENGTH} characters`, hint: `A secret needs at least ${MIN_SECRET_LENGTH} characters: shorter values cannot be masked in output without masking ordinary words too.` };
+  }
+  return { value };
+}
+
+/** Reads every declared secret; each one that cannot be read is a problem at its declaration. */
+export function resolveSecrets(decls: SecretDecl[], env: NodeJS.ProcessEnv, severity: Diagnostic['severity'] = 'error'): { secrets: ResolvedSecret[]; problems: Diagnostic[] } {
+  const secrets: ResolvedSecret[] = [];
+  const problems: Diagnostic[] = [];
+  for (const d of decls) {
+    const r = readSecret(d.source, env);
+    if ('value' in r) secrets.push({ name: d.name, source: d.source, value: r.value });
+    else problems.push({ code: 'E_SECRET', severity, message: `secret "${d.name}": ${r.problem}`, hint: r.hint, pos: d.pos });
+  }
+  return { secrets, problems };
+}
