@@ -21,7 +21,7 @@ export type { FileCheck, FileKind } from './config/validate-files.js';
 export { loadPlaybook } from './config/playbook-load.js';
 export { loadInventory } from './inventory/inventory.js';
 export { buildPlan } from './plan/build.js';
-export { formatPlan } from './plan/print.js';
+export { formatPlan, shownPlan } from './plan/print.js';
 export { formatDiagnostics } from './report/diagnostics.js';
 
 /** What to plan: the same inputs as `kplay run`. */

@@ -6,6 +6,7 @@ import pLimit from 'p-limit';
 import type { Diagnostic } from '../errors.js';
 import { ExitCode } from '../errors.js';
 import type { TaskSpec } from '../config/model.js';
+import type { ResolvedSecret } from '../config/secrets.js';
 import type { Connection } from '../connection/types.js';
 import { ConnectionLost } from '../connection/types.js';
 import type { InventoryHost } from '../inventory/inventory.js';
@@ -40,6 +41,8 @@ export interface EngineOptions {
   /** End the run with the changes in place; a `hold` returns at once. */
   detach?: boolean;
   now?: () => Date;
+  /** The playbook's secrets, read before the run started; steps that use them are rendered with them. */
+  secrets?: readonly ResolvedSecret[];
 }
 
 /** How a run ended. */
@@ -178,7 +181,7 @@ async function localBackupDir(store: RunStore): Promise<string> {
 
 /** A user's rollback, as the plan rendered it, in the journal's form. */
 function userUndo(u: PlannedUndo): UndoSpec {
-  return { name: u.name, kind: u.kind, args: u.args, become: u.become, local: u.local, timeoutMs: u.timeoutMs, userWritten: true, retries: u.retries, delayMs: u.delayMs, ignoreErrors: u.ignoreErrors };
+  return { name: u.name, kind: u.kind, args: u.args, become: u.become, local: u.local, timeoutMs: u.timeoutMs, userWritten: true, retries: u.retries, delayMs: u.delayMs, ignoreErrors: u.ignoreErrors, noLog: u.noLog };
 }
 
 /**
@@ -208,7 +211,7 @@ export async function executePlan(plan: Plan, opts: EngineOptions): Promise<RunS
         {
           hp,
           inv,
-          renderer: new HostRenderer(src.playbook, src.inventory, inv, src.opts, new ProblemSink()),
+          renderer: new HostRenderer(src.playbook, src.inventory, inv, src.opts, new ProblemSink(), opts.secrets),
           status: 'ok',
           counts: emptyRecap(),
           state: { become: hp.steps.some((s) => s.become), dir: inv.connection.stateDir },

@@ -3,6 +3,8 @@ import type { TaskContext } from '../tasks/kind.js';
 import { TaskFailed } from '../tasks/kind.js';
 import { taskKinds } from '../tasks/registry.js';
 import { shellQuote } from '../template/shell-quote.js';
+import { Redactor } from '../report/redact.js';
+import { unsealSecrets } from './secret-seal.js';
 import type { UndoSpec } from './undo-spec.js';
 
 /** Arguments of the built-in undos. */
@@ -108,8 +110,18 @@ export interface UndoResult {
   message: string;
 }
 
-/** Runs one journaled undo on a host (or the controller, for local tasks). */
-export async function runUndo(spec: UndoSpec, conn: Connection, local: Connection, signal: AbortSignal): Promise<UndoResult> {
+/**
+ * Runs one journaled undo on a host (or the controller, for local tasks). Secrets sealed in its
+ * arguments are read again first (from `env` or their files), and masked in what it reports.
+ */
+export async function runUndo(spec: UndoSpec, conn: Connection, local: Connection, signal: AbortSignal, env: NodeJS.ProcessEnv = process.env): Promise<UndoResult> {
+  const opened = unsealSecrets(spec.args, env);
+  if ('problem' in opened) return { ok: false, message: opened.problem };
+  const r = await runOpenedUndo({ ...spec, args: opened.value }, conn, local, signal);
+  return opened.secrets.length ? { ok: r.ok, message: new Redactor(opened.secrets).text(r.message) } : r;
+}
+
+async function runOpenedUndo(spec: UndoSpec, conn: Connection, local: Connection, signal: AbortSignal): Promise<UndoResult> {
   const target = spec.local ? local : conn;
   const script = builtinUndoScript(spec.kind, spec.args);
   if (script !== undefined) {

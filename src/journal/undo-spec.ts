@@ -21,4 +21,6 @@ export interface UndoSpec {
   delayMs?: number;
   /** From a written rollback task: a failure is reported but does not stop the host's rollback. */
   ignoreErrors?: boolean;
+  /** From a task with no_log: the undo's output is not shown or journaled. */
+  noLog?: boolean;
 }

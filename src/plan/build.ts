@@ -1,6 +1,8 @@
 import path from 'node:path';
 import type { Diagnostic } from '../errors.js';
 import type { Condition, Playbook, TaskSpec } from '../config/model.js';
+import type { ResolvedSecret } from '../config/secrets.js';
+import { sealSecrets } from '../journal/secret-seal.js';
 import { posAt } from '../config/yaml-source.js';
 import type { Inventory, InventoryHost } from '../inventory/inventory.js';
 import { matchHosts, splitLimit } from '../inventory/pattern.js';
@@ -8,6 +10,7 @@ import { compileTemplate, isRuntimeValue, runtimeResult, TemplateError } from '.
 import { taskKinds } from '../tasks/registry.js';
 import type { HostPlan, Plan, PlannedUndo, PlanStep } from './plan.js';
 import { argFields, conditionAt, PlacedTemplateError, placed, siteOf, templateAt, untilSite } from './task-templates.js';
+import { secretConflicts, secretVars } from './secret-vars.js';
 import { resolveVars } from './vars.js';
 import type { VarLayer } from './vars.js';
 
@@ -32,7 +35,7 @@ const ALWAYS_TAG = 'always';
 
 /** Resolves hosts and variables and renders every task for every host. Nothing is connected. */
 export function buildPlan(playbook: Playbook, inventory: Inventory, opts: PlanOptions = {}): Planned {
-  const problems: Diagnostic[] = [];
+  const problems: Diagnostic[] = secretConflicts(playbook, inventory, opts.extraVars ?? {});
   const hosts = selectHosts(playbook, inventory, opts, problems);
   if (problems.some((p) => p.severity === 'error')) return { problems };
 
@@ -185,7 +188,7 @@ function varLayers(playbook: Playbook, inv: Inventory, h: InventoryHost): VarLay
 export class HostRenderer {
   private readonly layers: VarLayer[];
   private readonly extra: VarLayer;
-  private readonly base: { host: Record<string, unknown>; playbook_dir: string };
+  private readonly base: Record<string, unknown> & { host: Record<string, unknown> };
   private readonly hostFailed: ReadonlySet<string>;
   /** Variables, then registered results, then -e values: one context, updated as results register. */
   private readonly context: Record<string, unknown>;
@@ -198,11 +201,14 @@ export class HostRenderer {
     readonly host: InventoryHost,
     private readonly opts: PlanOptions,
     private readonly sink: ProblemSink,
+    /** The secrets' values, at run time; planning leaves them out and shows ******** instead. */
+    private readonly secrets: readonly ResolvedSecret[] = [],
   ) {
     this.layers = varLayers(playbook, inv, host);
     this.extra = { vars: opts.extraVars ?? {} };
     // playbook_dir lets a playbook's tasks name files beside it, such as scripts in playbooks/lib.
-    this.base = { host: hostFacts(host), playbook_dir: path.dirname(playbook.absPath) };
+    // Secrets sit under every layer of variables: buildPlan refuses any variable that shares a name with one.
+    this.base = { ...secretVars(playbook.secrets, secrets), host: hostFacts(host), playbook_dir: path.dirname(playbook.absPath) };
     const problems: Diagnostic[] = [];
     const { vars, failed } = resolveVars([...this.layers, this.extra], this.base, problems);
     for (const p of problems) sink.add(p, host.name);
@@ -229,7 +235,10 @@ export class HostRenderer {
     // Whatever reads a variable that failed to resolve was reported with that variable.
     const hostSink = new HostSink(sink, this.host.name, failed);
     const names = placeholders ? this.registeredNames : NO_NAMES;
-    return planStep(this.playbook, this.host, task, context, names, batchLeader, this.opts, hostSink, placeholders);
+    const step = planStep(this.playbook, this.host, task, context, names, batchLeader, this.opts, hostSink, placeholders);
+    // The undo is journaled from here: its secrets go in as seals, resolved again when it runs.
+    if (step.undo) step.undo.args = sealSecrets(step.undo.args, this.secrets);
+    return step;
   }
 
   /** Evaluates a task's `until` with its latest result, at run time. */
@@ -263,6 +272,9 @@ export class HostRenderer {
 }
 
 const NO_NAMES: ReadonlySet<string> = new Set();
+
+/** What a no_log step shows instead of its command. */
+export const NO_LOG_PREVIEW = '(hidden: no_log)';
 
 function planHost(playbook: Playbook, inv: Inventory, h: InventoryHost, batchLeader: string, opts: PlanOptions, sink: ProblemSink): HostPlan {
   const renderer = new HostRenderer(playbook, inv, h, opts, sink);
@@ -356,7 +368,7 @@ function planStep(
         name: rb.name,
         kind: rb.kind,
         args: r.args,
-        preview: r.preview,
+        preview: rb.noLog ? [NO_LOG_PREVIEW] : r.preview,
         runtime: r.runtime || undoWhen.atRunTime.length > 0,
         // A rollback run where its task ran keeps the task's become; one moved to the controller
         // uses sudo there only when it says so itself.
@@ -366,6 +378,7 @@ function planStep(
         retries: rb.retries,
         delayMs: rb.delayMs,
         ignoreErrors: rb.ignoreErrors,
+        noLog: rb.noLog,
       };
     }
   }
@@ -379,7 +392,7 @@ function planStep(
     reason,
     runtimeWhen,
     args: rendered.args,
-    preview: rendered.preview,
+    preview: task.noLog ? [NO_LOG_PREVIEW] : rendered.preview,
     runtime: rendered.runtime,
     changes: kind.changes,
     become: becomeOf(task.become, task.local),
@@ -391,6 +404,7 @@ function planStep(
     delayMs: task.delayMs,
     until: task.until,
     ignoreErrors: task.ignoreErrors,
+    noLog: task.noLog,
     tags: task.tags,
     undo,
   };

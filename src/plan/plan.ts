@@ -15,6 +15,8 @@ export interface PlannedUndo {
   retries: number;
   delayMs: number;
   ignoreErrors: boolean;
+  /** no_log: its arguments and output are shown to nobody (they stay here, for the run). */
+  noLog: boolean;
 }
 
 /** One task on one host, rendered: what the preview shows is what the engine runs. */
@@ -43,6 +45,8 @@ export interface PlanStep {
   delayMs: number;
   until?: string;
   ignoreErrors: boolean;
+  /** no_log: its command and output are hidden in every output; `preview` already is. */
+  noLog: boolean;
   tags: string[];
   undo?: PlannedUndo;
 }

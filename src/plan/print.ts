@@ -2,6 +2,27 @@ import { formatDuration } from '../config/duration.js';
 import { TASK_DEFAULTS } from '../config/model.js';
 import type { Plan, PlanStep } from './plan.js';
 
+/** What a no_log step's arguments show in a plan's JSON. */
+const HIDDEN_ARGS = '(hidden: no_log)';
+
+/**
+ * The plan as it may be shown: the arguments of no_log steps (and of their undos) hidden. Their
+ * previews are hidden already; the arguments stay in the plan itself, which the run needs.
+ */
+export function shownPlan(plan: Plan): Plan {
+  return {
+    ...plan,
+    hosts: plan.hosts.map((h) => ({
+      ...h,
+      steps: h.steps.map((s) => ({
+        ...s,
+        args: s.noLog ? HIDDEN_ARGS : s.args,
+        undo: s.undo && (s.undo.noLog ? { ...s.undo, args: HIDDEN_ARGS } : s.undo),
+      })),
+    })),
+  };
+}
+
 /** The plan as a person reads it: per host, each step with exactly what would run and its undo. */
 export function formatPlan(plan: Plan): string {
   const out: string[] = [];

@@ -1,4 +1,5 @@
 // Secrets (vault values, tokens passed with -e) must never reach a terminal, a CI log or a JSON consumer.
+import { shellQuote } from '../template/shell-quote.js';
 import type { Reporter, RunEvent } from './events.js';
 
 /** What a secret is replaced with; the same for every secret, so its length does not leak either. */
@@ -7,12 +8,25 @@ export const MASK = '********';
 // Shorter values would mask ordinary words and numbers all over the output while protecting nothing.
 const MIN_SECRET_LENGTH = 4;
 
+/**
+ * The forms a value takes in output: as is, shell-quoted (a command's preview), and escaped inside
+ * a JSON string (`{{json x}}`); a value with a quote or a backslash differs in each.
+ */
+function forms(secret: string): string[] {
+  return [secret, shellQuote(secret), JSON.stringify(secret).slice(1, -1)];
+}
+
 /** Replaces known secret values in text and, deeply, in every string of an event. */
 export class Redactor {
-  private readonly secrets: string[];
+  private secrets: string[] = [];
 
   constructor(secrets: string[]) {
-    const kept = new Set(secrets.filter((s) => typeof s === 'string' && s.length >= MIN_SECRET_LENGTH));
+    this.add(secrets);
+  }
+
+  /** Masks these values too from now on (secrets that become known later, such as a playbook's). */
+  add(secrets: readonly string[]): void {
+    const kept = new Set([...this.secrets, ...secrets.filter((s) => typeof s === 'string' && s.length >= MIN_SECRET_LENGTH).flatMap(forms)]);
     this.secrets = [...kept].sort((a, b) => b.length - a.length);
   }
 
@@ -49,6 +63,11 @@ export class Redactor {
   event<T extends RunEvent>(e: T): T {
     if (!this.secrets.length) return e;
     return this.value(e) as T;
+  }
+
+  /** A copy of any JSON-like value (a plan, say) with every string passed through `text`. */
+  data<T>(v: T): T {
+    return this.secrets.length ? (this.value(v) as T) : v;
   }
 
   private value(v: unknown): unknown {
