@@ -142,11 +142,12 @@ test('sealing replaces a secret (as is and shell-quoted) by a seal that names it
     { name: 'token', source: { env: 'KPLAY_TEST_TOKEN' }, value: TOKEN },
     { name: 'key', source: { file: '/etc/some key' }, value: 'filesecret' },
   ];
-  const args = { cmd: `echo 't0k'"'"'en $x' && use filesecret`, env: { A: TOKEN } };
+  // As `{{token}}`, as part of a longer quoted value (`{{header}}`), and as a plain field.
+  const args = { cmd: `echo 't0k'"'"'en $x' 'Bearer t0k'"'"'en $x' && use filesecret`, env: { A: TOKEN } };
   const sealed = sealSecrets(args, secrets);
   const text = JSON.stringify(sealed);
   assert.ok(!text.includes('t0k') && !text.includes('filesecret'), text);
-  assert.match(text, /⟦secret-quoted token env:KPLAY_TEST_TOKEN⟧/);
+  assert.match(text, /echo ⟦secret-quoted token env:KPLAY_TEST_TOKEN⟧ 'Bearer ⟦secret-in-quotes token env:KPLAY_TEST_TOKEN⟧'/);
   assert.match(text, /⟦secret-quoted key file:%2Fetc%2Fsome%20key⟧/, "a value of safe characters reads the same quoted");
   const missing = unsealSecrets(sealed, { KPLAY_TEST_TOKEN: TOKEN });
   assert.ok('problem' in missing);

@@ -182,7 +182,7 @@ export async function main(argv: string[], rawIO: CliIO = defaultIO): Promise<nu
       const warnings = dryRun ? [...result.warnings, ...unreadableSecretWarnings(source.playbook, process.env)] : result.warnings;
       if (warnings.length && flags.output === 'text') io.err(formatDiagnostics(warnings));
       if (dryRun) {
-        io.out(flags.output === 'json' ? toJson(shownPlan(result.plan), io) : formatPlan(result.plan));
+        io.out(flags.output === 'json' ? toJson(redactor.data(shownPlan(result.plan)), io) : formatPlan(result.plan));
         code = ExitCode.ok;
         return;
       }

@@ -5,15 +5,26 @@
 import type { SecretSource } from '../config/model.js';
 import { describeSource, readSecret } from '../config/secrets.js';
 import type { ResolvedSecret } from '../config/secrets.js';
-import { shellQuote } from '../template/shell-quote.js';
+import { shellQuote, singleQuotedBody } from '../template/shell-quote.js';
 
-// ⟦secret NAME env:VAR⟧ or ⟦secret NAME file:PATH⟧ (the path URI-encoded); "secret-quoted" stands
-// for the value shell-quoted, as `{{x}}` puts it into a command.
-const SEAL = /⟦(secret|secret-quoted) ([A-Za-z_][A-Za-z0-9_]*) (env|file):([^⟧\s]+)⟧/g;
+/**
+ * The forms a value takes in a rendered command, by the word that names each in a seal:
+ * `{{x}}` shell-quotes it; a longer quoted text holding it (`{{y}}` with y = "Bearer {{x}}") has
+ * its quotes escaped; other fields hold it as it is. The longest form is sealed first.
+ */
+const FORMS = {
+  'secret-quoted': shellQuote,
+  'secret-in-quotes': singleQuotedBody,
+  secret: (v: string) => v,
+} as const;
+type Form = keyof typeof FORMS;
 
-function sealOf(s: ResolvedSecret, quoted: boolean): string {
+// ⟦FORM NAME env:VAR⟧ or ⟦FORM NAME file:PATH⟧ (the path URI-encoded).
+const SEAL = /⟦(secret|secret-quoted|secret-in-quotes) ([A-Za-z_][A-Za-z0-9_]*) (env|file):([^⟧\s]+)⟧/g;
+
+function sealOf(s: ResolvedSecret, form: Form): string {
   const where = 'env' in s.source ? `env:${s.source.env}` : `file:${encodeURIComponent(s.source.file)}`;
-  return `⟦${quoted ? 'secret-quoted' : 'secret'} ${s.name} ${where}⟧`;
+  return `⟦${form} ${s.name} ${where}⟧`;
 }
 
 /** Maps every string in a JSON-like value (arrays and plain objects, at any depth). */
@@ -29,8 +40,10 @@ export function sealSecrets<T>(v: T, secrets: readonly ResolvedSecret[]): T {
   if (!secrets.length) return v;
   const seals = new Map<string, string>();
   for (const secret of secrets) {
-    seals.set(shellQuote(secret.value), sealOf(secret, true));
-    if (!seals.has(secret.value)) seals.set(secret.value, sealOf(secret, false));
+    for (const form of Object.keys(FORMS) as Form[]) {
+      const text = FORMS[form](secret.value);
+      if (!seals.has(text)) seals.set(text, sealOf(secret, form));
+    }
   }
   // One pass, longest first: a secret that contains another is sealed whole, and no seal is
   // looked into again.
@@ -67,10 +80,7 @@ export function unsealSecrets<T>(v: T, env: NodeJS.ProcessEnv): { value: T; secr
   }
   if (!values.size) return { value: v, secrets: [] };
   const value = mapStrings(v, (s) =>
-    s.replace(SEAL, (_m, how: string, name: string, kind: string, where: string) => {
-      const secret = values.get(`${name} ${kind}:${where}`)!;
-      return how === 'secret-quoted' ? shellQuote(secret) : secret;
-    }),
+    s.replace(SEAL, (_m, form: Form, name: string, kind: string, where: string) => FORMS[form](values.get(`${name} ${kind}:${where}`)!)),
   ) as T;
   return { value, secrets: [...values.values()] };
 }

@@ -1,5 +1,5 @@
 // Secrets (vault values, tokens passed with -e) must never reach a terminal, a CI log or a JSON consumer.
-import { shellQuote } from '../template/shell-quote.js';
+import { singleQuotedBody } from '../template/shell-quote.js';
 import type { Reporter, RunEvent } from './events.js';
 
 /** What a secret is replaced with; the same for every secret, so its length does not leak either. */
@@ -9,11 +9,13 @@ export const MASK = '********';
 const MIN_SECRET_LENGTH = 4;
 
 /**
- * The forms a value takes in output: as is, shell-quoted (a command's preview), and escaped inside
- * a JSON string (`{{json x}}`); a value with a quote or a backslash differs in each.
+ * The forms a value takes in output: as is, inside single quotes (a command's preview quotes the
+ * value, or a longer text holding it), and either of these
+ * escaped inside a JSON string (`-o json`, `{{json x}}`); a value with a quote or a backslash differs in each.
  */
 function forms(secret: string): string[] {
-  return [secret, shellQuote(secret), JSON.stringify(secret).slice(1, -1)];
+  const escaped = (s: string) => JSON.stringify(s).slice(1, -1);
+  return [secret, singleQuotedBody(secret), escaped(secret), escaped(singleQuotedBody(secret))];
 }
 
 /** Replaces known secret values in text and, deeply, in every string of an event. */
