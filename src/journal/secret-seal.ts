@@ -6,6 +6,7 @@ import type { SecretSource } from '../config/model.js';
 import { describeSource, readSecret } from '../config/secrets.js';
 import type { ResolvedSecret } from '../config/secrets.js';
 import { shellQuote, singleQuotedBody } from '../template/shell-quote.js';
+import { mapStrings } from '../text/map-strings.js';
 
 /**
  * The forms a value takes in a rendered command, by the word that names each in a seal:
@@ -25,14 +26,6 @@ const SEAL = /⟦(secret|secret-quoted|secret-in-quotes) ([A-Za-z_][A-Za-z0-9_]*
 function sealOf(s: ResolvedSecret, form: Form): string {
   const where = 'env' in s.source ? `env:${s.source.env}` : `file:${encodeURIComponent(s.source.file)}`;
   return `⟦${form} ${s.name} ${where}⟧`;
-}
-
-/** Maps every string in a JSON-like value (arrays and plain objects, at any depth). */
-function mapStrings(v: unknown, f: (s: string) => string): unknown {
-  if (typeof v === 'string') return f(v);
-  if (Array.isArray(v)) return v.map((x) => mapStrings(x, f));
-  if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, mapStrings(x, f)]));
-  return v;
 }
 
 /** `v` with every occurrence of a secret's value (as is, or shell-quoted) replaced by its seal. */

@@ -1,5 +1,6 @@
 // Secrets (vault values, tokens passed with -e) must never reach a terminal, a CI log or a JSON consumer.
 import { singleQuotedBody } from '../template/shell-quote.js';
+import { mapStrings } from '../text/map-strings.js';
 import type { Reporter, RunEvent } from './events.js';
 
 /** What a secret is replaced with; the same for every secret, so its length does not leak either. */
@@ -63,24 +64,12 @@ export class Redactor {
 
   /** A copy of the event with every string field (at any depth) passed through `text`; field order is kept. */
   event<T extends RunEvent>(e: T): T {
-    if (!this.secrets.length) return e;
-    return this.value(e) as T;
+    return this.data(e);
   }
 
   /** A copy of any JSON-like value (a plan, say) with every string passed through `text`. */
   data<T>(v: T): T {
-    return this.secrets.length ? (this.value(v) as T) : v;
-  }
-
-  private value(v: unknown): unknown {
-    if (typeof v === 'string') return this.text(v);
-    if (Array.isArray(v)) return v.map((x) => this.value(x));
-    if (v !== null && typeof v === 'object') {
-      const out: Record<string, unknown> = {};
-      for (const [k, x] of Object.entries(v)) out[k] = this.value(x);
-      return out;
-    }
-    return v;
+    return this.secrets.length ? (mapStrings(v, (s) => this.text(s)) as T) : v;
   }
 }
 
