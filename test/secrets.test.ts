@@ -115,6 +115,22 @@ test('a secret cannot be set by -e, by vars or by the inventory: each is an erro
   assert.ok(byE.some((p) => p.code === 'E_SECRET' && /^-e token: "token" is a secret/.test(p.message)), JSON.stringify(byE));
 });
 
+test('a secret named host, or replaced by a task\'s vars or register, is an error at its place', () => {
+  const dir = writeTree({
+    'pb.yaml': 'name: S\nhosts: all\nsecrets:\n  host: {env: T}\n  token: {env: T}\ntasks:\n  - name: a\n    command: echo\n    register: token\n  - name: b\n    vars: {token: x}\n    command: echo\n',
+    'inv.yaml': INVENTORY,
+  });
+  const problems = problemsOf(() => plan({ playbook: path.join(dir, 'pb.yaml'), inventory: path.join(dir, 'inv.yaml') }));
+  assert.deepEqual(
+    problems.map((p) => [p.code, p.pos?.line, p.message]),
+    [
+      ['E_SECRET', 4, '"host" is a name kplay gives every task; a secret cannot take it'],
+      ['E_SECRET', 9, 'task "a": register would replace the secret "token" with its result'],
+      ['E_SECRET', 10, 'task "b": vars gives the secret "token" a value'],
+    ],
+  );
+});
+
 test('a declaration that is neither env nor file is a schema error at its line', () => {
   const dir = writeTree({ 'pb.yaml': 'name: S\nhosts: all\nsecrets:\n  token: {env: T, file: f}\ntasks: []\n', 'inv.yaml': INVENTORY });
   const problems = problemsOf(() => plan({ playbook: path.join(dir, 'pb.yaml'), inventory: path.join(dir, 'inv.yaml') }));

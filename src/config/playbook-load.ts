@@ -5,7 +5,7 @@ import { COMMON_KEYS } from '../tasks/kind.js';
 import { KIND_NAMES, taskKinds } from '../tasks/registry.js';
 import type { RollbackTask, Task as WrittenTask, KplayPlaybook } from './playbook.generated.js';
 import { durationMs } from './duration.js';
-import { secretDecls } from './secrets.js';
+import { secretDecls, secretShadows } from './secrets.js';
 import type { Condition, Loaded, Origin, Playbook, TaskSpec, VarsFile } from './model.js';
 import { TASK_DEFAULTS } from './model.js';
 import { checkSchema } from './schema-check.js';
@@ -50,6 +50,7 @@ export function playbookFromSource(src: YamlSource, problems: Diagnostic[] = [])
     tasks,
   };
   warnUndefinedDescriptions(src, written.var_descriptions, (name) => name in playbook.vars || varsFiles.some((f) => name in f.vars), problems);
+  problems.push(...secretShadows(playbook.secrets, tasks));
   return { value: playbook, problems };
 }
 

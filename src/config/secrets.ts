@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Diagnostic } from '../errors.js';
-import type { SecretDecl, SecretSource } from './model.js';
+import type { SecretDecl, SecretSource, TaskSpec } from './model.js';
 import type { SecretSource as WrittenSource } from './playbook.generated.js';
 import { posAt } from './yaml-source.js';
 import type { YamlSource } from './yaml-source.js';
@@ -27,6 +27,9 @@ export function secretDecls(src: YamlSource, written: Record<string, WrittenSour
   const out: SecretDecl[] = [];
   for (const [name, w] of Object.entries(written ?? {})) {
     const pos = posAt(src, ['secrets', name]);
+    if (RESERVED.has(name)) {
+      problems.push({ code: 'E_SECRET', severity: 'error', message: `"${name}" is a name kplay gives every task; a secret cannot take it`, hint: 'Rename the secret.', pos });
+    }
     const vars = (src.value as { vars?: Record<string, unknown> }).vars ?? {};
     if (name in vars) {
       problems.push({
@@ -41,6 +44,25 @@ export function secretDecls(src: YamlSource, written: Record<string, WrittenSour
     out.push({ name, source, pos });
   }
   return out;
+}
+
+/** Names every template already has a meaning for. */
+const RESERVED = new Set(['host', 'playbook_dir']);
+
+/** Tasks that would replace a secret with a value of their own (task vars, register): each is an error there. */
+export function secretShadows(decls: readonly SecretDecl[], tasks: readonly TaskSpec[]): Diagnostic[] {
+  const names = new Set(decls.map((d) => d.name));
+  const problems: Diagnostic[] = [];
+  const hint = 'A secret takes its value only from its environment variable or file: rename one of the two.';
+  for (const t of tasks) {
+    for (const name of Object.keys(t.vars).filter((n) => names.has(n))) {
+      problems.push({ code: 'E_SECRET', severity: 'error', message: `task "${t.name}": vars gives the secret "${name}" a value`, hint, pos: t.origin.pos });
+    }
+    if (t.register !== undefined && names.has(t.register)) {
+      problems.push({ code: 'E_SECRET', severity: 'error', message: `task "${t.name}": register would replace the secret "${t.register}" with its result`, hint, pos: posAt(t.origin.src, [...t.origin.dataPath, 'register']) });
+    }
+  }
+  return problems;
 }
 
 /** How a source is named in messages. */
