@@ -28,7 +28,7 @@ function sealOf(s: ResolvedSecret, form: Form): string {
   return `⟦${form} ${s.name} ${where}⟧`;
 }
 
-/** `v` with every occurrence of a secret's value (as is, or shell-quoted) replaced by its seal. */
+/** `v` with every occurrence of a secret's value (in any of its forms) replaced by its seal. */
 export function sealSecrets<T>(v: T, secrets: readonly ResolvedSecret[]): T {
   if (!secrets.length) return v;
   const seals = new Map<string, string>();
@@ -45,13 +45,24 @@ export function sealSecrets<T>(v: T, secrets: readonly ResolvedSecret[]): T {
   return mapStrings(v, (s) => s.replace(pattern, (m) => seals.get(m)!)) as T;
 }
 
+/** A sealed secret: its name, where it comes from, and the part of its seals that says both. */
+interface Sealed {
+  key: string;
+  name: string;
+  source: SecretSource;
+}
+
+function sealKey(name: string, kind: string, where: string): string {
+  return `${name} ${kind}:${where}`;
+}
+
 /** The secrets a sealed value names (each once). */
-export function sealedSources(v: unknown): { name: string; source: SecretSource }[] {
-  const found = new Map<string, { name: string; source: SecretSource }>();
+function sealedSources(v: unknown): Sealed[] {
+  const found = new Map<string, Sealed>();
   mapStrings(v, (s) => {
-    for (const m of s.matchAll(SEAL)) {
-      const source: SecretSource = m[3] === 'env' ? { env: m[4]! } : { file: decodeURIComponent(m[4]!) };
-      found.set(`${m[2]} ${m[3]}:${m[4]}`, { name: m[2]!, source });
+    for (const [, , name, kind, where] of s.matchAll(SEAL)) {
+      const source: SecretSource = kind === 'env' ? { env: where! } : { file: decodeURIComponent(where!) };
+      found.set(sealKey(name!, kind!, where!), { key: sealKey(name!, kind!, where!), name: name!, source });
     }
     return s;
   });
@@ -64,16 +75,16 @@ export function sealedSources(v: unknown): { name: string; source: SecretSource 
  */
 export function unsealSecrets<T>(v: T, env: NodeJS.ProcessEnv): { value: T; secrets: string[] } | { problem: string } {
   const values = new Map<string, string>();
-  for (const { name, source } of sealedSources(v)) {
+  for (const { key, name, source } of sealedSources(v)) {
     const r = readSecret(source, env);
     if (!('value' in r)) {
       return { problem: `this undo needs the secret "${name}" from ${describeSource(source)}, and ${r.problem}; make it available and run kplay rollback again` };
     }
-    values.set(`${name} ${'env' in source ? `env:${source.env}` : `file:${encodeURIComponent(source.file)}`}`, r.value);
+    values.set(key, r.value);
   }
   if (!values.size) return { value: v, secrets: [] };
   const value = mapStrings(v, (s) =>
-    s.replace(SEAL, (_m, form: Form, name: string, kind: string, where: string) => FORMS[form](values.get(`${name} ${kind}:${where}`)!)),
+    s.replace(SEAL, (_m, form: Form, name: string, kind: string, where: string) => FORMS[form](values.get(sealKey(name, kind, where))!)),
   ) as T;
   return { value, secrets: [...values.values()] };
 }

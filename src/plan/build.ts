@@ -8,6 +8,7 @@ import type { Inventory, InventoryHost } from '../inventory/inventory.js';
 import { matchHosts, splitLimit } from '../inventory/pattern.js';
 import { compileTemplate, isRuntimeValue, runtimeResult, TemplateError } from '../template/index.js';
 import { taskKinds } from '../tasks/registry.js';
+import { NO_LOG_SHOWN } from './plan.js';
 import type { HostPlan, Plan, PlannedUndo, PlanStep } from './plan.js';
 import { argFields, conditionAt, PlacedTemplateError, placed, siteOf, templateAt, untilSite } from './task-templates.js';
 import { secretConflicts, secretVars } from './secret-vars.js';
@@ -273,9 +274,6 @@ export class HostRenderer {
 
 const NO_NAMES: ReadonlySet<string> = new Set();
 
-/** What a no_log step shows instead of its command. */
-export const NO_LOG_PREVIEW = '(hidden: no_log)';
-
 function planHost(playbook: Playbook, inv: Inventory, h: InventoryHost, batchLeader: string, opts: PlanOptions, sink: ProblemSink): HostPlan {
   const renderer = new HostRenderer(playbook, inv, h, opts, sink);
   const steps = playbook.tasks.map((task) => {
@@ -368,7 +366,7 @@ function planStep(
         name: rb.name,
         kind: rb.kind,
         args: r.args,
-        preview: rb.noLog ? [NO_LOG_PREVIEW] : r.preview,
+        preview: rb.noLog ? [NO_LOG_SHOWN] : r.preview,
         runtime: r.runtime || undoWhen.atRunTime.length > 0,
         // A rollback run where its task ran keeps the task's become; one moved to the controller
         // uses sudo there only when it says so itself.
@@ -392,7 +390,7 @@ function planStep(
     reason,
     runtimeWhen,
     args: rendered.args,
-    preview: task.noLog ? [NO_LOG_PREVIEW] : rendered.preview,
+    preview: task.noLog ? [NO_LOG_SHOWN] : rendered.preview,
     runtime: rendered.runtime,
     changes: kind.changes,
     become: becomeOf(task.become, task.local),

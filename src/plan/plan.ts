@@ -1,5 +1,8 @@
 import type { KindName } from '../tasks/kind.js';
 
+/** What a no_log step shows instead of its command, arguments and output, wherever it is shown. */
+export const NO_LOG_SHOWN = '(hidden: no_log)';
+
 /** A step's undo, rendered like the step itself. */
 export interface PlannedUndo {
   name: string;

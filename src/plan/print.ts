@@ -1,9 +1,7 @@
 import { formatDuration } from '../config/duration.js';
 import { TASK_DEFAULTS } from '../config/model.js';
+import { NO_LOG_SHOWN } from './plan.js';
 import type { Plan, PlanStep } from './plan.js';
-
-/** What a no_log step's arguments show in a plan's JSON. */
-const HIDDEN_ARGS = '(hidden: no_log)';
 
 /**
  * The plan as it may be shown: the arguments of no_log steps (and of their undos) hidden. Their
@@ -16,8 +14,8 @@ export function shownPlan(plan: Plan): Plan {
       ...h,
       steps: h.steps.map((s) => ({
         ...s,
-        args: s.noLog ? HIDDEN_ARGS : s.args,
-        undo: s.undo && (s.undo.noLog ? { ...s.undo, args: HIDDEN_ARGS } : s.undo),
+        args: s.noLog ? NO_LOG_SHOWN : s.args,
+        undo: s.undo && (s.undo.noLog ? { ...s.undo, args: NO_LOG_SHOWN } : s.undo),
       })),
     })),
   };

@@ -1,10 +1,8 @@
 // no_log tasks: what they print (and any message that could repeat it) reaches no reporter. The
 // plan already hides their commands (their previews); this hides their output as they run.
+import { NO_LOG_SHOWN } from '../plan/plan.js';
 import type { Plan } from '../plan/plan.js';
 import type { Reporter, RunEvent } from './events.js';
-
-/** What a no_log task shows instead of its output or message. */
-export const NO_LOG_HIDDEN = '(hidden: no_log)';
 
 /** The ids of the plan's no_log steps (an id is the same task on every host). */
 export function noLogTaskIds(plan: Plan): Set<string> {
@@ -24,12 +22,12 @@ export class NoLogReporter implements Reporter {
 
   private hide(e: RunEvent): RunEvent {
     if (!('taskId' in e) || !this.hidden.has(e.taskId)) return e;
-    if (e.type === 'task_start') return { ...e, preview: [NO_LOG_HIDDEN] };
+    if (e.type === 'task_start') return { ...e, preview: [NO_LOG_SHOWN] };
     // Progress of a command is its latest output line; of an upload, its byte counts (kept).
-    if (e.type === 'task_progress') return { ...e, message: NO_LOG_HIDDEN };
+    if (e.type === 'task_progress') return { ...e, message: NO_LOG_SHOWN };
     if (e.type === 'task_end') {
       const { stdout: _o, stderr: _e, ...rest } = e;
-      return { ...rest, message: e.message === undefined ? undefined : NO_LOG_HIDDEN };
+      return { ...rest, message: e.message === undefined ? undefined : NO_LOG_SHOWN };
     }
     return e;
   }
