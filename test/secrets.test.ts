@@ -100,6 +100,18 @@ test('no_log hides a step\'s command in the plan text and its arguments in the J
   assert.match(shown, /"args":"\(hidden: no_log\)"/);
 });
 
+test('no_log on an include hides every task inside and their rollbacks', () => {
+  const dir = writeTree({
+    'pb.yaml': 'name: I\nhosts: all\ntasks:\n  - name: inc\n    no_log: true\n    include: inner.yaml\n',
+    'inner.yaml': '- name: a\n  command: echo inner-a\n  rollback: echo inner-undo\n',
+    'inv.yaml': INVENTORY,
+  });
+  const r = plan({ playbook: path.join(dir, 'pb.yaml'), inventory: path.join(dir, 'inv.yaml') });
+  const step = r.plan.hosts[0]!.steps[0]!;
+  assert.deepEqual([step.noLog, step.preview, step.undo?.preview], [true, ['(hidden: no_log)'], ['(hidden: no_log)']]);
+  assert.ok(!formatPlan(r.plan).includes('inner-'));
+});
+
 test('a secret cannot be set by -e, by vars or by the inventory: each is an error at its place', () => {
   const dir = writeTree({
     'pb.yaml': 'name: S\nhosts: all\nsecrets:\n  token: {env: T}\nvars:\n  token: x\ntasks:\n  - name: t\n    command: echo {{token}}\n',

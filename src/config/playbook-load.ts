@@ -13,7 +13,7 @@ import { keyPos, loadYamlFile, posAt } from './yaml-source.js';
 import type { DataPath, YamlSource } from './yaml-source.js';
 
 /** Keys an include task takes besides its kind; the others have no clear meaning for a group of tasks. */
-const INCLUDE_KEYS = new Set(['name', 'include', 'when', 'tags', 'vars']);
+const INCLUDE_KEYS = new Set(['name', 'include', 'when', 'tags', 'vars', 'no_log']);
 
 /** Loads, schema-checks and normalizes a playbook with every task file it includes. */
 export function loadPlaybook(file: string): Loaded<Playbook> {
@@ -197,7 +197,7 @@ class TaskLoader {
         this.problems.push({
           code: 'E_INCLUDE',
           severity: 'error',
-          message: `task "${t.name}": an include takes only name, when, tags and vars, not "${key}"`,
+          message: `task "${t.name}": an include takes only name, when, tags, vars and no_log, not "${key}"`,
           hint: `Put "${key}" on the tasks inside the included file.`,
           pos: keyPos(src, dataPath, key) ?? posAt(src, [...dataPath, key]),
         });
@@ -241,6 +241,10 @@ class TaskLoader {
       task.when = [...outerWhen, ...task.when];
       task.tags = [...new Set([...(t.tags ?? []), ...task.tags])];
       task.vars = { ...outerVars, ...task.vars };
+      if (t.no_log) {
+        task.noLog = true;
+        if (task.rollback) task.rollback.noLog = true;
+      }
     }
     return tasks;
   }
