@@ -9,4 +9,7 @@ if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
 } else {
   const { main } = await import('../dist/bundle/main.js');
   process.exitCode = await main(argv);
+  // Nothing a run leaves open (a socket of a host that never answered, say) may keep kplay alive
+  // after it has said how the run ended.
+  setTimeout(() => process.exit(), 3000).unref();
 }

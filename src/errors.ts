@@ -20,6 +20,18 @@ export type ErrorCode =
   | 'E_USAGE' // command-line flags
   | 'E_PLAYBOOK' // a playbook name that resolves to nothing
   | 'E_NOT_AVAILABLE' // a feature this build of kplay does not have yet
+  // At run time: each ends a task (or a host's part) as failed, and its host is put back.
+  | 'E_TASK_FAILED' // a task's command or a kind's own check failed
+  | 'E_TIMEOUT' // a task ran past its timeout; its processes were killed
+  | 'E_UNTIL' // `until` was still false after every attempt
+  | 'E_IO' // reading or writing a file on a host or the controller failed (missing, a folder, disk full)
+  | 'E_JOURNAL' // the journal could not be written, so the change was not made
+  | 'E_UNREACHABLE' // the host could not be reached, or its connection dropped
+  | 'E_PREFLIGHT' // a check before any change refused the run
+  | 'E_LOCKED' // another run (or another name of the same machine) holds the host
+  | 'E_INTERRUPTED' // Ctrl-C or SIGTERM stopped the task
+  | 'E_RUN_ONCE' // the run_once task this host waited for failed on the batch's first host
+  | 'E_UNDO' // an undo failed; what it should have put back is left as it is
   | 'E_INTERNAL'; // a bug in kplay
 
 /** One problem with the user's input; validation collects all of them before reporting. */
@@ -29,6 +41,11 @@ export interface Diagnostic {
   message: string;
   hint?: string;
   pos?: SourcePos;
+}
+
+/** "file:line:col", as editors and compilers print a place. */
+export function formatPos(pos: SourcePos): string {
+  return `${pos.file}:${pos.line}:${pos.col}`;
 }
 
 /** Exit codes, as documented in the README. */

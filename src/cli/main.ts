@@ -218,8 +218,18 @@ export async function main(argv: string[], rawIO: CliIO = defaultIO): Promise<nu
           io.err(`  hint: fix what is named above, then run: kplay rollback ${runId}\n`);
         } else if (summary.state === 'detached') {
           io.err(`kplay: detached: the changes stay in place. To undo them: kplay rollback ${runId}\n`);
-        } else if (summary.state === 'host_lost') {
-          io.err(`kplay: a host was lost with changes in place. When it is back: kplay rollback ${runId}\n`);
+        }
+        for (const l of summary.lost) {
+          io.err(
+            l.changesInPlace
+              ? `kplay: ${l.host} was lost with changes of this run in place. When it is back: kplay rollback ${runId}\n`
+              : `kplay: ${l.host} was unreachable; this run changed nothing there\n`,
+          );
+        }
+        if (summary.internalError) {
+          const e = summary.internalError;
+          io.err(`kplay: internal error: ${e.message}\n  kplay stopped every host and undid what this run had changed${summary.leftBehind.length ? ', except what is listed above' : ''}.\n  hint: this is a bug in kplay; run again with --debug and report the output.\n`);
+          if (debug && e.stack) io.err(`${e.stack}\n`);
         }
       } finally {
         offSignals();

@@ -27,7 +27,9 @@ function localShell(become: boolean): ShellPipes {
 
 /** The controller itself, for `local: true` tasks: the same interface as a host. */
 export class LocalConnection implements Connection {
-  readonly name = 'localhost';
+  readonly name: string = 'localhost';
+  // The controller cannot drop away from itself.
+  readonly lost = undefined;
   private sessions = new Map<boolean, Promise<ShellSession>>();
 
   private session(become: boolean): Promise<ShellSession> {

@@ -48,6 +48,8 @@ export interface Tunnel {
 export interface Connection {
   /** The host's inventory name (or "localhost" for the controller). */
   readonly name: string;
+  /** Why the connection dropped, or undefined while it is up: an error after a drop is the network's, not the task's. */
+  readonly lost: string | undefined;
   run(command: string, opts: RunOptions): Promise<RunResult>;
   /** A file's bytes; undefined when it does not exist. */
   readFile(path: string, opts?: { become?: boolean }): Promise<Buffer | undefined>;

@@ -23,6 +23,8 @@ function hostDir(ref: HostStateRef): string {
 /** Who holds a host's lock. */
 export interface LockOwner {
   runId: string;
+  /** The inventory name the run reached the host by: another name of the same machine meets it here. */
+  host?: string;
   controller: string;
   pid: number;
   started: string;
@@ -55,14 +57,19 @@ export async function hostBackupDir(conn: Connection, ref: HostStateRef, runId: 
 
 /**
  * Takes the host's lock for a run (mkdir is atomic). Returns undefined on success, or the owner of
- * the lock another run holds. With `force`, takes it over.
+ * the lock another run holds (or this run, through another of its hosts). With `force`, takes
+ * another run's lock over.
  */
-export async function acquireLock(conn: Connection, ref: HostStateRef, runId: string, force: boolean): Promise<LockOwner | undefined> {
-  const owner: LockOwner = { runId, controller: hostname(), pid: process.pid, started: new Date().toISOString() };
+export async function acquireLock(conn: Connection, ref: HostStateRef, runId: string, opts: { force: boolean; host?: string }): Promise<LockOwner | undefined> {
+  const owner: LockOwner = { runId, host: opts.host, controller: hostname(), pid: process.pid, started: new Date().toISOString() };
   const take = `printf '%s\\n' ${shellQuote(JSON.stringify(owner))} > "$d/lock/owner"`;
   const script = [
-    force ? `rm -rf -- "$d/lock"` : '',
+    // This run holding it already means another of its hosts is this machine: --force must not hide that.
+    `grep -qF -- ${shellQuote(`"runId":"${runId}"`)} "$d/lock/owner" 2>/dev/null && { cat -- "$d/lock/owner"; exit 9; }`,
+    opts.force ? `rm -rf -- "$d/lock"` : '',
     `if mkdir "$d/lock" 2>/dev/null; then ${take}; exit 0; fi`,
+    // The winner of a simultaneous mkdir writes its owner file a moment later.
+    `for i in 1 2 3 4 5 6 7 8 9 10; do [ -s "$d/lock/owner" ] && break; sleep 0.1; done`,
     `cat -- "$d/lock/owner" 2>/dev/null; exit 9`,
   ].join('\n');
   const r = await sh(conn, ref, script);

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { Diagnostic } from '../errors.js';
+import { KplayError } from '../errors.js';
 import type { Condition, Playbook, TaskSpec } from '../config/model.js';
 import type { ResolvedSecret } from '../config/secrets.js';
 import { sealSecrets } from '../journal/secret-seal.js';
@@ -131,12 +132,6 @@ export class ProblemSink {
   }
 }
 
-/** One line for a placed template problem, for failures found at run time. */
-function formatPlaced(p: PlacedTemplateError): string {
-  const d = p.diagnostic;
-  return `${d.pos ? `${d.pos.file}:${d.pos.line}:${d.pos.col}: ` : ''}${d.message}`;
-}
-
 /** Problems of one host, minus those a failed variable already explains. */
 class HostSink {
   constructor(
@@ -242,24 +237,25 @@ export class HostRenderer {
     return step;
   }
 
-  /** Evaluates a task's `until` with its latest result, at run time. */
+  /** Evaluates a task's `until` with its latest result, at run time; a problem is an E_TEMPLATE error at the `until`. */
   until(task: TaskSpec, result: unknown): boolean {
     const context = { ...this.context, ...task.vars, result, ...(task.register ? { [task.register]: result } : {}) };
     try {
       return conditionAt(task.until!, untilSite(task)).evaluate(context) === true;
     } catch (err) {
       const p = placed(err, untilSite(task));
-      throw p instanceof PlacedTemplateError ? new Error(formatPlaced(p)) : p;
+      if (!(p instanceof PlacedTemplateError)) throw p;
+      throw new KplayError('E_TEMPLATE', p.diagnostic.message, { pos: p.diagnostic.pos, hint: p.diagnostic.hint });
     }
   }
 
-  /** Renders the text of a template file (the `template` kind) with the host's variables. */
+  /** Renders the text of a template file (the `template` kind) with the host's variables; a problem is placed in that file. */
   renderText(text: string, file: string): string {
     try {
       return compileTemplate(text, 'text').render(this.context);
     } catch (err) {
-      if (err instanceof TemplateError) throw new Error(`${file}:${err.problem.line}:${err.problem.col}: ${err.problem.message}`);
-      throw err;
+      if (!(err instanceof TemplateError)) throw err;
+      throw new KplayError('E_TEMPLATE', err.problem.message, { pos: { file, line: err.problem.line, col: err.problem.col }, hint: err.problem.hint });
     }
   }
 

@@ -1,6 +1,7 @@
 // What happens during a run, as data. Every reporter (listr2 on a terminal, plain lines, NDJSON)
 // formats these and nothing else; `--output json` prints them one per line, and their shape is
 // part of kplay's interface (see README, "Events").
+import type { ErrorCode, SourcePos } from '../errors.js';
 
 /** How a task ended on a host. */
 export type TaskStatus = 'ok' | 'changed' | 'failed' | 'skipped';
@@ -73,6 +74,10 @@ export interface TaskEndEvent extends Base {
   attempts: number;
   durationMs: number;
   ignoredError?: boolean;
+  /** For a failed task: a stable code (E_TASK_FAILED, E_TIMEOUT, E_IO, E_TEMPLATE, ...). */
+  code?: ErrorCode;
+  /** For a failure that a file is to blame for: where (a template file's line, say). */
+  pos?: SourcePos;
 }
 
 export interface HostEndEvent extends Base {
@@ -83,6 +88,8 @@ export interface HostEndEvent extends Base {
   /** For unreachable hosts: what went wrong and what to do. */
   message?: string;
   hint?: string;
+  /** Why the host's part ended early, as a stable code (E_UNREACHABLE, E_LOCKED, E_PREFLIGHT, ...). */
+  code?: ErrorCode;
 }
 
 export interface RunEndEvent extends Base {
@@ -95,6 +102,14 @@ export interface RunEndEvent extends Base {
 
 /** Every event of a run. */
 export type RunEvent = RunStartEvent | HostStartEvent | TaskStartEvent | TaskProgressEvent | TaskEndEvent | HostEndEvent | RunEndEvent;
+
+/** An event before it is stamped with its time (Omit distributed over the union). */
+export type UntimedEvent = RunEvent extends infer E ? (E extends unknown ? Omit<E, 'time'> : never) : never;
+
+/** A recap with every count at zero. */
+export function emptyRecap(): Recap {
+  return { ok: 0, changed: 0, failed: 0, skipped: 0, unreachable: 0 };
+}
 
 /** Receives a run's events in order; `close` flushes whatever it holds. */
 export interface Reporter {

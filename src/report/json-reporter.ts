@@ -19,7 +19,9 @@ const FIELD_ORDER = {
     'name',
     'kind',
     'status',
+    'code',
     'message',
+    'pos',
     'rc',
     'signal',
     'timedOut',
@@ -29,7 +31,7 @@ const FIELD_ORDER = {
     'durationMs',
     'ignoredError',
   ],
-  host_end: ['type', 'time', 'host', 'status', 'recap', 'message', 'hint'],
+  host_end: ['type', 'time', 'host', 'status', 'code', 'recap', 'message', 'hint'],
   run_end: ['type', 'time', 'runId', 'exitCode', 'durationMs', 'recap'],
 } as const satisfies { [K in EventType]: readonly FieldsOf<K>[] };
 

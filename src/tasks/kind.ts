@@ -1,3 +1,4 @@
+import type { ErrorCode, SourcePos } from '../errors.js';
 import type { Task as WrittenTask } from '../config/playbook.generated.js';
 import type { Connection } from '../connection/types.js';
 import type { UndoSpec } from '../journal/undo-spec.js';
@@ -99,14 +100,20 @@ export interface TaskOutcome {
   message?: string;
 }
 
-/** A task that failed, with what it printed. */
+/** A task that failed, with what it printed, a stable code and, where a file is to blame, its place. */
 export class TaskFailed extends Error {
+  readonly code: ErrorCode;
+  readonly pos: SourcePos | undefined;
+
   constructor(
     message: string,
     readonly outcome: Omit<TaskOutcome, 'status'> & { timedOut?: boolean } = {},
+    opts: { code?: ErrorCode; pos?: SourcePos } = {},
   ) {
     super(message);
     this.name = 'TaskFailed';
+    this.code = opts.code ?? (outcome.timedOut ? 'E_TIMEOUT' : 'E_TASK_FAILED');
+    this.pos = opts.pos;
   }
 }
 

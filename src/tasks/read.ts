@@ -37,7 +37,7 @@ export const read: KindDef<'read', Read> = {
   preview: (a) => [`read ${a.path} as ${a.format}`],
   async execute(ctx, a) {
     const data = await ctx.conn.readFile(a.path, { become: ctx.become });
-    if (data === undefined) throw new TaskFailed(`${a.path} does not exist`);
+    if (data === undefined) throw new TaskFailed(`${a.path} does not exist`, {}, { code: 'E_IO' });
     const text = data.toString('utf8');
     try {
       return { status: 'ok', stdout: text, value: parseContent(text, a.format) };
