@@ -15,6 +15,7 @@ import { RunStore } from '../src/journal/run-store.js';
 import { sealSecrets, unsealSecrets } from '../src/journal/secret-seal.js';
 import { runUndo } from '../src/journal/undo-run.js';
 import { HostRenderer, planSource, ProblemSink } from '../src/plan/build.js';
+import { runSecretDecls } from '../src/plan/secret-vars.js';
 import type { Reporter, RunEvent } from '../src/report/events.js';
 import { NoLogReporter } from '../src/report/no-log.js';
 import { Redactor } from '../src/report/redact.js';
@@ -122,7 +123,7 @@ test('a secret cannot be set by -e, by vars or by the inventory: each is an erro
   assert.ok(inVars.some((p) => p.code === 'E_SECRET' && /both a secret and a variable/.test(p.message) && p.pos?.line === 6 && p.pos.col === 10), JSON.stringify(inVars));
   const inInventory = problemsOf(() => plan({ playbook: path.join(dir, 'ok.yaml'), inventory: path.join(dir, 'inv.yaml') }));
   assert.deepEqual(inInventory.map((p) => [p.code, p.pos?.line, p.pos?.col]), [['E_SECRET', 1, 15]]);
-  assert.match(inInventory[0]!.message, /^"token" is a secret of the playbook, and the inventory gives it a value$/);
+  assert.match(inInventory[0]!.message, /^"token" is a secret, and the inventory gives it a value in vars$/);
   const byE = problemsOf(() => plan({ playbook: path.join(dir, 'ok.yaml'), inventory: path.join(dir, 'inv.yaml'), extraVars: ['token=z'] }));
   assert.ok(byE.some((p) => p.code === 'E_SECRET' && /^-e token: "token" is a secret/.test(p.message)), JSON.stringify(byE));
 });
@@ -298,6 +299,50 @@ test('at run time a host renderer has the values; the undo it plans is sealed', 
   assert.deepEqual(step.args, { cmd: `curl -H 'Bearer t0k'"'"'en $x' https://x/filesecret` });
   assert.equal(step.runtime, false);
   assert.deepEqual(step.undo?.args, { cmd: 'echo ⟦secret-quoted token env:KPLAY_TEST_TOKEN⟧ >> undone.txt' });
+});
+
+test('the inventory says where a secret comes from per host or group; each host renders its own value', () => {
+  const dir = writeTree({
+    'pb.yaml': 'name: S\nhosts: all\nsecrets:\n  token: {env: KPLAY_TEST_TOKEN}\ntasks:\n  - name: t\n    command: use {{token}} {{node_key}}\n',
+    'inv/inv.yaml': [
+      'secrets:',
+      '  node_key: {file: default.key}',
+      'hosts:',
+      '  h1: {address: 192.0.2.1}',
+      '  h2: {address: 192.0.2.2, secrets: {token: {env: KPLAY_TEST_TOKEN_H2}}}',
+      'groups:',
+      '  g: {hosts: [h2], secrets: {node_key: {file: h2.key}}}',
+      '',
+    ].join('\n'),
+    'inv/default.key': 'default-key\n',
+    'inv/h2.key': 'h2-key\n',
+  });
+  const planned = plan({ playbook: path.join(dir, 'pb.yaml'), inventory: path.join(dir, 'inv/inv.yaml') });
+  assert.deepEqual(planned.plan.hosts.map((h) => h.steps[0]!.preview), [['$ use ******** ********'], ['$ use ******** ********']]);
+  const src = planSource(planned.plan);
+  const decls = runSecretDecls(src.playbook, src.inventory, ['h1', 'h2']);
+  assert.deepEqual(decls.map((d) => [d.name, d.source]), [
+    ['token', { env: 'KPLAY_TEST_TOKEN' }],
+    ['node_key', { file: path.join(dir, 'inv/default.key') }],
+    ['token', { env: 'KPLAY_TEST_TOKEN_H2' }],
+    ['node_key', { file: path.join(dir, 'inv/h2.key') }],
+  ]);
+  const { secrets, problems } = resolveSecrets(decls, { KPLAY_TEST_TOKEN: 'token-all', KPLAY_TEST_TOKEN_H2: 'token-h2' });
+  assert.deepEqual(problems, []);
+  const args = ['h1', 'h2'].map((h) => new HostRenderer(src.playbook, src.inventory, src.inventory.hosts.get(h)!, src.opts, new ProblemSink(), secrets).step(src.playbook.tasks[0]!, h, false).args);
+  assert.deepEqual(args, [{ cmd: 'use token-all default-key' }, { cmd: 'use token-h2 h2-key' }]);
+});
+
+test('an inventory secret that a task would replace (register), or with a value beside it in vars, is an error', () => {
+  const dir = writeTree({
+    'pb.yaml': 'name: S\nhosts: all\ntasks:\n  - name: t\n    command: echo\n    register: node_key\n',
+    'inv.yaml': 'secrets:\n  node_key: {env: K}\nhosts:\n  h1: {address: 192.0.2.1, vars: {x: 1}, secrets: {x: {env: X}}}\n',
+  });
+  const problems = problemsOf(() => plan({ playbook: path.join(dir, 'pb.yaml'), inventory: path.join(dir, 'inv.yaml') }));
+  assert.deepEqual(problems.map((p) => [p.code, p.pos?.line, p.message]), [['E_SECRET', 4, '"x" is both a secret and a variable with a value in vars']]);
+  writeFileSync(path.join(dir, 'inv.yaml'), 'secrets:\n  node_key: {env: K}\nhosts:\n  h1: {address: 192.0.2.1}\n');
+  const again = problemsOf(() => plan({ playbook: path.join(dir, 'pb.yaml'), inventory: path.join(dir, 'inv.yaml') }));
+  assert.deepEqual(again.map((p) => [p.code, p.pos?.line, p.message]), [['E_SECRET', 6, 'task "t": register would replace the secret "node_key" with its result']]);
 });
 
 function* walk(dir: string): Generator<string> {

@@ -164,7 +164,7 @@ export async function main(argv: string[], rawIO: CliIO = defaultIO): Promise<nu
     }
     cmd.action(async (playbook: string, flags: RunFlags) => {
       const { plan, formatPlan, formatDiagnostics, shownPlan } = await import('../index.js');
-      const { outputSecrets, unreadableSecretWarnings } = await import('../plan/secret-vars.js');
+      const { outputSecrets, runSecretDecls, unreadableSecretWarnings } = await import('../plan/secret-vars.js');
       const { planSource } = await import('../plan/build.js');
       const result = plan({
         playbook,
@@ -179,7 +179,8 @@ export async function main(argv: string[], rawIO: CliIO = defaultIO): Promise<nu
       redactor.add(secrets);
       const dryRun = dryRunAlways || Boolean(flags.dryRun);
       // A dry run needs no secret's value; one it could not read is worth knowing before the run.
-      const warnings = dryRun ? [...result.warnings, ...unreadableSecretWarnings(source.playbook, process.env)] : result.warnings;
+      const needed = runSecretDecls(source.playbook, source.inventory, result.plan.hosts.map((h) => h.name));
+      const warnings = dryRun ? [...result.warnings, ...unreadableSecretWarnings(needed, process.env)] : result.warnings;
       if (warnings.length && flags.output === 'text') io.err(formatDiagnostics(warnings));
       if (dryRun) {
         io.out(flags.output === 'json' ? toJson(redactor.data(shownPlan(result.plan)), io) : formatPlan(result.plan));

@@ -46,7 +46,7 @@ export function playbookFromSource(src: YamlSource, problems: Diagnostic[] = [])
     vars: written.vars ?? {},
     varsFiles,
     varDescriptions: Object.assign({}, ...varsFiles.map((f) => f.descriptions), written.var_descriptions),
-    secrets: secretDecls(src, written.secrets, problems),
+    secrets: secretDecls(src, [], written, problems),
     tasks,
   };
   warnUndefinedDescriptions(src, written.var_descriptions, (name) => name in playbook.vars || varsFiles.some((f) => name in f.vars), problems);

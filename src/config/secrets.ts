@@ -7,7 +7,7 @@ import type { Diagnostic } from '../errors.js';
 import type { SecretDecl, SecretSource, TaskSpec } from './model.js';
 import type { SecretSource as WrittenSource } from './playbook.generated.js';
 import { posAt } from './yaml-source.js';
-import type { YamlSource } from './yaml-source.js';
+import type { DataPath, YamlSource } from './yaml-source.js';
 
 /** A secret with its value, known only while kplay runs. */
 export interface ResolvedSecret {
@@ -22,22 +22,30 @@ export interface ResolvedSecret {
  */
 export const MIN_SECRET_LENGTH = 4;
 
-/** The playbook's `secrets:` as declarations, file paths made absolute (relative to the playbook). */
-export function secretDecls(src: YamlSource, written: Record<string, WrittenSource> | undefined, problems: Diagnostic[]): SecretDecl[] {
+/** A mapping that may declare secrets beside its vars: a playbook, an inventory, a group, a host. */
+interface SecretHolder {
+  secrets?: Record<string, Pick<WrittenSource, 'env' | 'file'>>;
+  vars?: Record<string, unknown>;
+}
+
+/**
+ * The `secrets:` of the mapping at `at` as declarations, file paths made absolute (relative to
+ * the file they are written in). A variable of the same name beside them is an error.
+ */
+export function secretDecls(src: YamlSource, at: DataPath, holder: SecretHolder, problems: Diagnostic[]): SecretDecl[] {
   const out: SecretDecl[] = [];
-  for (const [name, w] of Object.entries(written ?? {})) {
-    const pos = posAt(src, ['secrets', name]);
+  for (const [name, w] of Object.entries(holder.secrets ?? {})) {
+    const pos = posAt(src, [...at, 'secrets', name]);
     if (RESERVED.has(name)) {
       problems.push({ code: 'E_SECRET', severity: 'error', message: `"${name}" is a name kplay gives every task; a secret cannot take it`, hint: 'Rename the secret.', pos });
     }
-    const vars = (src.value as { vars?: Record<string, unknown> }).vars ?? {};
-    if (name in vars) {
+    if (holder.vars && name in holder.vars) {
       problems.push({
         code: 'E_SECRET',
         severity: 'error',
         message: `"${name}" is both a secret and a variable with a value in vars`,
         hint: 'A secret has no value in YAML: remove it from vars (or rename one of the two).',
-        pos: posAt(src, ['vars', name]),
+        pos: posAt(src, [...at, 'vars', name]),
       });
     }
     const source: SecretSource = w.env !== undefined ? { env: w.env } : { file: path.resolve(path.dirname(src.absPath), w.file!) };

@@ -6,7 +6,7 @@ import { connectSsh } from '../connection/ssh.js';
 import type { SshTarget } from '../connection/ssh.js';
 import { durationMs } from '../config/duration.js';
 import { resolveSecrets } from '../config/secrets.js';
-import { connectionSecretValues } from '../plan/secret-vars.js';
+import { connectionSecretValues, runSecretDecls } from '../plan/secret-vars.js';
 import { InvalidInputError } from '../errors.js';
 import type { InventoryHost } from '../inventory/inventory.js';
 import type { Plan } from '../plan/plan.js';
@@ -67,7 +67,7 @@ export async function executeOverSsh(plan: Plan, req: ExecuteRequest): Promise<R
   const source = planSource(plan);
   const inv = source.inventory;
   // Before anything is recorded or connected: a run without its secrets would fail half-way.
-  const { secrets, problems } = resolveSecrets(source.playbook.secrets, env);
+  const { secrets, problems } = resolveSecrets(runSecretDecls(source.playbook, inv, plan.hosts.map((h) => h.name)), env);
   if (problems.length) throw new InvalidInputError(problems);
   const local = new LocalConnection();
   const runId = `${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}-${randomBytes(3).toString('hex')}`;

@@ -12,7 +12,7 @@ import { taskKinds } from '../tasks/registry.js';
 import { NO_LOG_SHOWN } from './plan.js';
 import type { HostPlan, Plan, PlannedUndo, PlanStep } from './plan.js';
 import { argFields, conditionAt, PlacedTemplateError, placed, siteOf, templateAt, untilSite } from './task-templates.js';
-import { secretConflicts, secretVars } from './secret-vars.js';
+import { hostSecretDecls, secretConflicts, secretVars } from './secret-vars.js';
 import { resolveVars } from './vars.js';
 import type { VarLayer } from './vars.js';
 
@@ -204,7 +204,7 @@ export class HostRenderer {
     this.extra = { vars: opts.extraVars ?? {} };
     // playbook_dir lets a playbook's tasks name files beside it, such as scripts in playbooks/lib.
     // Secrets sit under every layer of variables: buildPlan refuses any variable that shares a name with one.
-    this.base = { ...secretVars(playbook.secrets, secrets), host: hostFacts(host), playbook_dir: path.dirname(playbook.absPath) };
+    this.base = { ...secretVars(hostSecretDecls(playbook, inv, host), secrets), host: hostFacts(host), playbook_dir: path.dirname(playbook.absPath) };
     const problems: Diagnostic[] = [];
     const { vars, failed } = resolveVars([...this.layers, this.extra], this.base, problems);
     for (const p of problems) sink.add(p, host.name);

@@ -1,11 +1,11 @@
 // Secret variables in planning: the dry run renders them as ******** (it needs no value), and a
 // variable of the same name anywhere else is an error, since it would silently replace the secret.
 import type { Diagnostic } from '../errors.js';
-import type { Playbook, SecretDecl } from '../config/model.js';
-import { resolveSecrets } from '../config/secrets.js';
+import type { Playbook, SecretDecl, SecretSource } from '../config/model.js';
+import { resolveSecrets, secretShadows } from '../config/secrets.js';
 import type { ResolvedSecret } from '../config/secrets.js';
 import { posAt } from '../config/yaml-source.js';
-import type { Inventory } from '../inventory/inventory.js';
+import type { Inventory, InventoryHost } from '../inventory/inventory.js';
 import { MASK } from '../report/redact.js';
 import { RuntimeValue } from '../template/index.js';
 
@@ -23,16 +23,40 @@ export class SecretPlaceholder extends RuntimeValue {
   }
 }
 
-/** The secrets as template variables: their values when resolved, placeholders otherwise. */
-export function secretVars(decls: readonly SecretDecl[], resolved: readonly ResolvedSecret[]): Record<string, unknown> {
-  const values = new Map(resolved.map((s) => [s.name, s.value]));
-  return Object.fromEntries(decls.map((d) => [d.name, values.get(d.name) ?? new SecretPlaceholder(d.name)]));
+function sourceKey(name: string, s: SecretSource): string {
+  return `${name} ${'env' in s ? `env:${s.env}` : `file:${s.file}`}`;
 }
 
-/** Variables (inventory, -e) that would take a secret's place: each is an error. */
+/**
+ * A host's secrets: the playbook's, then the inventory's, its groups' (in the order the inventory
+ * defines them) and its own, a later declaration of a name replacing an earlier one, as for vars.
+ */
+export function hostSecretDecls(playbook: Playbook, inv: Inventory, host: InventoryHost): SecretDecl[] {
+  const byName = new Map<string, SecretDecl>();
+  const levels = [playbook.secrets, inv.secrets, ...host.groups.map((g) => inv.groups.get(g)!.secrets), host.secrets];
+  for (const level of levels) for (const d of level) byName.set(d.name, d);
+  return [...byName.values()];
+}
+
+/** Every secret these hosts use, each name and source once: what a run reads before it starts. */
+export function runSecretDecls(playbook: Playbook, inv: Inventory, hosts: Iterable<string>): SecretDecl[] {
+  const found = new Map<string, SecretDecl>();
+  for (const h of hosts) for (const d of hostSecretDecls(playbook, inv, inv.hosts.get(h)!)) if (!found.has(sourceKey(d.name, d.source))) found.set(sourceKey(d.name, d.source), d);
+  return [...found.values()];
+}
+
+/** The secrets as template variables: their values when resolved, placeholders otherwise. */
+export function secretVars(decls: readonly SecretDecl[], resolved: readonly ResolvedSecret[]): Record<string, unknown> {
+  const values = new Map(resolved.map((s) => [sourceKey(s.name, s.source), s.value]));
+  return Object.fromEntries(decls.map((d) => [d.name, values.get(sourceKey(d.name, d.source)) ?? new SecretPlaceholder(d.name)]));
+}
+
+/** Variables (inventory, -e, tasks) that would take a secret's place: each is an error. */
 export function secretConflicts(playbook: Playbook, inv: Inventory, extraVars: Record<string, unknown>): Diagnostic[] {
-  const names = new Set(playbook.secrets.map((s) => s.name));
-  const problems: Diagnostic[] = [];
+  const inventoryDecls = [...inv.secrets, ...[...inv.groups.values()].flatMap((g) => g.secrets), ...[...inv.hosts.values()].flatMap((h) => h.secrets)];
+  const names = new Set([...playbook.secrets, ...inventoryDecls].map((s) => s.name));
+  // The playbook's own secrets were checked against its tasks when it was loaded.
+  const problems: Diagnostic[] = secretShadows(inventoryDecls.filter((d) => !playbook.secrets.some((p) => p.name === d.name)), playbook.tasks);
   const hint = 'A secret takes its value only from its environment variable or file: rename the variable, or set the secret there.';
   for (const name of Object.keys(extraVars)) {
     if (names.has(name)) {
@@ -45,7 +69,7 @@ export function secretConflicts(playbook: Playbook, inv: Inventory, extraVars: R
   for (const l of layers) {
     for (const name of Object.keys(l.vars)) {
       if (!names.has(name)) continue;
-      problems.push({ code: 'E_SECRET', severity: 'error', message: `"${name}" is a secret of the playbook, and the inventory gives it a value`, hint, pos: inv.src ? posAt(inv.src, [...l.path, name]) : undefined });
+      problems.push({ code: 'E_SECRET', severity: 'error', message: `"${name}" is a secret, and the inventory gives it a value in vars`, hint, pos: inv.src ? posAt(inv.src, [...l.path, name]) : undefined });
     }
   }
   return problems;
@@ -71,12 +95,13 @@ export function connectionSecretValues(settings: Iterable<SecretEnvNames>, env: 
  */
 export function outputSecrets(playbook: Playbook, inventory: Inventory, env: NodeJS.ProcessEnv): string[] {
   const conns = [...inventory.hosts.values()].map((h) => h.connection);
-  return [...connectionSecretValues(conns, env), ...resolveSecrets(playbook.secrets, env).secrets.map((s) => s.value)];
+  const decls = runSecretDecls(playbook, inventory, inventory.hosts.keys());
+  return [...connectionSecretValues(conns, env), ...resolveSecrets(decls, env).secrets.map((s) => s.value)];
 }
 
 /** For a dry run: secrets that a run could not read, as warnings (the dry run itself needs no value). */
-export function unreadableSecretWarnings(playbook: Playbook, env: NodeJS.ProcessEnv): Diagnostic[] {
-  return resolveSecrets(playbook.secrets, env, 'warning').problems.map((p) => ({
+export function unreadableSecretWarnings(decls: SecretDecl[], env: NodeJS.ProcessEnv): Diagnostic[] {
+  return resolveSecrets(decls, env, 'warning').problems.map((p) => ({
     ...p,
     hint: `${p.hint} The dry run shows ******** for it; a run stops here, before connecting.`,
   }));
