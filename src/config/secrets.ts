@@ -1,4 +1,4 @@
-// Secret variables: declared in the playbook, their values read on the controller from an
+// Secret variables: declared in the playbook or the inventory, their values read on the controller from an
 // environment variable or a file when a run starts. The values never come from YAML or -e, and
 // nothing that kplay writes or prints holds them (see report/redact.ts and journal/secret-seal.ts).
 import { readFileSync } from 'node:fs';
@@ -95,7 +95,7 @@ export function readSecret(source: SecretSource, env: NodeJS.ProcessEnv): { valu
     }
   }
   if (value.length < MIN_SECRET_LENGTH) {
-    return { problem: `the value in ${describeSource(source)} is ${value.length ? 'shorter than' : 'empty, not'} ${MIN_SECRET_LENGTH} characters`, hint: `A secret needs at least ${MIN_SECRET_LENGTH} characters: shorter values cannot be masked in output without masking ordinary words too.` };
+    return { problem: `the value in ${describeSource(source)} is ${value.length ? `shorter than ${MIN_SECRET_LENGTH} characters` : 'empty'}`, hint: `A secret needs at least ${MIN_SECRET_LENGTH} characters: shorter values cannot be masked in output without masking ordinary words too.` };
   }
   return { value };
 }

@@ -90,8 +90,8 @@ export function connectionSecretValues(settings: Iterable<SecretEnvNames>, env: 
 }
 
 /**
- * Every value a run's output must mask: the inventory's passwords and passphrases and the
- * playbook's secrets (those that can be read now).
+ * Every value a run's output must mask: the inventory's passwords and passphrases and the secrets
+ * of the playbook and the inventory (those that can be read now).
  */
 export function outputSecrets(playbook: Playbook, inventory: Inventory, env: NodeJS.ProcessEnv): string[] {
   const conns = [...inventory.hosts.values()].map((h) => h.connection);
