@@ -35,7 +35,7 @@ export interface EngineOptions {
   /** End the run with the changes in place; a `hold` returns at once. */
   detach?: boolean;
   now?: () => Date;
-  /** The playbook's secrets, read before the run started; steps that use them are rendered with them. */
+  /** The secrets (of the playbook and the inventory) its hosts use, read before the run started; steps that use them are rendered with them. */
   secrets?: readonly ResolvedSecret[];
 }
 
