@@ -16,6 +16,7 @@ export type ErrorCode =
   | 'E_TEMPLATE' // template syntax errors and missing variables
   | 'E_INVENTORY' // unknown hosts or groups, bad patterns
   | 'E_VARS' // -e values and variable cycles
+  | 'E_SECRET' // a secret whose value cannot be read, or one given where secrets may not be
   | 'E_USAGE' // command-line flags
   | 'E_PLAYBOOK' // a playbook name that resolves to nothing
   | 'E_PLAN' // a saved plan that cannot be run: another version, or what it was built from changed

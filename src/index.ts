@@ -11,9 +11,12 @@ import type { YamlSource } from './config/yaml-source.js';
 import { loadInventory } from './inventory/inventory.js';
 import { buildPlan } from './plan/build.js';
 import type { SourcedPlan } from './plan/build.js';
+import { shownPlan } from './plan/print.js';
 import { checkPlanInputs, checkSamePlan, readSavedPlan } from './plan/saved.js';
+import { outputSecrets } from './plan/secret-vars.js';
 import { checkTaskTemplates } from './plan/task-templates.js';
 import { resolvePlaybook, SHIPPED_DIR, shippedPlaybooks } from './playbooks/shipped.js';
+import { Redactor } from './report/redact.js';
 
 export * from './errors.js';
 export type { Plan, HostPlan, PlanInputFile, PlanInputs, PlanStep, PlannedUndo } from './plan/plan.js';
@@ -24,7 +27,7 @@ export type { FileCheck, FileKind } from './config/validate-files.js';
 export { loadPlaybook } from './config/playbook-load.js';
 export { loadInventory } from './inventory/inventory.js';
 export { buildPlan } from './plan/build.js';
-export { formatPlan } from './plan/print.js';
+export { formatPlan, shownPlan } from './plan/print.js';
 export { formatDiagnostics } from './report/diagnostics.js';
 
 /** What to plan: the same inputs as `kplay run`. */
@@ -81,7 +84,9 @@ export function planFromFile(file: string): PlanResult {
   const i = saved.inputs;
   checkPlanInputs(i);
   const result = plan({ playbook: i.playbook, inventory: i.inventory, extraVars: i.extraVars, limit: i.limit, tags: i.tags, skipTags: i.skipTags });
-  checkSamePlan(saved, result.plan);
+  // The saved plan is what `-o json` printed: no_log arguments hidden, secrets masked.
+  const secrets = outputSecrets(result.source.playbook, result.source.inventory, process.env);
+  checkSamePlan(saved, new Redactor(secrets).data(shownPlan(result.plan)));
   return result;
 }
 

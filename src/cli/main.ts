@@ -5,6 +5,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { ExitCode, KplayError } from '../errors.js';
 import type { Diagnostic } from '../errors.js';
 import type { PlanResult } from '../index.js';
+import { Redactor } from '../report/redact.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -136,7 +137,11 @@ function interruptHandlers(io: CliIO, runId: () => string): { onSignals(): Abort
 }
 
 /** Runs the CLI with argv (without node and script); resolves to the exit code. */
-export async function main(argv: string[], io: CliIO = defaultIO): Promise<number> {
+export async function main(argv: string[], rawIO: CliIO = defaultIO): Promise<number> {
+  // Everything kplay prints passes here: secrets, once known (a playbook's, the inventory's
+  // passwords), are masked in plans, messages and errors alike.
+  const redactor = new Redactor([]);
+  const io: CliIO = { out: (s) => rawIO.out(redactor.text(s)), err: (s) => rawIO.err(redactor.text(s)), isTTY: rawIO.isTTY };
   let debug = argv.includes('--debug');
   let code: number = ExitCode.ok;
   const program = new Command('kplay')
@@ -200,11 +205,19 @@ export async function main(argv: string[], io: CliIO = defaultIO): Promise<numbe
         .option('--force', 'run even on hosts locked by another run (after checking that run is really gone)');
     }
     cmd.action(async (playbook: string | undefined, flags: RunFlags) => {
-      const { formatPlan, formatDiagnostics } = await import('../index.js');
+      const { formatPlan, formatDiagnostics, shownPlan } = await import('../index.js');
+      const { outputSecrets, runSecretDecls, unreadableSecretWarnings } = await import('../plan/secret-vars.js');
       const result = await planFor(playbook, flags);
-      if (result.warnings.length && flags.output === 'text') io.err(formatDiagnostics(result.warnings));
-      if (dryRunAlways || flags.dryRun) {
-        io.out(flags.output === 'json' ? toJson(result.plan, io) : formatPlan(result.plan));
+      const { source } = result;
+      const secrets = outputSecrets(source.playbook, source.inventory, process.env);
+      redactor.add(secrets);
+      const dryRun = dryRunAlways || Boolean(flags.dryRun);
+      // A dry run needs no secret's value; one it could not read is worth knowing before the run.
+      const needed = runSecretDecls(source.playbook, source.inventory, result.plan.hosts.map((h) => h.name));
+      const warnings = dryRun ? [...result.warnings, ...unreadableSecretWarnings(needed, process.env)] : result.warnings;
+      if (warnings.length && flags.output === 'text') io.err(formatDiagnostics(warnings));
+      if (dryRun) {
+        io.out(flags.output === 'json' ? toJson(redactor.data(shownPlan(result.plan)), io) : formatPlan(result.plan));
         code = ExitCode.ok;
         return;
       }
@@ -212,13 +225,14 @@ export async function main(argv: string[], io: CliIO = defaultIO): Promise<numbe
       if (!Number.isInteger(forks) || forks < 1) {
         throw new KplayError('E_USAGE', `--forks must be a whole number of at least 1, not "${flags.forks}"`, { hint: 'For example --forks 10.' });
       }
-      const { executeOverSsh, inventorySecrets } = await import('../executor/run-playbook.js');
-      const { createReporter } = await import('../report/index.js');
+      const { executeOverSsh } = await import('../executor/run-playbook.js');
+      const { createReporter, noLogTaskIds } = await import('../report/index.js');
       const reporter = createReporter({
         output: flags.output,
         isTTY: io.isTTY,
         verbose: Boolean(flags.verbose),
-        secrets: inventorySecrets(result.source.inventory, process.env),
+        secrets,
+        noLog: noLogTaskIds(result.plan),
       });
       let runId = '';
       const { onSignals, offSignals } = interruptHandlers(io, () => runId);
@@ -289,7 +303,10 @@ export async function main(argv: string[], io: CliIO = defaultIO): Promise<numbe
     .action(async (runId: string | undefined, flags: { output: OutputFormat; verbose?: boolean; inventory?: string; force?: boolean }) => {
       const { rollbackRun } = await import('../executor/rollback-run.js');
       const { createReporter } = await import('../report/index.js');
-      const reporter = (secrets: string[]) => createReporter({ output: flags.output, isTTY: io.isTTY, verbose: Boolean(flags.verbose), secrets });
+      const reporter = (secrets: string[]) => {
+        redactor.add(secrets);
+        return createReporter({ output: flags.output, isTTY: io.isTTY, verbose: Boolean(flags.verbose), secrets });
+      };
       const r = await rollbackRun({ runId, reporter, inventory: flags.inventory, force: flags.force });
       code = r.exitCode;
       if (r.leftBehind.length) {

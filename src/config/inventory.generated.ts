@@ -1,6 +1,26 @@
 // Generated from schemas/inventory.schema.json by scripts/schema-codegen.ts: do not edit; run `npm run gen:schemas`.
 
 /**
+ * Where a secret's value comes from: exactly one of env or file.
+ */
+export type SecretSource = {
+  /**
+   * The environment variable holding the value (on the controller).
+   */
+  env?: string;
+  /**
+   * A file on the controller holding the value (relative to the playbook; one final newline is dropped).
+   */
+  file?: string;
+  /**
+   * What the secret is, for people.
+   */
+  description?: string;
+} & SecretSource1;
+export type SecretSource1 = {
+  [k: string]: unknown;
+};
+/**
  * A host or group name: letters, digits, '.', '_' and '-'.
  */
 export type Name = string;
@@ -11,6 +31,12 @@ export type Name = string;
 export interface KplayInventory {
   defaults?: Connection;
   vars?: Vars;
+  /**
+   * Secrets of every host: where their values come from (an environment variable or a file, relative to the inventory). They declare new secrets or say where a playbook's secret comes from; group and host secrets override them.
+   */
+  secrets?: {
+    [k: string]: SecretSource;
+  };
   /**
    * The hosts, by name. The name is what playbooks, groups and --limit use.
    */
@@ -140,6 +166,12 @@ export interface Host {
    */
   stateDir?: string;
   vars?: Vars1;
+  /**
+   * Secrets of this host (say, its own token); they override inventory and group secrets of the same name.
+   */
+  secrets?: {
+    [k: string]: SecretSource;
+  };
 }
 /**
  * Variables of this host; they override inventory and group vars.
@@ -156,6 +188,12 @@ export interface Group {
    */
   hosts: Name[];
   vars?: Vars2;
+  /**
+   * Secrets of the group's hosts; they override inventory secrets of the same name.
+   */
+  secrets?: {
+    [k: string]: SecretSource;
+  };
 }
 /**
  * Variables of the group's hosts; they override inventory vars.

@@ -43,6 +43,8 @@ export interface TaskSpec {
   delayMs: number;
   until?: string;
   ignoreErrors: boolean;
+  /** no_log: its command and output are hidden in every output (its rollback's too). */
+  noLog: boolean;
   /** false (changed_when: false): a success is reported as ok, never as changed. */
   reportsChanges: boolean;
   /** Unset means: as the playbook or inventory says. */
@@ -74,9 +76,22 @@ export interface Playbook {
   varsFiles: VarsFile[];
   /** Of the vars files and the playbook together. */
   varDescriptions: Record<string, string>;
+  /** Variables whose values come from the environment or a file, never from YAML; masked everywhere. */
+  secrets: SecretDecl[];
   tasks: TaskSpec[];
   /** Every YAML file read to load it: the playbook, its vars files, the task files it includes. */
   sources: YamlSource[];
+}
+
+/** Where a secret's value is read from, on the controller: an environment variable, or a file (absolute path). */
+export type SecretSource = { env: string } | { file: string };
+
+/** A secret variable as the playbook declares it. */
+export interface SecretDecl {
+  name: string;
+  source: SecretSource;
+  /** The declaration, for errors about its value. */
+  pos: SourcePos;
 }
 
 /** A file of shared variable defaults (playbooks list it under vars_files). */

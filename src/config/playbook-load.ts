@@ -5,6 +5,7 @@ import { COMMON_KEYS } from '../tasks/kind.js';
 import { KIND_NAMES, taskKinds } from '../tasks/registry.js';
 import type { RollbackTask, Task as WrittenTask, KplayPlaybook } from './playbook.generated.js';
 import { durationMs } from './duration.js';
+import { secretDecls, secretShadows } from './secrets.js';
 import type { Condition, Loaded, Origin, Playbook, TaskSpec, VarsFile } from './model.js';
 import { TASK_DEFAULTS } from './model.js';
 import { checkSchema } from './schema-check.js';
@@ -12,7 +13,7 @@ import { keyPos, loadYamlFile, posAt } from './yaml-source.js';
 import type { DataPath, YamlSource } from './yaml-source.js';
 
 /** Keys an include task takes besides its kind; the others have no clear meaning for a group of tasks. */
-const INCLUDE_KEYS = new Set(['name', 'include', 'when', 'tags', 'vars']);
+const INCLUDE_KEYS = new Set(['name', 'include', 'when', 'tags', 'vars', 'no_log']);
 
 /** Loads, schema-checks and normalizes a playbook with every task file it includes. */
 export function loadPlaybook(file: string): Loaded<Playbook> {
@@ -45,10 +46,12 @@ export function playbookFromSource(src: YamlSource, problems: Diagnostic[] = [])
     vars: written.vars ?? {},
     varsFiles,
     varDescriptions: Object.assign({}, ...varsFiles.map((f) => f.descriptions), written.var_descriptions),
+    secrets: secretDecls(src, [], written, problems),
     tasks,
     sources: [src, ...varsFiles.map((f) => f.src), ...loader.included],
   };
   warnUndefinedDescriptions(src, written.var_descriptions, (name) => name in playbook.vars || varsFiles.some((f) => name in f.vars), problems);
+  problems.push(...secretShadows(playbook.secrets, tasks));
   return { value: playbook, problems };
 }
 
@@ -138,6 +141,8 @@ class TaskLoader {
       const rbPath = [...dataPath, 'rollback'];
       const rb: RollbackTask = typeof t.rollback === 'string' ? { command: t.rollback } : t.rollback;
       spec.rollback = this.common(src, rbPath, rb, includedFrom, `${id}.undo`, rb.name ?? `undo: ${t.name}`);
+      // The undo of a hidden command usually holds the same secrets.
+      spec.rollback.noLog ||= spec.noLog;
       if (typeof t.rollback === 'string') {
         // The command is the rollback value itself, so template errors must point at it, not at a "command" key.
         spec.rollback.argsPath = rbPath;
@@ -171,6 +176,7 @@ class TaskLoader {
       delayMs: durationMs(t.delay, TASK_DEFAULTS.delayMs),
       until: t.until,
       ignoreErrors: t.ignore_errors ?? false,
+      noLog: t.no_log ?? false,
       reportsChanges: ('changed_when' in t ? t.changed_when : undefined) ?? true,
       become: t.become,
       local: t.local ?? false,
@@ -195,7 +201,7 @@ class TaskLoader {
         this.problems.push({
           code: 'E_INCLUDE',
           severity: 'error',
-          message: `task "${t.name}": an include takes only name, when, tags and vars, not "${key}"`,
+          message: `task "${t.name}": an include takes only name, when, tags, vars and no_log, not "${key}"`,
           hint: `Put "${key}" on the tasks inside the included file.`,
           pos: keyPos(src, dataPath, key) ?? posAt(src, [...dataPath, key]),
         });
@@ -240,6 +246,10 @@ class TaskLoader {
       task.when = [...outerWhen, ...task.when];
       task.tags = [...new Set([...(t.tags ?? []), ...task.tags])];
       task.vars = { ...outerVars, ...task.vars };
+      if (t.no_log) {
+        task.noLog = true;
+        if (task.rollback) task.rollback.noLog = true;
+      }
     }
     return tasks;
   }

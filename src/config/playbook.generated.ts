@@ -43,6 +43,12 @@ export interface KplayPlaybook {
     [k: string]: string;
   };
   /**
+   * Variables whose values are secret: each is read from an environment variable or a file on the controller when the run starts, never written in YAML, and masked as ******** in every output, event and journal. A dry run does not need the values.
+   */
+  secrets?: {
+    [k: string]: SecretSource;
+  };
+  /**
    * Run at most this many hosts at once; the next batch starts when a batch is done.
    */
   serial?: number;
@@ -57,6 +63,23 @@ export interface KplayPlaybook {
  */
 export interface Vars {
   [k: string]: unknown;
+}
+/**
+ * Where a secret's value comes from: exactly one of env or file.
+ */
+export interface SecretSource {
+  /**
+   * The environment variable holding the value (on the controller).
+   */
+  env?: string;
+  /**
+   * A file on the controller holding the value (relative to the playbook; one final newline is dropped).
+   */
+  file?: string;
+  /**
+   * What the secret is, for people.
+   */
+  description?: string;
 }
 /**
  * A task: a name, exactly one kind key (command, copy, fetch, template, wait_for, read, move, include, dlv, tunnel, hold) and optional common keys.
@@ -98,6 +121,10 @@ export interface Task {
    * A failure of this task does not stop the host's run.
    */
   ignore_errors?: boolean;
+  /**
+   * Hide the task's command and output (and those of its rollback) in every output: the plan, events, -v output and messages.
+   */
+  no_log?: boolean;
   /**
    * false: report the task as ok, never as changed (for checks and reads that are commands).
    */
@@ -198,6 +225,10 @@ export interface RollbackTask {
    * A failure of this task does not stop the host's run.
    */
   ignore_errors?: boolean;
+  /**
+   * Hide the task's command and output (and those of its rollback) in every output: the plan, events, -v output and messages.
+   */
+  no_log?: boolean;
   /**
    * Run through sudo (non-interactively).
    */

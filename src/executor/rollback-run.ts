@@ -9,6 +9,7 @@ import { ConnectionLost } from '../connection/types.js';
 import { appendHostJournal, readHostJournal, releaseLock } from '../journal/host-state.js';
 import { effectiveState, listRuns, pendingUndos, RunStore, stateDir } from '../journal/run-store.js';
 import type { JournalEntry, RunRecord, RunState } from '../journal/run-store.js';
+import { sealedSecretValues } from '../journal/secret-seal.js';
 import { newerChanges, refuseNewerChanges } from '../undo/newer-runs.js';
 import { undoHost } from '../undo/undo-host.js';
 import type { Recap, Reporter, RunEvent, UntimedEvent } from '../report/events.js';
@@ -94,7 +95,8 @@ export async function rollbackRun(req: RollbackRequest): Promise<{ exitCode: num
   }
   if (!req.force) refuseNewerChanges(record.runId, newerChanges(root, store));
   const started = performance.now();
-  const reporter = req.reporter(targetSecrets(Object.values(record.hosts), env));
+  // Secrets sealed in the journal's undos are read again to run them: their values are masked too.
+  const reporter = req.reporter([...targetSecrets(Object.values(record.hosts), env), ...sealedSecretValues(store.entries(), env)]);
   const emit = (e: UntimedEvent): void => reporter.onEvent({ ...e, time: new Date().toISOString() } as RunEvent);
   const hosts = Object.keys(record.hosts);
   emit({ type: 'run_start', runId: record.runId, playbook: `rollback of ${record.playbook}`, file: record.playbookFile, hosts });

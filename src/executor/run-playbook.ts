@@ -5,7 +5,10 @@ import { LocalConnection } from '../connection/local.js';
 import { connectSsh } from '../connection/ssh.js';
 import type { SshTarget } from '../connection/ssh.js';
 import { durationMs } from '../config/duration.js';
-import type { Inventory, InventoryHost } from '../inventory/inventory.js';
+import { resolveSecrets } from '../config/secrets.js';
+import { connectionSecretValues, runSecretDecls } from '../plan/secret-vars.js';
+import { InvalidInputError } from '../errors.js';
+import type { InventoryHost } from '../inventory/inventory.js';
 import type { SourcedPlan } from '../plan/build.js';
 import type { Reporter } from '../report/events.js';
 import { RunStore, stateDir } from '../journal/run-store.js';
@@ -52,16 +55,9 @@ export function sshTarget(h: InventoryHost): SshTarget {
   };
 }
 
-/** The values of every secret the inventory names, so that no output shows them. */
-export function inventorySecrets(inv: Inventory, env: NodeJS.ProcessEnv): string[] {
-  return targetSecrets([...inv.hosts.values()].map(sshTarget), env);
-}
-
 /** The values of every secret that these connection settings name. */
 export function targetSecrets(targets: SshTarget[], env: NodeJS.ProcessEnv): string[] {
-  const names = new Set<string>();
-  for (const t of targets) for (const n of [t.passwordEnv, t.passphraseEnv, t.becomePasswordEnv]) if (n) names.add(n);
-  return [...names].map((n) => env[n]).filter((v): v is string => Boolean(v));
+  return connectionSecretValues(targets, env);
 }
 
 /** Runs a plan over SSH, journaling its changes under the state folder. */
@@ -69,6 +65,9 @@ export async function executeOverSsh(planned: SourcedPlan, req: ExecuteRequest):
   const env = req.env ?? process.env;
   const { plan, source } = planned;
   const inv = source.inventory;
+  // Before anything is recorded or connected: a run without its secrets would fail half-way.
+  const { secrets, problems } = resolveSecrets(runSecretDecls(source.playbook, inv, plan.hosts.map((h) => h.name)), env);
+  if (problems.length) throw new InvalidInputError(problems);
   const local = new LocalConnection();
   const runId = `${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}-${randomBytes(3).toString('hex')}`;
   const store = RunStore.create(stateDir(env), {
@@ -98,6 +97,7 @@ export async function executeOverSsh(planned: SourcedPlan, req: ExecuteRequest):
       reporter: req.reporter,
       local,
       signal: req.signal,
+      secrets,
       connect: (h) =>
         startLimit(async () => {
           const conn = await connectSsh(sshTarget(h), { env, sshConfigFile: req.sshConfigFile, lookup: (name) => targets.get(name) });

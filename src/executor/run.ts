@@ -3,6 +3,7 @@
 // run's state and exit code are decided (see runOutcome).
 import { setMaxListeners } from 'node:events';
 import pLimit from 'p-limit';
+import type { ResolvedSecret } from '../config/secrets.js';
 import type { Connection } from '../connection/types.js';
 import type { InventoryHost } from '../inventory/inventory.js';
 import type { RecordedState, RunStore } from '../journal/run-store.js';
@@ -36,6 +37,8 @@ export interface EngineOptions {
   /** End the run with the changes in place; a `hold` returns at once. */
   detach?: boolean;
   now?: () => Date;
+  /** The secrets (of the playbook and the inventory) its hosts use, read before the run started; steps that use them are rendered with them. */
+  secrets?: readonly ResolvedSecret[];
 }
 
 /** A host that ended unreachable, and whether this run's changes are still in place there. */
@@ -93,7 +96,7 @@ export class Run implements RunShared {
     this.limit = pLimit(Math.max(1, opts.forks));
     this.hosts = plan.hosts.map((hp) => {
       const inv = source.inventory.hosts.get(hp.name)!;
-      return new HostRun(this, hp, inv, new HostRenderer(source.playbook, source.inventory, inv, source.opts, new ProblemSink()));
+      return new HostRun(this, hp, inv, new HostRenderer(source.playbook, source.inventory, inv, source.opts, new ProblemSink(), { secrets: opts.secrets }));
     });
     this.user.addEventListener('abort', () => {
       const active = this.hosts.filter((h) => h.ready && !h.done);

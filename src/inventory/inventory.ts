@@ -1,5 +1,6 @@
 import type { Diagnostic, SourcePos } from '../errors.js';
-import type { Loaded } from '../config/model.js';
+import type { Loaded, SecretDecl } from '../config/model.js';
+import { secretDecls } from '../config/secrets.js';
 import type { Connection, KplayInventory } from '../config/inventory.generated.js';
 import { checkSchema } from '../config/schema-check.js';
 import { keyPos, loadYamlFile, posAt } from '../config/yaml-source.js';
@@ -22,6 +23,8 @@ export interface InventoryHost {
   /** Groups it belongs to, in the order the inventory defines them. */
   groups: string[];
   vars: Record<string, unknown>;
+  /** Secrets declared on the host itself (the inventory's and its groups' are on Inventory). */
+  secrets: SecretDecl[];
   pos: SourcePos;
 }
 
@@ -30,8 +33,17 @@ export interface Inventory {
   file: string;
   src?: YamlSource;
   vars: Record<string, unknown>;
+  /** Secrets every host has; groups' and hosts' override them by name. */
+  secrets: SecretDecl[];
   hosts: Map<string, InventoryHost>;
-  groups: Map<string, { hosts: string[]; vars: Record<string, unknown> }>;
+  groups: Map<string, InventoryGroup>;
+}
+
+/** A group of hosts with their shared variables and secrets. */
+export interface InventoryGroup {
+  hosts: string[];
+  vars: Record<string, unknown>;
+  secrets: SecretDecl[];
 }
 
 /** Names that mean something in host patterns and so cannot name a group. */
@@ -66,7 +78,7 @@ function buildInventory(src: YamlSource, written: KplayInventory, problems: Diag
   const defaults = written.defaults ?? {};
   const hosts = new Map<string, InventoryHost>();
   for (const [name, h] of Object.entries(written.hosts)) {
-    const { vars, address, ...own } = h ?? {};
+    const { vars, address, secrets: _secrets, ...own } = h ?? {};
     hosts.set(name, {
       name,
       address: address ?? name,
@@ -75,10 +87,11 @@ function buildInventory(src: YamlSource, written: KplayInventory, problems: Diag
       connection: { ...defaults, ...own },
       groups: [],
       vars: vars ?? {},
+      secrets: secretDecls(src, ['hosts', name], h ?? {}, problems),
       pos: keyPos(src, ['hosts'], name) ?? posAt(src, ['hosts', name]),
     });
   }
-  const groups = new Map<string, { hosts: string[]; vars: Record<string, unknown> }>();
+  const groups = new Map<string, InventoryGroup>();
   for (const [gname, g] of Object.entries(written.groups ?? {})) {
     if (RESERVED.has(gname) || hosts.has(gname)) {
       problems.push({
@@ -105,7 +118,7 @@ function buildInventory(src: YamlSource, written: KplayInventory, problems: Diag
         pos: posAt(src, ['groups', gname, 'hosts', i]),
       });
     });
-    groups.set(gname, { hosts: g.hosts.filter((m) => hosts.has(m)), vars: g.vars ?? {} });
+    groups.set(gname, { hosts: g.hosts.filter((m) => hosts.has(m)), vars: g.vars ?? {}, secrets: secretDecls(src, ['groups', gname], g, problems) });
   }
-  return { file: src.file, src, vars: written.vars ?? {}, hosts, groups };
+  return { file: src.file, src, vars: written.vars ?? {}, secrets: secretDecls(src, [], written, problems), hosts, groups };
 }

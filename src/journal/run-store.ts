@@ -39,6 +39,8 @@ export interface StoredUndo {
   retries?: number;
   delayMs?: number;
   ignoreErrors?: boolean;
+  /** From a task with no_log: the undo's output is not shown or journaled. */
+  noLog?: boolean;
 }
 
 /** A run's change not undone yet: its intent, its undo, and how the change ended, if it did. */

@@ -2,16 +2,19 @@ import path from 'node:path';
 import type { Diagnostic } from '../errors.js';
 import { KplayError } from '../errors.js';
 import type { Condition, Playbook, TaskSpec } from '../config/model.js';
+import type { ResolvedSecret } from '../config/secrets.js';
+import { sealSecrets } from '../journal/secret-seal.js';
 import { posAt } from '../config/yaml-source.js';
 import type { Inventory, InventoryHost } from '../inventory/inventory.js';
 import { matchHosts, splitLimit } from '../inventory/pattern.js';
 import { compileTemplate, isRuntimeValue, runtimeResult, TemplateError } from '../template/index.js';
 import { taskKinds } from '../tasks/registry.js';
 import type { YamlSource } from '../config/yaml-source.js';
-import { PLAN_VERSION } from './plan.js';
+import { NO_LOG_SHOWN, PLAN_VERSION } from './plan.js';
 import type { HostPlan, Plan, PlanInputs, PlannedUndo, PlanStep } from './plan.js';
 import { argFields, conditionAt, PlacedTemplateError, placed, siteOf, templateAt, untilSite } from './task-templates.js';
 import { sha256, TemplateFiles } from './template-files.js';
+import { hostSecretDecls, secretConflicts, secretVars } from './secret-vars.js';
 import { resolveVars } from './vars.js';
 import type { VarLayer } from './vars.js';
 
@@ -54,7 +57,7 @@ const ALWAYS_TAG = 'always';
 
 /** Resolves hosts and variables and renders every task for every host. Nothing is connected. */
 export function buildPlan(playbook: Playbook, inventory: Inventory, opts: PlanOptions = {}): Planned {
-  const problems: Diagnostic[] = [];
+  const problems: Diagnostic[] = secretConflicts(playbook, inventory, opts.extraVars ?? {});
   const hosts = selectHosts(playbook, inventory, opts, problems);
   if (problems.some((p) => p.severity === 'error')) return { problems };
 
@@ -199,6 +202,8 @@ export interface RendererSeams {
   files?: TemplateFiles;
   /** The `host` facts, when they are not the inventory host's (checking a playbook with no inventory). */
   facts?: Record<string, unknown>;
+  /** The secrets' values, at run time; planning leaves them out and shows ******** instead. */
+  secrets?: readonly ResolvedSecret[];
 }
 
 /**
@@ -209,7 +214,7 @@ export interface RendererSeams {
 export class HostRenderer {
   private readonly layers: VarLayer[];
   private readonly extra: VarLayer;
-  private readonly base: { host: Record<string, unknown>; playbook_dir: string };
+  private readonly base: Record<string, unknown> & { host: Record<string, unknown> };
   private readonly hostFailed: ReadonlySet<string>;
   /** Variables, then registered results, then -e values: one context, updated as results register. */
   private readonly context: Record<string, unknown>;
@@ -218,6 +223,7 @@ export class HostRenderer {
 
   /** Set when planning: template files are rendered to check them, and recorded as inputs. */
   private readonly files: TemplateFiles | undefined;
+  private readonly secrets: readonly ResolvedSecret[];
 
   constructor(
     private readonly playbook: Playbook,
@@ -228,10 +234,12 @@ export class HostRenderer {
     seams: RendererSeams = {},
   ) {
     this.files = seams.files;
+    this.secrets = seams.secrets ?? [];
     this.layers = varLayers(playbook, inv, host);
     this.extra = { vars: opts.extraVars ?? {} };
     // playbook_dir lets a playbook's tasks name files beside it, such as scripts in playbooks/lib.
-    this.base = { host: seams.facts ?? hostFacts(host), playbook_dir: path.dirname(playbook.absPath) };
+    // Secrets sit under every layer of variables: buildPlan refuses any variable that shares a name with one.
+    this.base = { ...secretVars(hostSecretDecls(playbook, inv, host), this.secrets), host: seams.facts ?? hostFacts(host), playbook_dir: path.dirname(playbook.absPath) };
     const problems: Diagnostic[] = [];
     const { vars, failed } = resolveVars([...this.layers, this.extra], this.base, problems);
     for (const p of problems) sink.add(p, host.name);
@@ -249,7 +257,10 @@ export class HostRenderer {
     const hostSink = new HostSink(sink, this.host.name, failed);
     const names = placeholders ? this.registeredNames : NO_NAMES;
     const files = placeholders ? this.files : undefined;
-    return planStep(this.playbook, this.host, task, context, names, batchLeader, this.opts, hostSink, placeholders, files);
+    const step = planStep(this.playbook, this.host, task, context, names, batchLeader, this.opts, hostSink, placeholders, files);
+    // The undo is journaled from here: its secrets go in as seals, resolved again when it runs.
+    if (step.undo) step.undo.args = sealSecrets(step.undo.args, this.secrets);
+    return step;
   }
 
   /** The values a task's templates see: the host's, with the task's own (and its include's) vars. */
@@ -400,7 +411,7 @@ function planStep(
         name: rb.name,
         kind: rb.kind,
         args: r.args,
-        preview: r.preview,
+        preview: rb.noLog ? [NO_LOG_SHOWN] : r.preview,
         runtime: r.runtime || undoWhen.atRunTime.length > 0,
         // A rollback run where its task ran keeps the task's become; one moved to the controller
         // uses sudo there only when it says so itself.
@@ -410,6 +421,7 @@ function planStep(
         retries: rb.retries,
         delayMs: rb.delayMs,
         ignoreErrors: rb.ignoreErrors,
+        noLog: rb.noLog,
       };
     }
   }
@@ -423,7 +435,7 @@ function planStep(
     reason,
     runtimeWhen,
     args: rendered.args,
-    preview: rendered.preview,
+    preview: task.noLog ? [NO_LOG_SHOWN] : rendered.preview,
     runtime: rendered.runtime,
     changes: kind.changes,
     become: becomeOf(task.become, task.local),
@@ -435,6 +447,7 @@ function planStep(
     delayMs: task.delayMs,
     until: task.until,
     ignoreErrors: task.ignoreErrors,
+    noLog: task.noLog,
     tags: task.tags,
     undo,
   };

@@ -19,10 +19,11 @@ export function checkPlaybookValues(playbook: Playbook, outside: ReadonlySet<str
   const inventory: Inventory = {
     file: '',
     vars: Object.fromEntries([...outside].map((name) => [name, new RuntimeValue(`${name} from the inventory`)])),
+    secrets: [],
     hosts: new Map(),
     groups: new Map(),
   };
-  const host: InventoryHost = { name: ANY_HOST, address: ANY_HOST, addressGiven: false, port: 22, connection: {}, groups: [], vars: {}, pos: playbook.hostsOrigin.pos };
+  const host: InventoryHost = { name: ANY_HOST, address: ANY_HOST, addressGiven: false, port: 22, connection: {}, groups: [], vars: {}, secrets: [], pos: playbook.hostsOrigin.pos };
   const sink = new ProblemSink();
   const renderer = new HostRenderer(playbook, inventory, host, {}, sink, { files: new TemplateFiles(), facts: runtimeObject('host') as unknown as Record<string, unknown> });
   renderer.planSteps(ANY_HOST);

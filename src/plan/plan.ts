@@ -1,5 +1,8 @@
 import type { KindName } from '../tasks/kind.js';
 
+/** What a no_log step shows instead of its command, arguments and output, wherever it is shown. */
+export const NO_LOG_SHOWN = '(hidden: no_log)';
+
 /** A step's undo, rendered like the step itself. */
 export interface PlannedUndo {
   name: string;
@@ -15,6 +18,8 @@ export interface PlannedUndo {
   retries: number;
   delayMs: number;
   ignoreErrors: boolean;
+  /** no_log: its arguments and output are shown to nobody (they stay here, for the run). */
+  noLog: boolean;
 }
 
 /** One task on one host, rendered: what the preview shows is what the engine runs. */
@@ -43,6 +48,8 @@ export interface PlanStep {
   delayMs: number;
   until?: string;
   ignoreErrors: boolean;
+  /** no_log: its command and output are hidden in every output; `preview` already is. */
+  noLog: boolean;
   tags: string[];
   undo?: PlannedUndo;
 }

@@ -1,6 +1,25 @@
 import { formatDuration } from '../config/duration.js';
 import { TASK_DEFAULTS } from '../config/model.js';
+import { NO_LOG_SHOWN } from './plan.js';
 import type { Plan, PlanStep } from './plan.js';
+
+/**
+ * The plan as it may be shown: the arguments of no_log steps (and of their undos) hidden. Their
+ * previews are hidden already; the arguments stay in the plan itself, which the run needs.
+ */
+export function shownPlan(plan: Plan): Plan {
+  return {
+    ...plan,
+    hosts: plan.hosts.map((h) => ({
+      ...h,
+      steps: h.steps.map((s) => ({
+        ...s,
+        args: s.noLog ? NO_LOG_SHOWN : s.args,
+        undo: s.undo && (s.undo.noLog ? { ...s.undo, args: NO_LOG_SHOWN } : s.undo),
+      })),
+    })),
+  };
+}
 
 /** The plan as a person reads it: per host, each step with exactly what would run and its undo. */
 export function formatPlan(plan: Plan): string {

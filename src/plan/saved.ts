@@ -8,6 +8,7 @@ import { displayPath, fileProblem } from '../config/yaml-source.js';
 import { PLAN_VERSION } from './plan.js';
 import type { Plan, PlanInputs } from './plan.js';
 import { sha256 } from './template-files.js';
+import { MASK } from '../report/redact.js';
 
 const REMAKE = 'Make the plan again (kplay plan PLAYBOOK -i INVENTORY -o json > FILE), review it, and run that.';
 
@@ -55,6 +56,14 @@ function validInputs(i: PlanInputs | undefined): i is PlanInputs {
 
 /** Refuses a plan whose files changed (or whose file names mean something else from here) since it was made. */
 export function checkPlanInputs(inputs: PlanInputs): void {
+  // A secret in an -e value was masked when the plan was printed: what was saved is not the value.
+  const masked = inputs.extraVars.find((e) => e.includes(MASK));
+  if (masked !== undefined) {
+    throw planError(
+      `the plan's -e value ${JSON.stringify(masked.split('=')[0])} holds a masked secret, so the saved plan cannot give it back`,
+      'Declare the value as a secret (secrets: in the playbook, from an environment variable or a file), or run without --plan.',
+    );
+  }
   if (inputs.cwd !== process.cwd()) {
     throw planError(`this plan was made in ${inputs.cwd}, and the file names it shows are relative to that folder`, `Run it from there: cd ${inputs.cwd} && kplay run --plan FILE.`);
   }

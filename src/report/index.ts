@@ -3,11 +3,13 @@ import type { Reporter } from './events.js';
 import { JsonReporter } from './json-reporter.js';
 import { ListrReporter } from './listr-reporter.js';
 import { PlainReporter } from './plain-reporter.js';
+import { NoLogReporter } from './no-log.js';
 import { Redactor, RedactingReporter } from './redact.js';
 import { colorAllowed } from './style.js';
 
 export type { Reporter, RunEvent } from './events.js';
 export { Redactor } from './redact.js';
+export { noLogTaskIds } from './no-log.js';
 
 /** How the caller wants the run shown. */
 export interface ReporterOptions {
@@ -18,6 +20,8 @@ export interface ReporterOptions {
   verbose: boolean;
   /** Values masked wherever they would appear. */
   secrets: string[];
+  /** Ids of no_log tasks: their output and messages are hidden. */
+  noLog?: ReadonlySet<string>;
   out?: NodeJS.WritableStream;
   err?: NodeJS.WritableStream;
 }
@@ -35,5 +39,6 @@ export function createReporter(opts: ReporterOptions, env: NodeJS.ProcessEnv = p
   } else {
     inner = new PlainReporter({ out, verbose: opts.verbose });
   }
+  if (opts.noLog?.size) inner = new NoLogReporter(inner, opts.noLog);
   return new RedactingReporter(inner, new Redactor(opts.secrets));
 }

@@ -1,4 +1,6 @@
 // Secrets (vault values, tokens passed with -e) must never reach a terminal, a CI log or a JSON consumer.
+import { singleQuotedBody } from '../template/shell-quote.js';
+import { mapStrings } from '../text/map-strings.js';
 import type { Reporter, RunEvent } from './events.js';
 
 /** What a secret is replaced with; the same for every secret, so its length does not leak either. */
@@ -7,12 +9,27 @@ export const MASK = '********';
 // Shorter values would mask ordinary words and numbers all over the output while protecting nothing.
 const MIN_SECRET_LENGTH = 4;
 
+/**
+ * The forms a value takes in output: as is, inside single quotes (a command's preview quotes the
+ * value, or a longer text holding it), and either of these
+ * escaped inside a JSON string (`-o json`, `{{json x}}`); a value with a quote or a backslash differs in each.
+ */
+function forms(secret: string): string[] {
+  const escaped = (s: string) => JSON.stringify(s).slice(1, -1);
+  return [secret, singleQuotedBody(secret), escaped(secret), escaped(singleQuotedBody(secret))];
+}
+
 /** Replaces known secret values in text and, deeply, in every string of an event. */
 export class Redactor {
-  private readonly secrets: string[];
+  private secrets: string[] = [];
 
   constructor(secrets: string[]) {
-    const kept = new Set(secrets.filter((s) => typeof s === 'string' && s.length >= MIN_SECRET_LENGTH));
+    this.add(secrets);
+  }
+
+  /** Masks these values too from now on (secrets that become known later, such as a playbook's). */
+  add(secrets: readonly string[]): void {
+    const kept = new Set([...this.secrets, ...secrets.filter((s) => typeof s === 'string' && s.length >= MIN_SECRET_LENGTH).flatMap(forms)]);
     this.secrets = [...kept].sort((a, b) => b.length - a.length);
   }
 
@@ -47,19 +64,12 @@ export class Redactor {
 
   /** A copy of the event with every string field (at any depth) passed through `text`; field order is kept. */
   event<T extends RunEvent>(e: T): T {
-    if (!this.secrets.length) return e;
-    return this.value(e) as T;
+    return this.data(e);
   }
 
-  private value(v: unknown): unknown {
-    if (typeof v === 'string') return this.text(v);
-    if (Array.isArray(v)) return v.map((x) => this.value(x));
-    if (v !== null && typeof v === 'object') {
-      const out: Record<string, unknown> = {};
-      for (const [k, x] of Object.entries(v)) out[k] = this.value(x);
-      return out;
-    }
-    return v;
+  /** A copy of any JSON-like value (a plan, say) with every string passed through `text`. */
+  data<T>(v: T): T {
+    return this.secrets.length ? (mapStrings(v, (s) => this.text(s)) as T) : v;
   }
 }
 

@@ -13,6 +13,7 @@ export const COMMON_KEYS = [
   'delay',
   'until',
   'ignore_errors',
+  'no_log',
   'changed_when',
   'become',
   'local',

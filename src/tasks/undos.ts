@@ -46,6 +46,8 @@ export interface UserUndoSpec {
   delayMs?: number;
   /** A failure is reported but does not stop the host's rollback. */
   ignoreErrors?: boolean;
+  /** From a task with no_log: the undo's output is not shown or journaled. */
+  noLog?: boolean;
 }
 
 /**

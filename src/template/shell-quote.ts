@@ -6,5 +6,10 @@ export function shellQuote(s: string): string {
   if (SAFE_WORD.test(s)) return s;
   // Inside single quotes nothing is special except the closing quote itself, which has to
   // be ended, emitted in double quotes, and reopened.
-  return `'${s.replaceAll("'", `'"'"'`)}'`;
+  return `'${singleQuotedBody(s)}'`;
+}
+
+/** `s` as it reads between single quotes: each quote ended, given in double quotes, and reopened. */
+export function singleQuotedBody(s: string): string {
+  return s.replaceAll("'", `'"'"'`);
 }

@@ -1,5 +1,7 @@
 import type { Connection } from '../connection/types.js';
 import type { StoredUndo } from '../journal/run-store.js';
+import { unsealSecrets } from '../journal/secret-seal.js';
+import { Redactor } from '../report/redact.js';
 import type { TaskContext, UndoOptions } from '../tasks/kind.js';
 import { TaskFailed } from '../tasks/kind.js';
 import { taskKinds } from '../tasks/registry.js';
@@ -21,8 +23,25 @@ export function readUndo(stored: StoredUndo): UndoSpec | undefined {
   return isBuiltinUndo(stored.kind) ? (stored as BuiltinUndoSpec) : undefined;
 }
 
-/** Runs one journaled undo on a host (or the controller, for local tasks). */
-export async function runUndo(stored: StoredUndo, conn: Connection, local: Connection, signal: AbortSignal, opts: UndoOptions = { force: false }): Promise<UndoResult> {
+/**
+ * Runs one journaled undo on a host (or the controller, for local tasks). Secrets sealed in its
+ * arguments are read again first (from `env` or their files), and masked in what it reports.
+ */
+export async function runUndo(
+  stored: StoredUndo,
+  conn: Connection,
+  local: Connection,
+  signal: AbortSignal,
+  opts: UndoOptions = { force: false },
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<UndoResult> {
+  const opened = unsealSecrets(stored.args, env);
+  if ('problem' in opened) return { ok: false, message: opened.problem };
+  const r = await runOpened({ ...stored, args: opened.value }, conn, local, signal, opts);
+  return opened.secrets.length ? { ok: r.ok, message: new Redactor(opened.secrets).text(r.message) } : r;
+}
+
+async function runOpened(stored: StoredUndo, conn: Connection, local: Connection, signal: AbortSignal, opts: UndoOptions): Promise<UndoResult> {
   const spec = readUndo(stored);
   if (!spec) return { ok: false, message: `kplay cannot run a ${stored.kind} undo (was the journal written by another version of kplay?)` };
   const target = spec.local ? local : conn;

@@ -44,6 +44,8 @@ export async function undoHost(a: UndoHostArgs): Promise<string[]> {
       if (res.ok || attempts === tries) break;
       await sleep(undo.delayMs ?? 1000);
     }
+    // A no_log task's undo prints what its command printed: neither is shown nor kept.
+    if (p.undo.noLog) res = { ok: res.ok, message: res.ok ? 'done (output hidden: no_log)' : 'failed (output hidden: no_log)' };
     // The local journal is written first and fsynced; a host that dropped meanwhile is caught up by the next rollback.
     await a.record({ change: p.intent.change, taskId: p.intent.taskId, task: p.intent.task, phase: res.ok || undo.ignoreErrors ? 'undone' : 'undo_failed', message: res.message }).catch(() => undefined);
     a.emit({

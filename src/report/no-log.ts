@@ -1,0 +1,38 @@
+// no_log tasks: what they print (and any message that could repeat it) reaches no reporter. The
+// plan already hides their commands (their previews); this hides their output as they run.
+import { NO_LOG_SHOWN } from '../plan/plan.js';
+import type { Plan } from '../plan/plan.js';
+import type { Reporter, RunEvent } from './events.js';
+
+/** The ids of the plan's no_log steps (an id is the same task on every host). */
+export function noLogTaskIds(plan: Plan): Set<string> {
+  return new Set(plan.hosts.flatMap((h) => h.steps.filter((s) => s.noLog).map((s) => s.id)));
+}
+
+/** A reporter that sees no output, progress text or message of the given tasks. */
+export class NoLogReporter implements Reporter {
+  constructor(
+    private readonly inner: Reporter,
+    private readonly hidden: ReadonlySet<string>,
+  ) {}
+
+  onEvent(e: RunEvent): void {
+    this.inner.onEvent(this.hide(e));
+  }
+
+  private hide(e: RunEvent): RunEvent {
+    if (!('taskId' in e) || !this.hidden.has(e.taskId)) return e;
+    if (e.type === 'task_start') return { ...e, preview: [NO_LOG_SHOWN] };
+    // Progress of a command is its latest output line; of an upload, its byte counts (kept).
+    if (e.type === 'task_progress') return { ...e, message: NO_LOG_SHOWN };
+    if (e.type === 'task_end') {
+      const { stdout: _o, stderr: _e, ...rest } = e;
+      return { ...rest, message: e.message === undefined ? undefined : NO_LOG_SHOWN };
+    }
+    return e;
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
