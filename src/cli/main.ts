@@ -1,10 +1,12 @@
-// The kplay command line: flags to typed options, a call into the library, errors to exit codes.
-// Heavy modules (ajv, yaml, handlebars) are imported inside the actions so `kplay --version` stays fast.
+// The kplay command line: flags to typed options, a call to a command function (src/commands/),
+// errors to exit codes. Commands are imported inside the actions, so `kplay help` loads no YAML,
+// schema or template engine.
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
+import type { CommandIO, OutputFormat } from '../commands/io.js';
+import { toJson } from '../commands/io.js';
 import { ExitCode, KplayError } from '../errors.js';
 import type { Diagnostic } from '../errors.js';
-import type { PlanResult } from '../index.js';
 import { Redactor } from '../report/redact.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -21,8 +23,6 @@ const defaultIO: CliIO = {
   err: (s) => process.stderr.write(s),
   isTTY: Boolean(process.stdout.isTTY),
 };
-
-type OutputFormat = 'text' | 'json';
 
 interface RunFlags {
   inventory?: string;
@@ -47,104 +47,11 @@ function splitList(s: string | undefined): string[] | undefined {
   return s === undefined ? undefined : s.split(',').map((t) => t.trim()).filter(Boolean);
 }
 
-/**
- * The plan a run or dry run acts on: built from the playbook and flags, or read back from
- * --plan FILE, which stands for all of them.
- */
-async function planFor(playbook: string | undefined, flags: RunFlags): Promise<PlanResult> {
-  const { plan, planFromFile } = await import('../index.js');
-  if (flags.plan !== undefined) {
-    const given = [
-      playbook !== undefined && `playbook argument (${playbook})`,
-      flags.inventory !== undefined && '-i',
-      flags.extraVars.length > 0 && '-e',
-      flags.limit !== undefined && '--limit',
-      flags.tags !== undefined && '--tags',
-      flags.skipTags !== undefined && '--skip-tags',
-    ].filter(Boolean);
-    if (given.length) {
-      throw new KplayError('E_USAGE', `--plan runs a saved plan with the inputs it was made with; it takes no ${given.join(', ')}`, {
-        hint: 'Run the saved plan alone (kplay run --plan FILE), or make a new plan with these: kplay plan PLAYBOOK -i INVENTORY ... -o json > FILE.',
-      });
-    }
-    return planFromFile(flags.plan);
-  }
-  if (playbook === undefined) {
-    throw new KplayError('E_USAGE', 'missing the playbook to run', { hint: 'kplay run PLAYBOOK -i INVENTORY, or kplay run --plan FILE for a saved plan; kplay list shows the shipped playbooks.' });
-  }
-  if (flags.inventory === undefined) {
-    throw new KplayError('E_USAGE', "required option '-i, --inventory <file>' not specified", { hint: 'kplay run PLAYBOOK -i INVENTORY.' });
-  }
-  return plan({
-    playbook,
-    inventory: flags.inventory,
-    limit: flags.limit,
-    extraVars: flags.extraVars,
-    tags: splitList(flags.tags),
-    skipTags: splitList(flags.skipTags),
-  });
-}
+const outputOption = () => new Option('-o, --output <format>', 'text for people, json for programs').choices(['text', 'json']).default('text');
 
-/** JSON for people on a terminal (indented), compact for programs: a 500-host plan is half the size. */
-function toJson(value: unknown, io: CliIO): string {
-  return `${JSON.stringify(value, null, io.isTTY ? 2 : undefined)}\n`;
-}
-
-/** How `kplay runs` names each state. */
-const RUN_STATE_WORDS: Record<string, string> = {
-  running: 'running',
-  committed: 'changes in place (committed)',
-  detached: 'changes in place (detached)',
-  host_lost: 'changes in place (host lost)',
-  crashed: 'changes in place (kplay died)',
-  rolled_back: 'rolled back',
-  rollback_incomplete: 'rollback incomplete',
-  refused: 'refused (nothing changed)',
-};
-
-/**
- * Ctrl-C, SIGTERM and SIGHUP: the first stops every host and undoes what the run changed, the
- * second says how far that got, the third quits at once (the journal keeps what is left).
- */
-function interruptHandlers(io: CliIO, runId: () => string): { onSignals(): AbortController; offSignals(): void } {
-  const controller = new AbortController();
-  let count = 0;
-  const handler = (sig: NodeJS.Signals) => {
-    count++;
-    if (count === 1) {
-      io.err(`\nkplay: ${sig}: stopping and undoing this run's changes on every host (again: progress; a third time: quit at once)\n`);
-      controller.abort();
-    } else if (count === 2) {
-      void import('../executor/rollback-run.js').then(({ listRunStates }) => {
-        const r = listRunStates().find((x) => x.runId === runId());
-        io.err(`kplay: rolling back ${runId()}: ${r ? `${r.pending} change${r.pending === 1 ? '' : 's'} still to undo` : 'starting'}\n`);
-      });
-    } else {
-      io.err(`kplay: quitting now; the journal keeps what is left: kplay rollback ${runId()}\n`);
-      process.exit(ExitCode.interrupted);
-    }
-  };
-  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-  return {
-    onSignals() {
-      for (const s of signals) process.on(s, handler);
-      return controller;
-    },
-    offSignals() {
-      for (const s of signals) process.off(s, handler);
-    },
-  };
-}
-
-/** Runs the CLI with argv (without node and script); resolves to the exit code. */
-export async function main(argv: string[], rawIO: CliIO = defaultIO): Promise<number> {
-  // Everything kplay prints passes here: secrets, once known (a playbook's, the inventory's
-  // passwords), are masked in plans, messages and errors alike.
-  const redactor = new Redactor([]);
-  const io: CliIO = { out: (s) => rawIO.out(redactor.text(s)), err: (s) => rawIO.err(redactor.text(s)), isTTY: rawIO.isTTY };
-  let debug = argv.includes('--debug');
-  let code: number = ExitCode.ok;
-  const program = new Command('kplay')
+/** The program and its commands: each action turns flags into a command's options and keeps its exit code. */
+function program(io: CommandIO, setCode: (code: number) => void): Command {
+  const prog = new Command('kplay')
     .description('Declarative playbooks over SSH, made for debugging live Kubernetes components with Delve.')
     .version(pkg.version, '-V, --version', 'print the version')
     .option('--debug', 'show stack traces of internal errors')
@@ -160,33 +67,56 @@ export async function main(argv: string[], rawIO: CliIO = defaultIO): Promise<nu
         write(`kplay: ${message}\n  hint: ${suggestion ? `Did you mean ${suggestion}? ` : ''}\`kplay --help\` lists the commands; \`kplay help COMMAND\` their flags.\n`);
       },
     });
-
-  const outputOption = () =>
-    new Option('-o, --output <format>', 'text for people, json for programs').choices(['text', 'json']).default('text');
-
-  program
+  prog
     .command('validate')
     .description('check playbooks, task files and inventories; report every problem with file:line:col')
     .argument('<files...>', 'YAML files to check')
     .addOption(outputOption())
     .action(async (files: string[], flags: { output: OutputFormat }) => {
-      const { validate, formatDiagnostics } = await import('../index.js');
-      const results = validate(files);
-      const problems = results.flatMap((r) => r.problems);
-      const failed = problems.some((p) => p.severity === 'error');
-      if (flags.output === 'json') io.out(toJson(results, io));
-      else if (problems.length) io.err(formatDiagnostics(problems, { codeFrame: true }));
-      if (flags.output === 'text') {
-        const ok = results.filter((r) => !r.problems.some((p) => p.severity === 'error'));
-        for (const r of ok) io.out(`ok  ${r.file} (${r.kind})\n`);
-      }
-      code = failed ? ExitCode.invalidInput : ExitCode.ok;
+      const { validateCommand } = await import('../commands/validate.js');
+      setCode(await validateCommand(files, flags, io));
     });
+  runCommands(prog, io, setCode);
+  prog
+    .command('runs')
+    .description('list the runs kplay has recorded and their state')
+    .addOption(outputOption())
+    .action(async (flags: { output: OutputFormat }) => {
+      const { runsCommand } = await import('../commands/runs.js');
+      setCode(await runsCommand(flags, io));
+    });
+  prog
+    .command('rollback')
+    .description('undo the changes of a run, newest first (default: the latest run with changes in place)')
+    .argument('[run-id]', 'a run id from kplay runs')
+    .option('-i, --inventory <file>', "for a run this controller has no record of: the hosts whose own journals say what to undo")
+    .addOption(outputOption())
+    .option('-v, --verbose', 'show the output of every undo step')
+    .option('--force', 'undo files changed since kplay wrote them (the changed ones are kept in the backup folder), and a run whose paths a newer run changed since')
+    .action(async (runId: string | undefined, flags: { output: OutputFormat; verbose?: boolean; inventory?: string; force?: boolean }) => {
+      const { rollbackCommand } = await import('../commands/rollback.js');
+      setCode(await rollbackCommand({ runId, ...flags }, io));
+    });
+  prog
+    .command('list')
+    .description('list the shipped playbooks with their descriptions and variables')
+    .addOption(outputOption())
+    .action(async (flags: { output: OutputFormat }) => {
+      const { listCommand } = await import('../commands/list.js');
+      setCode(await listCommand(flags, io));
+    });
+  return prog;
+}
 
-  const runCommand = (name: string, description: string, dryRunAlways: boolean) => {
-    const cmd = program.command(name).description(description);
+/** `kplay run` and `kplay plan` (a dry run always): the same flags that shape a plan. */
+function runCommands(prog: Command, io: CommandIO, setCode: (code: number) => void): void {
+  for (const [name, description, dryRunAlways] of [
+    ['run', 'run a playbook on the hosts of an inventory (--dry-run: print the plan only)', false],
+    ['plan', 'print what a run would do on each host, without connecting (same as run --dry-run)', true],
+  ] as const) {
+    const cmd = prog.command(name).description(description);
     const playbookHelp = 'a playbook file, or the name of a shipped playbook (see kplay list)';
-    // A run can instead take everything from a saved plan (--plan), checked in planFor.
+    // A run can instead take everything from a saved plan (--plan).
     if (dryRunAlways) cmd.argument('<playbook>', playbookHelp).requiredOption('-i, --inventory <file>', 'the inventory file');
     else cmd.argument('[playbook]', playbookHelp).option('-i, --inventory <file>', 'the inventory file (required without --plan)');
     cmd
@@ -205,137 +135,37 @@ export async function main(argv: string[], rawIO: CliIO = defaultIO): Promise<nu
         .option('--force', 'run even on hosts locked by another run (after checking that run is really gone)');
     }
     cmd.action(async (playbook: string | undefined, flags: RunFlags) => {
-      const { formatPlan, formatDiagnostics, shownPlan } = await import('../index.js');
-      const { outputSecrets, runSecretDecls, unreadableSecretWarnings } = await import('../plan/secret-vars.js');
-      const result = await planFor(playbook, flags);
-      const { source } = result;
-      const secrets = outputSecrets(source.playbook, source.inventory, process.env);
-      redactor.add(secrets);
-      const dryRun = dryRunAlways || Boolean(flags.dryRun);
-      // A dry run needs no secret's value; one it could not read is worth knowing before the run.
-      const needed = runSecretDecls(source.playbook, source.inventory, result.plan.hosts.map((h) => h.name));
-      const warnings = dryRun ? [...result.warnings, ...unreadableSecretWarnings(needed, process.env)] : result.warnings;
-      if (warnings.length && flags.output === 'text') io.err(formatDiagnostics(warnings));
-      if (dryRun) {
-        io.out(flags.output === 'json' ? toJson(redactor.data(shownPlan(result.plan)), io) : formatPlan(result.plan));
-        code = ExitCode.ok;
-        return;
-      }
-      const forks = Number(flags.forks);
-      if (!Number.isInteger(forks) || forks < 1) {
-        throw new KplayError('E_USAGE', `--forks must be a whole number of at least 1, not "${flags.forks}"`, { hint: 'For example --forks 10.' });
-      }
-      const { executeOverSsh } = await import('../executor/run-playbook.js');
-      const { createReporter, noLogTaskIds } = await import('../report/index.js');
-      const reporter = createReporter({
-        output: flags.output,
-        isTTY: io.isTTY,
-        verbose: Boolean(flags.verbose),
-        secrets,
-        noLog: noLogTaskIds(result.plan),
-      });
-      let runId = '';
-      const { onSignals, offSignals } = interruptHandlers(io, () => runId);
-      const controller = onSignals();
-      try {
-        const summary = await executeOverSsh(result, {
-          forks,
-          reporter,
-          force: flags.force,
-          detach: flags.detach,
-          signal: controller.signal,
-          onRunId: (id) => (runId = id),
-        });
-        code = summary.exitCode;
-        for (const r of summary.refusals) io.err(`kplay: refused: ${r}\n`);
-        if (summary.leftBehind.length) {
-          io.err(`kplay: the rollback is incomplete; left as it is:\n${summary.leftBehind.map((l) => `  - ${l}`).join('\n')}\n`);
-          io.err(`  hint: fix what is named above, then run: kplay rollback ${runId}\n`);
-        } else if (summary.state === 'detached') {
-          io.err(`kplay: detached: the changes stay in place. To undo them: kplay rollback ${runId}\n`);
-        }
-        for (const l of summary.lost) {
-          io.err(
-            l.changesInPlace
-              ? `kplay: ${l.host} was lost with changes of this run in place. When it is back: kplay rollback ${runId}\n`
-              : `kplay: ${l.host} was unreachable; this run changed nothing there\n`,
-          );
-        }
-        if (summary.internalError) {
-          const e = summary.internalError;
-          io.err(`kplay: internal error: ${e.message}\n  kplay stopped every host and undid what this run had changed${summary.leftBehind.length ? ', except what is listed above' : ''}.\n  hint: this is a bug in kplay; run again with --debug and report the output.\n`);
-          if (debug && e.stack) io.err(`${e.stack}\n`);
-        }
-      } finally {
-        offSignals();
-      }
+      const { runCommand } = await import('../commands/run.js');
+      const { tags, skipTags, dryRun, ...rest } = flags;
+      setCode(await runCommand({ ...rest, playbook, tags: splitList(tags), skipTags: splitList(skipTags), dryRun: dryRunAlways || Boolean(dryRun) }, io));
     });
+  }
+}
+
+/** Runs the CLI with argv (without node and script); resolves to the exit code. */
+export async function main(argv: string[], raw: CliIO = defaultIO): Promise<number> {
+  // Everything kplay prints passes here: secrets, once known (a playbook's, the inventory's
+  // passwords), are masked in plans, messages and errors alike.
+  const redactor = new Redactor([]);
+  const io: CommandIO = {
+    out: (s) => raw.out(redactor.text(s)),
+    err: (s) => raw.err(redactor.text(s)),
+    isTTY: raw.isTTY,
+    mask: (values) => redactor.add(values),
+    debug: argv.includes('--debug'),
   };
-  runCommand('run', 'run a playbook on the hosts of an inventory (--dry-run: print the plan only)', false);
-  runCommand('plan', 'print what a run would do on each host, without connecting (same as run --dry-run)', true);
-
-  program
-    .command('runs')
-    .description('list the runs kplay has recorded and their state')
-    .addOption(outputOption())
-    .action(async (flags: { output: OutputFormat }) => {
-      const { listRunStates } = await import('../executor/rollback-run.js');
-      const runs = listRunStates();
-      if (flags.output === 'json') {
-        io.out(toJson(runs, io));
-        return;
-      }
-      if (!runs.length) io.out('no runs recorded yet\n');
-      for (const r of runs) {
-        const shown = RUN_STATE_WORDS[r.state] ?? r.state;
-        io.out(`${r.runId}  ${shown.padEnd(30)} ${r.playbook}  [${r.hosts.join(', ')}]${r.pending ? `  ${r.pending} change${r.pending === 1 ? '' : 's'} to undo` : ''}\n`);
-      }
-    });
-
-  program
-    .command('rollback')
-    .description('undo the changes of a run, newest first (default: the latest run with changes in place)')
-    .argument('[run-id]', 'a run id from kplay runs')
-    .option('-i, --inventory <file>', "for a run this controller has no record of: the hosts whose own journals say what to undo")
-    .addOption(outputOption())
-    .option('-v, --verbose', 'show the output of every undo step')
-    .option('--force', 'undo files changed since kplay wrote them (the changed ones are kept in the backup folder), and a run whose paths a newer run changed since')
-    .action(async (runId: string | undefined, flags: { output: OutputFormat; verbose?: boolean; inventory?: string; force?: boolean }) => {
-      const { rollbackRun } = await import('../executor/rollback-run.js');
-      const { createReporter } = await import('../report/index.js');
-      const reporter = (secrets: string[]) => {
-        redactor.add(secrets);
-        return createReporter({ output: flags.output, isTTY: io.isTTY, verbose: Boolean(flags.verbose), secrets });
-      };
-      const r = await rollbackRun({ runId, reporter, inventory: flags.inventory, force: flags.force });
-      code = r.exitCode;
-      if (r.leftBehind.length) {
-        io.err(`kplay: the rollback of ${r.runId} is incomplete:\n${r.leftBehind.map((l) => `  - ${l}`).join('\n')}\n  hint: fix what is named above and run kplay rollback ${r.runId} again.\n`);
-      }
-    });
-
-  program
-    .command('list')
-    .description('list the shipped playbooks with their descriptions and variables')
-    .addOption(outputOption())
-    .action(async (flags: { output: OutputFormat }) => {
-      const { listPlaybooks } = await import('../index.js');
-      const { formatPlaybookList } = await import('./list-format.js');
-      const list = listPlaybooks();
-      io.out(flags.output === 'json' ? toJson(list, io) : formatPlaybookList(list));
-    });
-
+  let code: number = ExitCode.ok;
+  const prog = program(io, (c) => (code = c));
   if (argv.length === 0) {
-    io.err(program.helpInformation());
+    io.err(prog.helpInformation());
     io.err('kplay: error: no command given\n  hint: Start with `kplay list`, or `kplay run PLAYBOOK -i INVENTORY --dry-run`.\n');
     return ExitCode.invalidInput;
   }
   try {
-    await program.parseAsync(argv, { from: 'user' });
-    debug = Boolean(program.opts().debug);
+    await prog.parseAsync(argv, { from: 'user' });
     return code;
   } catch (err) {
-    return reportError(err, io, debug, outputWanted(argv));
+    return reportError(err, io, Boolean(io.debug), outputWanted(argv));
   }
 }
 
@@ -344,7 +174,7 @@ function outputWanted(argv: string[]): OutputFormat {
   return argv[i + 1] === 'json' || argv.includes('--output=json') ? 'json' : 'text';
 }
 
-async function reportError(err: unknown, io: CliIO, debug: boolean, output: OutputFormat): Promise<number> {
+async function reportError(err: unknown, io: CommandIO, debug: boolean, output: OutputFormat): Promise<number> {
   if (err instanceof CommanderError) {
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') {
       return ExitCode.ok;

@@ -1,4 +1,4 @@
-import type { PlaybookSummary } from '../index.js';
+import type { PlaybookSummary } from '../library.js';
 
 /** `kplay list` for people: each playbook, what it does, and its variables with defaults. */
 export function formatPlaybookList(list: PlaybookSummary[]): string {
