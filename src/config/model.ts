@@ -23,8 +23,20 @@ export const TASK_DEFAULTS = {
   delayMs: 1000,
 } as const;
 
+/** How a task runs, as its keys say: the same on the loaded task and on each host's planned step. */
+export interface TaskSettings {
+  register?: string;
+  timeoutMs: number;
+  retries: number;
+  delayMs: number;
+  until?: string;
+  ignoreErrors: boolean;
+  /** no_log: its command and output are hidden in every output (its rollback's too). */
+  noLog: boolean;
+}
+
 /** A task after loading: includes expanded, written shorthands normalized, durations in ms. */
-export interface TaskSpec {
+export interface TaskSpec extends TaskSettings {
   /** Its place in the run: "3", or "3.2" for the second task of the include at 3. */
   id: string;
   name: string;
@@ -36,15 +48,7 @@ export interface TaskSpec {
   /** Written as one string (`command: ls`): every argument field then lives at argsPath itself. */
   argsShorthand: boolean;
   when: Condition[];
-  register?: string;
   rollback?: TaskSpec;
-  timeoutMs: number;
-  retries: number;
-  delayMs: number;
-  until?: string;
-  ignoreErrors: boolean;
-  /** no_log: its command and output are hidden in every output (its rollback's too). */
-  noLog: boolean;
   /** false (changed_when: false): a success is reported as ok, never as changed. */
   reportsChanges: boolean;
   /** Unset means: as the playbook or inventory says. */

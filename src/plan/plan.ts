@@ -1,3 +1,4 @@
+import type { TaskSettings } from '../config/model.js';
 import type { KindName } from '../tasks/kind.js';
 
 /** What a no_log step shows instead of its command, arguments and output, wherever it is shown. */
@@ -23,7 +24,7 @@ export interface PlannedUndo {
 }
 
 /** One task on one host, rendered: what the preview shows is what the engine runs. */
-export interface PlanStep {
+export interface PlanStep extends TaskSettings {
   id: string;
   name: string;
   kind: KindName;
@@ -42,14 +43,6 @@ export interface PlanStep {
   become: boolean;
   local: boolean;
   runOnce: boolean;
-  register?: string;
-  timeoutMs: number;
-  retries: number;
-  delayMs: number;
-  until?: string;
-  ignoreErrors: boolean;
-  /** no_log: its command and output are hidden in every output; `preview` already is. */
-  noLog: boolean;
   tags: string[];
   undo?: PlannedUndo;
 }
