@@ -95,6 +95,24 @@ describe('run-time failures are failed tasks, and the host is put back', () => {
     assert.equal(existsSync(`${dir}/m-h1`), false);
   });
 
+  test('a command or a when that reads a field its registered result lacks fails at its place', BOUND, async () => {
+    const dir = tempDir();
+    writeFileSync(path.join(dir, 'v.json'), '{"a": 1}');
+    for (const [name, task] of [
+      ['use it', `    command: echo {{v.value.b.c}}`],
+      ['decide on it', `    command: "true"\n    when: (eq v.value.b.c 1)`],
+    ]) {
+      const pb = withMarker(dir, `  - name: read\n    read: {path: ${dir}/v.json, format: json}\n    register: v\n  - name: ${name}\n${task}\n`);
+      const ran = await runLocal(dir, pb);
+      const end = ran.end('h1', name!);
+      assert.equal(end.status, 'failed', name);
+      assert.equal(end.code, 'E_TEMPLATE', `${name}: ${end.message}`);
+      assert.equal(end.pos?.file, path.join(dir, 'playbook.yaml'));
+      assert.equal(ran.summary.exitCode, ExitCode.taskFailed);
+      assert.equal(existsSync(`${dir}/m-h1`), false);
+    }
+  });
+
   test('until still false after every attempt is E_UNTIL', BOUND, async () => {
     const dir = tempDir();
     const pb = withMarker(dir, `  - name: poll\n    command: echo no\n    register: r\n    until: (eq r.stdout "yes")\n    retries: 2\n    delay: 0s\n`);
