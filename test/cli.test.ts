@@ -1,18 +1,13 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
+import { kplay as runKplay, kplayIntoClosedPipe } from './helpers/cli.js';
 import { REPO_ROOT, writeTree } from './helpers/files.js';
 
-const BIN = path.join(REPO_ROOT, 'bin/kplay.js');
 const EXAMPLE_INVENTORY = path.join(REPO_ROOT, 'inventory.example.yaml');
 
-/** Runs the built CLI as a user would, from `cwd`. */
-function kplay(args: string[], cwd = REPO_ROOT) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8' });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const kplay = (args: string[], cwd = REPO_ROOT) => runKplay(args, { cwd });
 
 test('--version prints the package version', () => {
   const { version } = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8'));
@@ -104,4 +99,20 @@ test('errors in --output json mode are JSON on stdout', () => {
   const body = JSON.parse(r.out);
   assert.equal(body.error.code, 'E_INVENTORY');
   assert.deepEqual(body.error.problems[0].pos, { file: 'pb.yaml', line: 2, col: 8 });
+});
+
+test('a reader that closes the pipe early (kplay runs | head -1) ends a read-only command quietly, exit 0', async () => {
+  const state = writeTree({});
+  const commands = [
+    ['runs'],
+    ['list'],
+    ['validate', path.join(REPO_ROOT, 'playbooks/inspect-node.yaml')],
+    ['plan', 'inspect-node.yaml', '-i', EXAMPLE_INVENTORY],
+    ['run', 'inspect-node.yaml', '-i', EXAMPLE_INVENTORY, '--dry-run'],
+  ];
+  for (const args of commands) {
+    const r = await kplayIntoClosedPipe(args, { env: { KPLAY_STATE_DIR: state } });
+    assert.equal(r.err, '', `kplay ${args.join(' ')}: nothing on stderr`);
+    assert.equal(r.code, 0, `kplay ${args.join(' ')}: exit 0`);
+  }
 });

@@ -95,16 +95,46 @@ function interruptHandlers(io: CliIO, runId: () => string): { onSignals(): Abort
   };
 }
 
+/**
+ * Whether a command only reads (so may stop at any point): everything but a real run, a rollback
+ * and a prune, which would leave hosts half changed if they stopped midway.
+ */
+function onlyReads(command: Command): boolean {
+  const flags = command.opts<{ dryRun?: boolean; prune?: boolean }>();
+  if (command.name() === 'run') return Boolean(flags.dryRun);
+  if (command.name() === 'runs') return !flags.prune;
+  return command.name() !== 'rollback';
+}
+
+/**
+ * A reader that goes away (`kplay runs | head -1`) closes our output, and the next write fails
+ * with EPIPE, which unheard would end kplay with a stack trace. A command that only reads ends
+ * quietly, exit 0; one that changes hosts goes on to its end without output (stopping midway
+ * would leave them half changed) and keeps its exit code.
+ */
+function endQuietlyOnClosedOutput(readOnly: () => boolean): void {
+  const onError = (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE' && readOnly()) process.exit(ExitCode.ok);
+  };
+  process.stdout.on('error', onError);
+  process.stderr.on('error', onError);
+}
+
 /** Runs the CLI with argv (without node and script); resolves to the exit code. */
 export async function main(argv: string[], io: CliIO = defaultIO): Promise<number> {
   let debug = argv.includes('--debug');
   let code: number = ExitCode.ok;
+  let readOnly = true;
+  if (io === defaultIO) endQuietlyOnClosedOutput(() => readOnly);
   const program = new Command('kplay')
     .description('Declarative playbooks over SSH, made for debugging live Kubernetes components with Delve.')
     .version(pkg.version, '-V, --version', 'print the version')
     .option('--debug', 'show stack traces of internal errors')
     .showSuggestionAfterError()
     .exitOverride()
+    .hook('preAction', (_program, command) => {
+      readOnly = onlyReads(command);
+    })
     .configureOutput({
       writeOut: io.out,
       writeErr: io.err,
