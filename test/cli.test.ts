@@ -4,10 +4,12 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { kplay as runKplay, kplayIntoClosedPipe } from './helpers/cli.js';
 import { REPO_ROOT, writeTree } from './helpers/files.js';
+import { RunStore } from '../src/journal/run-store.js';
+import type { RunRecord } from '../src/journal/run-store.js';
 
 const EXAMPLE_INVENTORY = path.join(REPO_ROOT, 'inventory.example.yaml');
 
-const kplay = (args: string[], cwd = REPO_ROOT) => runKplay(args, { cwd });
+const kplay = (args: string[], cwd = REPO_ROOT, env: NodeJS.ProcessEnv = {}) => runKplay(args, { cwd, env });
 
 test('--version prints the package version', () => {
   const { version } = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8'));
@@ -115,4 +117,29 @@ test('a reader that closes the pipe early (kplay runs | head -1) ends a read-onl
     assert.equal(r.err, '', `kplay ${args.join(' ')}: nothing on stderr`);
     assert.equal(r.code, 0, `kplay ${args.join(' ')}: exit 0`);
   }
+});
+
+test('kplay runs shows a finished run with nothing left to undo as done, not as changes in place', () => {
+  const state = writeTree({});
+  const record = (runId: string): RunRecord => ({
+    runId,
+    playbook: 'p',
+    playbookFile: 'p.yaml',
+    inventoryFile: 'i.yaml',
+    started: new Date().toISOString(),
+    pid: process.pid,
+    state: 'committed',
+    hosts: { h1: { name: 'h1' } },
+    hostState: {},
+  });
+  RunStore.create(state, record('20260101-000001-aaaa'));
+  const withChange = RunStore.create(state, record('20260101-000002-bbbb'));
+  const time = new Date().toISOString();
+  const undo = { name: 'rm', kind: 'command' as const, args: { cmd: 'true' }, become: false, local: false, timeoutMs: 1000, userWritten: true };
+  withChange.append({ change: 1, host: 'h1', taskId: 't', task: 't', phase: 'intent', undo, time });
+  withChange.append({ change: 1, host: 'h1', taskId: 't', task: 't', phase: 'done', time });
+  const r = kplay(['runs'], REPO_ROOT, { KPLAY_STATE_DIR: state });
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /^20260101-000001-aaaa +done \(nothing to undo\) /m);
+  assert.match(r.out, /^20260101-000002-bbbb +changes in place \(committed\) .* 1 change to undo$/m);
 });

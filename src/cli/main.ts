@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { ExitCode, KplayError } from '../errors.js';
 import type { Diagnostic } from '../errors.js';
+import type { RunState } from '../journal/run-store.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -49,16 +50,16 @@ function toJson(value: unknown, io: CliIO): string {
   return `${JSON.stringify(value, null, io.isTTY ? 2 : undefined)}\n`;
 }
 
-/** How `kplay runs` names each state. */
-const RUN_STATE_WORDS: Record<string, string> = {
-  running: 'running',
-  committed: 'changes in place (committed)',
-  detached: 'changes in place (detached)',
-  host_lost: 'changes in place (host lost)',
-  crashed: 'changes in place (kplay died)',
-  rolled_back: 'rolled back',
-  rollback_incomplete: 'rollback incomplete',
-  refused: 'refused (nothing changed)',
+/** How `kplay runs` names each state: with changes left to undo, and with none left. */
+const RUN_STATE_WORDS: Record<RunState, readonly [pending: string, none: string]> = {
+  running: ['running', 'running'],
+  committed: ['changes in place (committed)', 'done (nothing to undo)'],
+  detached: ['changes in place (detached)', 'detached (nothing to undo)'],
+  host_lost: ['changes in place (host lost)', 'host lost (nothing to undo)'],
+  crashed: ['changes in place (kplay died)', 'kplay died (nothing to undo)'],
+  rolled_back: ['rolled back', 'rolled back'],
+  rollback_incomplete: ['rollback incomplete', 'rollback incomplete'],
+  refused: ['refused (nothing changed)', 'refused (nothing changed)'],
 };
 
 /**
@@ -259,7 +260,7 @@ export async function main(argv: string[], io: CliIO = defaultIO): Promise<numbe
       }
       if (!runs.length) io.out('no runs recorded yet\n');
       for (const r of runs) {
-        const shown = RUN_STATE_WORDS[r.state] ?? r.state;
+        const shown = RUN_STATE_WORDS[r.state][r.pending ? 0 : 1];
         io.out(`${r.runId}  ${shown.padEnd(30)} ${r.playbook}  [${r.hosts.join(', ')}]${r.pending ? `  ${r.pending} change${r.pending === 1 ? '' : 's'} to undo` : ''}\n`);
       }
     });
