@@ -4,6 +4,7 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import { InvalidInputError, plan } from '../src/index.js';
 import type { HostPlan, PlanStep } from '../src/index.js';
+import { taskScript } from '../src/connection/task-script.js';
 import { writeTree } from './helpers/files.js';
 
 const INVENTORY = `
@@ -409,4 +410,21 @@ test('a rollback moved to the controller does not inherit the host task\'s sudo'
   assert.equal(moved.become, true);
   assert.deepEqual([moved.undo!.local, moved.undo!.become], [true, false]);
   assert.deepEqual([step(host(p, 'cp1'), 'sudo both').undo!.local, step(host(p, 'cp1'), 'sudo both').undo!.become], [false, true]);
+});
+
+test("a command's environment is previewed as the run applies it: to every command of the task", () => {
+  const q = planOf(`name: q
+hosts: cp1
+tasks:
+  - name: t
+    command:
+      cmd: printf '[%s]' "$A" && sh -c 'printf "[%s]" "$A"'
+      env: {A: "x y"}
+`);
+  const s = step(host(q, 'cp1'), 't');
+  const a = s.args as { cmd: string; env: Record<string, string> };
+  assert.deepEqual(s.preview, [`$ export A='x y'`, `$ ${a.cmd}`]);
+  const shown = s.preview.map((l) => l.replace(/^\$ /, '')).join('\n');
+  assert.equal(sh(shown), '[x y][x y]', 'the previewed lines, run as written, give both commands the variable');
+  assert.equal(sh(taskScript(a.cmd, { env: a.env })), sh(shown), 'and do what the run does');
 });
