@@ -17,6 +17,7 @@ import type { UndoSpec } from '../journal/undo-spec.js';
 import { HostRenderer, planSource, ProblemSink } from '../plan/build.js';
 import type { HostPlan, Plan, PlannedUndo, PlanStep } from '../plan/plan.js';
 import type { HostStatus, Recap, Reporter, RunEvent, TaskStatus } from '../report/events.js';
+import { outputProgress } from '../report/output-progress.js';
 import type { TaskContext, TaskOutcome, UndoContext } from '../tasks/kind.js';
 import { TaskFailed } from '../tasks/kind.js';
 import { taskKinds } from '../tasks/registry.js';
@@ -141,32 +142,6 @@ interface HostRun {
 /** Whether a step makes a change worth journaling: its kind undoes itself, or the task has a rollback. */
 function journaled(step: PlanStep): boolean {
   return Boolean(step.undo) || Boolean(taskKinds[step.kind].prepareUndo);
-}
-
-/** How often a long command's latest output line is reported as its progress. */
-const OUTPUT_PROGRESS_MS = 1000;
-
-/**
- * Shows what a long command (a debug build takes minutes) is doing: its latest complete output
- * line becomes the task's progress, at most once a second, so a flood of output costs nothing.
- */
-function outputProgress(progress: (message: string) => void): (stream: 'stdout' | 'stderr', chunk: Buffer) => void {
-  let partial = '';
-  let latest = '';
-  let shown = '';
-  let last = performance.now();
-  return (_stream, chunk) => {
-    const lines = (partial + chunk.toString('utf8')).split('\n');
-    partial = (lines.pop() ?? '').slice(-1000);
-    const line = lines.reverse().find((l) => l.trim() !== '');
-    if (line !== undefined) latest = line.trim().slice(0, 300);
-    const now = performance.now();
-    if (latest && latest !== shown && now - last >= OUTPUT_PROGRESS_MS) {
-      shown = latest;
-      last = now;
-      progress(latest);
-    }
-  };
 }
 
 /** The controller's folder for copies of files that local tasks replace. */
