@@ -1,9 +1,10 @@
 // Loose ends found in use, each checked over SSH against the lab's real sshd (test/support/sshd-lab.ts).
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import type { TaskProgressEvent } from '../../src/report/events.js';
 import { runPlaybook } from '../helpers/run.js';
 import { sshLabUnavailable, startSshLab } from '../support/sshd-lab.js';
 import type { SshLab } from '../support/sshd-lab.js';
@@ -36,5 +37,23 @@ tasks:
     assert.equal(r.summary.exitCode, 0);
     assert.match(readFileSync(path.join(dir, 'cpuinfo'), 'utf8'), /^processor\s*:/m);
     assert.match(readFileSync(path.join(dir, 'meminfo'), 'utf8'), /^MemTotal:/m);
+  });
+
+  test('a large upload reports how far it got about once a second, with growing byte counts, up to the whole file', async () => {
+    writeFileSync(path.join(dir, 'big.bin'), Buffer.alloc(64 << 20, 7));
+    const dest = `/tmp/kplay-big-${process.pid}-${Date.now()}.bin`;
+    const t0 = performance.now();
+    const r = await runPlaybook(dir, lab.inventory({ hosts: ['h1'] }), `name: u\nhosts: all\ntasks:\n  - name: up\n    copy: {src: big.bin, dest: ${dest}}\n`);
+    const seconds = (performance.now() - t0) / 1000;
+    rmSync(dest, { force: true });
+    assert.equal(r.end('h1', 'up').status, 'changed');
+    const progress = r.events.filter((e): e is TaskProgressEvent => e.type === 'task_progress' && e.host === 'h1');
+    assert.ok(progress.length >= 2, `several progress events: ${JSON.stringify(progress.map((e) => e.message))}`);
+    assert.ok(progress.length <= seconds + 2, `about one a second, not one per chunk: ${progress.length} in ${seconds.toFixed(1)}s`);
+    const done = progress.map((e) => e.done!);
+    assert.deepEqual(done, [...done].sort((a, b) => a - b), 'growing');
+    assert.ok(done[0]! > 32 << 10, `the first one comes after a while, not at the first 32 KiB chunk: ${progress[0]!.message}`);
+    assert.equal(done.at(-1), 64 << 20, 'the last one is the whole file');
+    assert.equal(progress.at(-1)!.message, '64.0 of 64.0 MiB');
   });
 });
