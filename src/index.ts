@@ -5,7 +5,7 @@ import { InvalidInputError } from './errors.js';
 import { parseExtraVars } from './config/extra-vars.js';
 import type { Playbook } from './config/model.js';
 import { loadPlaybook } from './config/playbook-load.js';
-import { checkFile } from './config/validate-files.js';
+import { checkPaths } from './config/validate-files.js';
 import type { FileCheck } from './config/validate-files.js';
 import { loadInventory } from './inventory/inventory.js';
 import { buildPlan } from './plan/build.js';
@@ -65,9 +65,12 @@ export function plan(req: PlanRequest): PlanResult {
   return { plan: planned.plan, playbook: pb.value, warnings: problems };
 }
 
-/** Checks files (playbooks, task files, inventories) and returns every problem of each. */
-export function validate(files: string[]): FileCheck[] {
-  return files.map(checkFile);
+/**
+ * Checks files (playbooks, task files, inventories, vars files) and folders (every YAML file under
+ * them) and returns every problem of each.
+ */
+export function validate(paths: string[]): FileCheck[] {
+  return checkPaths(paths);
 }
 
 /** A variable of a shipped playbook, for `kplay list` and the README. */

@@ -143,3 +143,34 @@ test('kplay runs shows a finished run with nothing left to undo as done, not as 
   assert.match(r.out, /^20260101-000001-aaaa +done \(nothing to undo\) /m);
   assert.match(r.out, /^20260101-000002-bbbb +changes in place \(committed\) .* 1 change to undo$/m);
 });
+
+test('validate of a playbook with the task file it includes reports each problem once', () => {
+  const dir = writeTree({
+    'pb.yaml': 'name: p\nhosts: all\ntasks:\n  - name: inc\n    include: lib/t.yaml\n',
+    'lib/t.yaml': '- name: x\n  comand: "true"\n',
+  });
+  const r = kplay(['validate', 'pb.yaml', 'lib/t.yaml'], dir);
+  assert.equal(r.code, 4);
+  assert.equal(r.err.match(/lib\/t\.yaml:2:3: error: task "x": unknown key "comand"/g)?.length, 1, r.err);
+  assert.match(r.err, /^1 error$/m);
+});
+
+test('validate DIR checks every .yaml and .yml file under it, at any depth; an empty folder is an error', () => {
+  const dir = writeTree({
+    'ci/pb.yaml': 'name: p\nhosts: all\ntasks:\n  - name: inc\n    include: lib/t.yml\n',
+    'ci/lib/t.yml': '- name: x\n  command: "true"\n',
+    'ci/lib/deeper/inv.yaml': 'hosts:\n  n1: {address: 10.0.0.1}\n',
+    'ci/lib/deeper/bad.yaml': 'name: b\nhosts: all\ntasks: []\n',
+    'ci/.hidden/ignored.yaml': 'not: [valid',
+    'ci/notes.txt': 'not YAML',
+    'empty/README': '',
+  });
+  const r = kplay(['validate', 'ci'], dir);
+  assert.equal(r.code, 4, r.err);
+  assert.deepEqual(r.out.trim().split('\n'), ['ok  ci/lib/deeper/inv.yaml (inventory)', 'ok  ci/lib/t.yml (tasks)', 'ok  ci/pb.yaml (playbook)']);
+  assert.match(r.err, /^ci\/lib\/deeper\/bad\.yaml:3:\d+: error: /m);
+  assert.doesNotMatch(r.err, /hidden|notes/);
+  const empty = kplay(['validate', 'empty'], dir);
+  assert.equal(empty.code, 4);
+  assert.match(empty.err, /empty is a folder with no \.yaml or \.yml file in it/);
+});

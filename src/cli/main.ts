@@ -153,12 +153,14 @@ export async function main(argv: string[], io: CliIO = defaultIO): Promise<numbe
   program
     .command('validate')
     .description('check playbooks, task files and inventories; report every problem with file:line:col')
-    .argument('<files...>', 'YAML files to check')
+    .argument('<paths...>', 'YAML files to check, or folders: every .yaml and .yml file under them')
     .addOption(outputOption())
     .action(async (files: string[], flags: { output: OutputFormat }) => {
       const { validate, formatDiagnostics } = await import('../index.js');
+      const { uniqueProblems } = await import('../config/validate-files.js');
       const results = validate(files);
-      const problems = results.flatMap((r) => r.problems);
+      // A task file checked on its own and through its playbook reports its problems once.
+      const problems = uniqueProblems(results.flatMap((r) => r.problems));
       const failed = problems.some((p) => p.severity === 'error');
       if (flags.output === 'json') io.out(toJson(results, io));
       else if (problems.length) io.err(formatDiagnostics(problems, { codeFrame: true }));

@@ -1,3 +1,5 @@
+import { readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
 import type { Diagnostic } from '../errors.js';
 import { inventoryFromSource } from '../inventory/inventory.js';
 import { checkTaskTemplates } from '../plan/task-templates.js';
@@ -66,4 +68,58 @@ export function checkFile(file: string): FileCheck {
   }
   for (const t of tasks ?? []) checkTaskTemplates(t, problems);
   return { file, kind, problems };
+}
+
+/**
+ * Checks files and folders: a folder stands for every YAML file (.yaml, .yml) under it, at any
+ * depth, in name order; hidden folders and node_modules are left out. A folder with none is
+ * reported, so that a typo in its name does not pass as "nothing wrong".
+ */
+export function checkPaths(paths: string[]): FileCheck[] {
+  return paths.flatMap((p): FileCheck[] => {
+    if (!isFolder(p)) return [checkFile(p)];
+    const found = yamlFilesUnder(p);
+    if (found.length) return found.map(checkFile);
+    const hint = 'Name the files to check, or a folder that holds them.';
+    return [{ file: p, problems: [{ code: 'E_FILE', severity: 'error', message: `${p} is a folder with no .yaml or .yml file in it`, hint }] }];
+  });
+}
+
+function isFolder(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false; // a missing path is reported by the check of the file, like any other
+  }
+}
+
+function yamlFilesUnder(dir: string): string[] {
+  const entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name));
+  return entries.flatMap((e) => {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) return e.name.startsWith('.') || e.name === 'node_modules' ? [] : yamlFilesUnder(p);
+    return /\.ya?ml$/.test(e.name) && (e.isFile() || isFile(p)) ? [p] : [];
+  });
+}
+
+function isFile(p: string): boolean {
+  try {
+    return statSync(p).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Every problem once: a task file checked on its own and through the playbook that includes it
+ * yields the same problems twice, at the same place.
+ */
+export function uniqueProblems(problems: Diagnostic[]): Diagnostic[] {
+  const seen = new Set<string>();
+  return problems.filter((p) => {
+    const key = JSON.stringify([p.code, p.severity, p.message, p.pos && path.resolve(p.pos.file), p.pos?.line, p.pos?.col]);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
