@@ -284,7 +284,7 @@ export async function executePlan(plan: Plan, opts: EngineOptions): Promise<RunS
       for (const step of h.hp.steps) {
         const check = taskKinds[step.kind].preflight;
         if (step.action !== 'run' || step.runtime || !check) continue;
-        const refusal = await check(taskContext(h, step, h.conn), step.args as never);
+        const refusal = await check({ ...taskContext(h, step, h.conn), hostSteps: h.hp.steps }, step.args as never);
         if (refusal) {
           h.status = 'failed';
           h.leftBehind.push(`${h.hp.name}: task "${step.name}": ${refusal}; nothing was changed on any host`);

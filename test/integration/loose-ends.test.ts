@@ -1,6 +1,7 @@
 // Loose ends found in use, each checked over SSH against the lab's real sshd (test/support/sshd-lab.ts).
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -10,6 +11,14 @@ import { sshLabUnavailable, startSshLab } from '../support/sshd-lab.js';
 import type { SshLab } from '../support/sshd-lab.js';
 
 const skip = sshLabUnavailable();
+
+async function freePort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as net.AddressInfo).port;
+  await new Promise((r) => s.close(r));
+  return port;
+}
 
 describe('loose ends, over SSH', { skip }, () => {
   let lab: SshLab;
@@ -55,5 +64,28 @@ tasks:
     assert.ok(done[0]! > 32 << 10, `the first one comes after a while, not at the first 32 KiB chunk: ${progress[0]!.message}`);
     assert.equal(done.at(-1), 64 << 20, 'the last one is the whole file');
     assert.equal(progress.at(-1)!.message, '64.0 of 64.0 MiB');
+  });
+
+  test("a tunnel on the port of the plan's own Delve, on a host sharing the controller's network, is refused before anything changes", async () => {
+    const port = await freePort();
+    const marker = `/tmp/kplay-tunnel-marker-${process.pid}-${Date.now()}`;
+    const r = await runPlaybook(
+      dir,
+      lab.inventory({ hosts: ['h1'] }),
+      `name: t
+hosts: all
+tasks:
+  - name: Change something
+    command: touch ${marker}
+  - name: Start Delve
+    dlv: {binary: /bin/true, listen: "127.0.0.1:${port}"}
+  - name: Attach
+    tunnel: {remote_port: ${port}}
+`,
+    );
+    assert.notEqual(r.summary.exitCode, 0);
+    assert.match(r.summary.refusals.join('\n'), new RegExp(`h1: task "Attach": local_port ${port} would collide with Delve's port on the host \\(task "Start Delve"\\), which shares this controller's network`));
+    assert.ok(!r.events.some((e) => e.type === 'task_start'), 'no task started');
+    assert.equal(existsSync(marker), false, 'nothing changed on the host');
   });
 });
