@@ -1,5 +1,6 @@
 // Loose ends found in use, each checked over SSH against the lab's real sshd (test/support/sshd-lab.ts).
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -11,6 +12,27 @@ import { sshLabUnavailable, startSshLab } from '../support/sshd-lab.js';
 import type { SshLab } from '../support/sshd-lab.js';
 
 const skip = sshLabUnavailable();
+
+/** Processes whose command line holds `pattern` (pgrep run directly, not through a shell that would hold it too). */
+function processesMatching(pattern: string): string {
+  try {
+    return execFileSync('pgrep', ['-a', '-f', '--', pattern], { encoding: 'utf8' }).trim();
+  } catch (e) {
+    assert.equal((e as { status?: number }).status, 1, 'pgrep found nothing');
+    return '';
+  }
+}
+
+/** Polls `probe` until `done` says so or `ms` pass; returns the last value. */
+async function until<T>(probe: () => T, ms: number, done: (v: T) => boolean = Boolean): Promise<T> {
+  const end = Date.now() + ms;
+  let v = probe();
+  while (!done(v) && Date.now() < end) {
+    await new Promise((res) => setTimeout(res, 100));
+    v = probe();
+  }
+  return v;
+}
 
 async function freePort(): Promise<number> {
   const s = net.createServer();
@@ -87,5 +109,20 @@ tasks:
     assert.match(r.summary.refusals.join('\n'), new RegExp(`h1: task "Attach": local_port ${port} would collide with Delve's port on the host \\(task "Start Delve"\\), which shares this controller's network`));
     assert.ok(!r.events.some((e) => e.type === 'task_start'), 'no task started');
     assert.equal(existsSync(marker), false, 'nothing changed on the host');
+  });
+
+  test('a timed-out task that started a process through sudo has that process killed too', async () => {
+    // A duration no other process has: sleep takes fractions.
+    const duration = `300.${process.pid}${Date.now() % 1000}`;
+    const r = await runPlaybook(
+      dir,
+      lab.inventory({ hosts: ['h2'], user: lab.users.sudoer }),
+      `name: s\nhosts: all\ntasks:\n  - name: slow\n    command: sudo sleep ${duration}\n    timeout: 2s\n`,
+    );
+    const e = r.end('h2', 'slow');
+    assert.equal(e.status, 'failed');
+    assert.equal(e.timedOut, true);
+    const left = await until(() => processesMatching(`sleep ${duration}`), 5000, (v) => v === '');
+    assert.equal(left, '', 'the root-owned sleep is gone');
   });
 });
