@@ -119,19 +119,14 @@ test('a reader that closes the pipe early (kplay runs | head -1) ends a read-onl
   }
 });
 
+/** A run's record as the engine writes it. */
+function runRecord(runId: string, state: RunRecord['state'], hosts: RunRecord['hosts']): RunRecord {
+  return { runId, playbook: 'p', playbookFile: 'p.yaml', inventoryFile: 'i.yaml', started: new Date().toISOString(), pid: process.pid, state, hosts, hostState: {} };
+}
+
 test('kplay runs shows a finished run with nothing left to undo as done, not as changes in place', () => {
   const state = writeTree({});
-  const record = (runId: string): RunRecord => ({
-    runId,
-    playbook: 'p',
-    playbookFile: 'p.yaml',
-    inventoryFile: 'i.yaml',
-    started: new Date().toISOString(),
-    pid: process.pid,
-    state: 'committed',
-    hosts: { h1: { name: 'h1' } },
-    hostState: {},
-  });
+  const record = (runId: string) => runRecord(runId, 'committed', { h1: { name: 'h1' } });
   RunStore.create(state, record('20260101-000001-aaaa'));
   const withChange = RunStore.create(state, record('20260101-000002-bbbb'));
   const time = new Date().toISOString();
@@ -173,4 +168,20 @@ test('validate DIR checks every .yaml and .yml file under it, at any depth; an e
   const empty = kplay(['validate', 'empty'], dir);
   assert.equal(empty.code, 4);
   assert.match(empty.err, /empty is a folder with no \.yaml or \.yml file in it/);
+});
+
+test('kplay runs --prune removes finished runs and keeps those with changes left to undo', () => {
+  const state = writeTree({});
+  const refused = runRecord('20260101-000001-aaaa', 'refused', {});
+  RunStore.create(state, refused);
+  const withChange = RunStore.create(state, runRecord('20260101-000002-bbbb', 'committed', {}));
+  const time = new Date().toISOString();
+  const undo = { name: 'rm', kind: 'command' as const, args: { cmd: 'true' }, become: false, local: false, timeoutMs: 1000, userWritten: true };
+  withChange.append({ change: 1, host: 'h1', taskId: 't', task: 't', phase: 'intent', undo, time });
+  const r = kplay(['runs', '--prune'], REPO_ROOT, { KPLAY_STATE_DIR: state });
+  assert.equal(r.code, 0, r.err);
+  assert.equal(r.out, 'pruned 20260101-000001-aaaa\n');
+  assert.equal(new RunStore(state, refused.runId).exists(), false);
+  assert.match(kplay(['runs'], REPO_ROOT, { KPLAY_STATE_DIR: state }).out, /^20260101-000002-bbbb +changes in place/m);
+  assert.equal(kplay(['runs', '--prune'], REPO_ROOT, { KPLAY_STATE_DIR: state }).out, 'no finished run to prune\n');
 });

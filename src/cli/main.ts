@@ -121,6 +121,18 @@ function endQuietlyOnClosedOutput(readOnly: () => boolean): void {
   process.stderr.on('error', onError);
 }
 
+/** `kplay runs --prune`: what was removed, and what stays because a host could not be reached. */
+async function pruneCommand(io: CliIO, output: OutputFormat): Promise<number> {
+  const { pruneRuns } = await import('../executor/prune-runs.js');
+  const r = await pruneRuns();
+  if (output === 'json') io.out(toJson({ pruned: r.pruned, problems: r.problems }, io));
+  else {
+    io.out(r.pruned.length ? r.pruned.map((id) => `pruned ${id}\n`).join('') : 'no finished run to prune\n');
+    for (const p of r.problems) io.err(`kplay: ${p}\n`);
+  }
+  return r.exitCode;
+}
+
 /** Runs the CLI with argv (without node and script); resolves to the exit code. */
 export async function main(argv: string[], io: CliIO = defaultIO): Promise<number> {
   let debug = argv.includes('--debug');
@@ -252,8 +264,13 @@ export async function main(argv: string[], io: CliIO = defaultIO): Promise<numbe
   program
     .command('runs')
     .description('list the runs kplay has recorded and their state')
+    .option('--prune', "remove finished runs' records (journals, copies of replaced files) here and on their hosts")
     .addOption(outputOption())
-    .action(async (flags: { output: OutputFormat }) => {
+    .action(async (flags: { output: OutputFormat; prune?: boolean }) => {
+      if (flags.prune) {
+        code = await pruneCommand(io, flags.output);
+        return;
+      }
       const { listRunStates } = await import('../executor/rollback-run.js');
       const runs = listRunStates();
       if (flags.output === 'json') {

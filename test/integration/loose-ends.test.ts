@@ -7,7 +7,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { TaskProgressEvent } from '../../src/report/events.js';
-import { runPlaybook } from '../helpers/run.js';
+import { pruneRuns } from '../../src/executor/prune-runs.js';
+import { listRunStates, rollbackRun } from '../../src/executor/rollback-run.js';
+import { RunStore } from '../../src/journal/run-store.js';
+import { runEnv, runPlaybook } from '../helpers/run.js';
 import { sshLabUnavailable, startSshLab } from '../support/sshd-lab.js';
 import type { SshLab } from '../support/sshd-lab.js';
 
@@ -124,5 +127,36 @@ tasks:
     assert.equal(e.timedOut, true);
     const left = await until(() => processesMatching(`sleep ${duration}`), 5000, (v) => v === '');
     assert.equal(left, '', 'the root-owned sleep is gone');
+  });
+
+  test('kplay runs --prune removes finished runs here and on the hosts, and keeps a run with changes left to undo', async () => {
+    const state = mkdtempSync(path.join(tmpdir(), 'kplay-prune-state-'));
+    const env = { KPLAY_STATE_DIR: state };
+    const file = `/tmp/kplay-prune-${process.pid}-${Date.now()}`;
+    writeFileSync(file, 'old\n');
+    const replace = `  - name: Replace\n    copy: {content: "new\\n", dest: ${file}, backup: true}\n`;
+    const inv = lab.inventory({ hosts: ['h1'] });
+    const rolledBack = await runPlaybook(dir, inv, `name: a\nhosts: all\ntasks:\n${replace}  - name: Fail\n    command: "false"\n`, { env });
+    const kept = await runPlaybook(dir, inv, `name: b\nhosts: all\ntasks:\n${replace}`, { env });
+    const [a, b] = [rolledBack, kept].map((r) => (r.events[0] as { runId: string }).runId);
+    // The first failed and was put back: nothing left to undo. The second keeps its change.
+    const pending = Object.fromEntries(listRunStates(runEnv(env)).map((x) => [x.runId, x.pending]));
+    assert.deepEqual(pending, { [a!]: 0, [b!]: 1 });
+    const hostDir = new RunStore(state, a!).record().hostState.h1!.dir!;
+    const onHost = (id: string) => [path.join(hostDir, 'runs', `${id}.ndjson`), path.join(hostDir, 'backup', id)];
+    for (const p of [...onHost(a!), ...onHost(b!)]) assert.ok(existsSync(p), `${p} is there before`);
+
+    const r = await pruneRuns({ env: runEnv(env), sshConfigFile: '/dev/null' });
+    assert.deepEqual(r, { exitCode: 0, pruned: [a], problems: [] });
+    for (const p of onHost(a!)) assert.equal(existsSync(p), false, `${p} is removed`);
+    assert.equal(new RunStore(state, a!).exists(), false, "the controller's record is removed");
+    for (const p of onHost(b!)) assert.ok(existsSync(p), `${p} stays: its change can still be undone`);
+    assert.ok(new RunStore(state, b!).exists());
+    assert.equal(readFileSync(file, 'utf8'), 'new\n');
+
+    const again = await rollbackRun({ runId: b, env: runEnv(env), sshConfigFile: '/dev/null', reporter: () => ({ onEvent: () => undefined, close: async () => undefined }) });
+    assert.equal(again.exitCode, 0, 'the kept run still rolls back');
+    assert.equal(readFileSync(file, 'utf8'), 'old\n');
+    rmSync(file, { force: true });
   });
 });
