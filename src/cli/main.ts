@@ -2,7 +2,7 @@
 // Heavy modules (ajv, yaml, handlebars) are imported inside the actions so `kplay --version` stays fast.
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
-import { ExitCode, KplayError } from '../errors.js';
+import { ExitCode, KplayError, uniqueDiagnostics } from '../errors.js';
 import type { Diagnostic } from '../errors.js';
 import type { RunState } from '../journal/run-store.js';
 
@@ -169,10 +169,9 @@ export async function main(argv: string[], io: CliIO = defaultIO): Promise<numbe
     .addOption(outputOption())
     .action(async (files: string[], flags: { output: OutputFormat }) => {
       const { validate, formatDiagnostics } = await import('../index.js');
-      const { uniqueProblems } = await import('../config/validate-files.js');
       const results = validate(files);
       // A task file checked on its own and through its playbook reports its problems once.
-      const problems = uniqueProblems(results.flatMap((r) => r.problems));
+      const problems = uniqueDiagnostics(results.flatMap((r) => r.problems));
       const failed = problems.some((p) => p.severity === 'error');
       if (flags.output === 'json') io.out(toJson(results, io));
       else if (problems.length) io.err(formatDiagnostics(problems, { codeFrame: true }));

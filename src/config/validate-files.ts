@@ -109,17 +109,3 @@ function isFile(p: string): boolean {
     return false;
   }
 }
-
-/**
- * Every problem once: a task file checked on its own and through the playbook that includes it
- * yields the same problems twice, at the same place.
- */
-export function uniqueProblems(problems: Diagnostic[]): Diagnostic[] {
-  const seen = new Set<string>();
-  return problems.filter((p) => {
-    const key = JSON.stringify([p.code, p.severity, p.message, p.pos && path.resolve(p.pos.file), p.pos?.line, p.pos?.col]);
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
-}

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { Diagnostic } from '../errors.js';
+import { formatPos } from '../errors.js';
 import type { Condition, Playbook, TaskSpec } from '../config/model.js';
 import { posAt } from '../config/yaml-source.js';
 import type { Inventory, InventoryHost } from '../inventory/inventory.js';
@@ -109,7 +110,7 @@ export class ProblemSink {
   private readonly found = new Map<string, { d: Diagnostic; hosts: string[] }>();
 
   add(d: Diagnostic, host: string): void {
-    const key = `${d.pos?.file}:${d.pos?.line}:${d.pos?.col}:${d.message}`;
+    const key = `${d.pos ? formatPos(d.pos) : ''}:${d.message}`;
     const entry = this.found.get(key);
     if (entry) entry.hosts.push(host);
     else this.found.set(key, { d, hosts: [host] });
@@ -130,7 +131,7 @@ export class ProblemSink {
 /** One line for a placed template problem, for failures found at run time. */
 function formatPlaced(p: PlacedTemplateError): string {
   const d = p.diagnostic;
-  return `${d.pos ? `${d.pos.file}:${d.pos.line}:${d.pos.col}: ` : ''}${d.message}`;
+  return `${d.pos ? `${formatPos(d.pos)}: ` : ''}${d.message}`;
 }
 
 /** Problems of one host, minus those a failed variable already explains. */
@@ -248,7 +249,7 @@ export class HostRenderer {
     try {
       return compileTemplate(text, 'text').render(this.context);
     } catch (err) {
-      if (err instanceof TemplateError) throw new Error(`${file}:${err.problem.line}:${err.problem.col}: ${err.problem.message}`);
+      if (err instanceof TemplateError) throw new Error(`${formatPos({ file, line: err.problem.line, col: err.problem.col })}: ${err.problem.message}`);
       throw err;
     }
   }
@@ -374,7 +375,7 @@ function planStep(
     id: task.id,
     name: task.name,
     kind: task.kind,
-    source: `${task.origin.pos.file}:${task.origin.pos.line}:${task.origin.pos.col}`,
+    source: formatPos(task.origin.pos),
     action: skipped ? 'skip' : 'run',
     reason,
     runtimeWhen,
