@@ -2,7 +2,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -10,6 +9,7 @@ import type { TaskProgressEvent } from '../../src/report/events.js';
 import { pruneRuns } from '../../src/executor/prune-runs.js';
 import { listRunStates, rollbackRun } from '../../src/executor/rollback-run.js';
 import { RunStore } from '../../src/journal/run-store.js';
+import { freePort } from '../helpers/net.js';
 import { runEnv, runPlaybook } from '../helpers/run.js';
 import { sshLabUnavailable, startSshLab } from '../support/sshd-lab.js';
 import type { SshLab } from '../support/sshd-lab.js';
@@ -37,13 +37,6 @@ async function until<T>(probe: () => T, ms: number, done: (v: T) => boolean = Bo
   return v;
 }
 
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 describe('loose ends, over SSH', { skip }, () => {
   let lab: SshLab;

@@ -1,18 +1,11 @@
 // The tunnel kind's preflight, on the controller's own connection (which shares its network).
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { test } from 'node:test';
 import { LocalConnection } from '../../src/connection/local.js';
 import type { PlannedStepView, PreflightContext } from '../../src/tasks/kind.js';
 import { tunnel } from '../../src/tasks/tunnel.js';
+import { freePort } from '../helpers/net.js';
 
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 const delve = (listen: string): PlannedStepView => ({ name: 'Start Delve', kind: 'dlv', action: 'run', local: false, args: { binary: '/bin/x', listen } });
 
