@@ -8,18 +8,39 @@ export interface MoveOutcome {
   sha256: string;
 }
 
+/** Shell test: the path exists, as anything (a dangling symlink too). */
+export function existsTest(p: string): string {
+  const q = shellQuote(p);
+  return `{ [ -e ${q} ] || [ -L ${q} ]; }`;
+}
+
 /**
- * The shell that moves src to dest: refuses an existing dest (a backup from an earlier run must
- * never be overwritten), records the checksum first, and uses mv (a rename on one filesystem).
+ * The checks before a move, shared by the undo's preparation and the move itself: src must
+ * exist, and dest must not (a backup from an earlier run must never be overwritten). Prints the
+ * checksum of src ("-" for what is not a plain file). Exit 3: src is missing; exit 4: dest exists.
+ */
+function moveChecks(src: string, dest: string): string[] {
+  const s = shellQuote(src);
+  return [`${existsTest(src)} || exit 3`, `if ${existsTest(dest)}; then exit 4; fi`, `if [ -f ${s} ]; then sha256sum -- ${s} | cut -d' ' -f1; else echo -; fi`];
+}
+
+/** What the exit status of moveChecks means, as a task failure; undefined when all is well. */
+function moveRefusal(r: { rc: number | null; stderr: Buffer }, a: Move): TaskFailed | undefined {
+  const outcome = { rc: r.rc, stderr: r.stderr };
+  if (r.rc === 3) return new TaskFailed(`${a.src} does not exist`, outcome);
+  if (r.rc === 4) return new TaskFailed(`${a.dest} already exists; kplay never overwrites it (it may be a backup from an earlier run)`, outcome);
+  return undefined;
+}
+
+/**
+ * The shell that moves src to dest after moveChecks, and uses mv (a rename on one filesystem).
  * Exit 3: src is missing; exit 4: dest exists.
  */
 export function moveScript(src: string, dest: string): string {
   const s = shellQuote(src);
   const d = shellQuote(dest);
   return [
-    `[ -e ${s} ] || [ -L ${s} ] || exit 3`,
-    `if [ -e ${d} ] || [ -L ${d} ]; then exit 4; fi`,
-    `if [ -f ${s} ]; then sha256sum -- ${s} | cut -d' ' -f1; else echo -; fi`,
+    ...moveChecks(src, dest),
     `mkdir -p -- "$(dirname -- ${d})"`,
     `mv -n -- ${s} ${d}`,
     // mv -n does not fail when dest appeared meanwhile; check that the move really happened.
@@ -34,20 +55,15 @@ export const move: KindDef<'move', Move> = {
   normalize: (w) => ({ ...w }),
   preview: (a) => [`move ${a.src} -> ${a.dest} (refuses to overwrite; undo moves it back)`],
   async preflight(ctx, a) {
-    const r = await ctx.conn.run(`[ -e ${shellQuote(a.dest)} ] || [ -L ${shellQuote(a.dest)} ]`, { timeoutMs: 30_000, become: ctx.become });
+    const r = await ctx.conn.run(existsTest(a.dest), { timeoutMs: 30_000, become: ctx.become });
     return r.rc === 0 ? `${a.dest} already exists (a backup left by an earlier run?); kplay never overwrites it` : undefined;
   },
   async prepareUndo(ctx, a) {
     // The checksum is taken before the move and journaled with the intent, so the undo can
     // check what it moves back even if kplay dies right after the move.
-    const s = shellQuote(a.src);
-    const d = shellQuote(a.dest);
-    const r = await ctx.conn.run(
-      `[ -e ${s} ] || [ -L ${s} ] || exit 3\nif [ -e ${d} ] || [ -L ${d} ]; then exit 4; fi\nif [ -f ${s} ]; then sha256sum -- ${s} | cut -d' ' -f1; else echo -; fi`,
-      { timeoutMs: ctx.timeoutMs, become: ctx.become },
-    );
-    if (r.rc === 3) throw new TaskFailed(`${a.src} does not exist`);
-    if (r.rc === 4) throw new TaskFailed(`${a.dest} already exists; kplay never overwrites it (it may be a backup from an earlier run)`);
+    const r = await ctx.conn.run(moveChecks(a.src, a.dest).join('\n'), { timeoutMs: ctx.timeoutMs, become: ctx.become });
+    const refused = moveRefusal(r, a);
+    if (refused) throw refused;
     if (r.rc !== 0) throw new TaskFailed(`cannot read ${a.src}: ${r.stderr.toString().trim()}`);
     return {
       name: `move ${a.dest} back to ${a.src}`,
@@ -61,8 +77,8 @@ export const move: KindDef<'move', Move> = {
   },
   async execute(ctx, a) {
     const r = await ctx.conn.run(moveScript(a.src, a.dest), { timeoutMs: ctx.timeoutMs, become: ctx.become });
-    if (r.rc === 3) throw new TaskFailed(`${a.src} does not exist`, { rc: r.rc, stderr: r.stderr });
-    if (r.rc === 4) throw new TaskFailed(`${a.dest} already exists; kplay never overwrites it (it may be a backup from an earlier run)`, { rc: r.rc, stderr: r.stderr });
+    const refused = moveRefusal(r, a);
+    if (refused) throw refused;
     if (r.rc !== 0) throw new TaskFailed(`cannot move ${a.src}: ${r.stderr.toString().trim() || `exit status ${r.rc}`}`, { rc: r.rc, stderr: r.stderr });
     return { status: 'changed', value: { sha256: r.stdout.toString().trim() } satisfies MoveOutcome, message: `moved to ${a.dest}` };
   },
