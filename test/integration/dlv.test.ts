@@ -9,6 +9,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { freePort } from '../helpers/net.js';
 import { runPlaybook } from '../helpers/run.js';
+import { processesMatching } from '../support/processes.js';
 import { sshLabUnavailable, startSshLab } from '../support/sshd-lab.js';
 import type { SshLab } from '../support/sshd-lab.js';
 
@@ -33,13 +34,7 @@ function rpc(port: number, method: string): Promise<{ result?: Record<string, un
   });
 }
 
-function running(pattern: string): string {
-  try {
-    return execFileSync('pgrep', ['-a', '-f', '--', pattern], { encoding: 'utf8' }).trim();
-  } catch {
-    return '';
-  }
-}
+const running = processesMatching;
 
 describe('dlv and tunnel with real Delve', { skip: toolsMissing }, () => {
   let lab: SshLab;

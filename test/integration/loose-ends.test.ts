@@ -1,6 +1,5 @@
 // Loose ends found in use, each checked over SSH against the lab's real sshd (test/support/sshd-lab.ts).
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -11,20 +10,12 @@ import { listRunStates, rollbackRun } from '../../src/executor/rollback-run.js';
 import { RunStore } from '../../src/journal/run-store.js';
 import { freePort } from '../helpers/net.js';
 import { runEnv, runPlaybook } from '../helpers/run.js';
+import { processesMatching } from '../support/processes.js';
 import { sshLabUnavailable, startSshLab } from '../support/sshd-lab.js';
 import type { SshLab } from '../support/sshd-lab.js';
 
 const skip = sshLabUnavailable();
 
-/** Processes whose command line holds `pattern` (pgrep run directly, not through a shell that would hold it too). */
-function processesMatching(pattern: string): string {
-  try {
-    return execFileSync('pgrep', ['-a', '-f', '--', pattern], { encoding: 'utf8' }).trim();
-  } catch (e) {
-    assert.equal((e as { status?: number }).status, 1, 'pgrep found nothing');
-    return '';
-  }
-}
 
 /** Polls `probe` until `done` says so or `ms` pass; returns the last value. */
 async function until<T>(probe: () => T, ms: number, done: (v: T) => boolean = Boolean): Promise<T> {
