@@ -1,8 +1,15 @@
+import path from 'node:path';
+
 /** A place in a user's file, 1-based, as editors and compilers print it. */
 export interface SourcePos {
   file: string;
   line: number;
   col: number;
+}
+
+/** "file:line:col": a place as editors and compilers print it, and jump to. */
+export function formatPos(pos: SourcePos): string {
+  return `${pos.file}:${pos.line}:${pos.col}`;
 }
 
 /** Stable codes: tests, docs and `--output json` consumers match on these, never on wording. */
@@ -43,11 +50,6 @@ export interface Diagnostic {
   message: string;
   hint?: string;
   pos?: SourcePos;
-}
-
-/** "file:line:col", as editors and compilers print a place. */
-export function formatPos(pos: SourcePos): string {
-  return `${pos.file}:${pos.line}:${pos.col}`;
 }
 
 /** Exit codes, as documented in the README. */
@@ -123,4 +125,18 @@ function summarize(count: number): string {
 /** Throws when any error-severity diagnostic is present; warnings alone pass. */
 export function throwIfErrors(problems: Diagnostic[]): void {
   if (problems.some((p) => p.severity === 'error')) throw new InvalidInputError(problems);
+}
+
+/**
+ * Every problem once, in the order found: the same problem at the same place (a task file checked
+ * on its own and through the playbook that includes it; one schema error explained twice).
+ */
+export function uniqueDiagnostics(problems: Diagnostic[]): Diagnostic[] {
+  const seen = new Set<string>();
+  return problems.filter((d) => {
+    const key = JSON.stringify([d.code, d.severity, d.message, d.pos && { ...d.pos, file: path.resolve(d.pos.file) }]);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }

@@ -5,7 +5,7 @@ import { InvalidInputError } from './errors.js';
 import { parseExtraVars } from './config/extra-vars.js';
 import type { Playbook } from './config/model.js';
 import { loadPlaybook } from './config/playbook-load.js';
-import { checkFile, inventoryVarNames } from './config/validate-files.js';
+import { checkPaths, inventoryVarNames } from './config/validate-files.js';
 import type { FileCheck } from './config/validate-files.js';
 import type { YamlSource } from './config/yaml-source.js';
 import { loadInventory } from './inventory/inventory.js';
@@ -91,12 +91,12 @@ export function planFromFile(file: string): PlanResult {
 }
 
 /**
- * Checks files (playbooks, task files, inventories) and returns every problem of each. The
- * variables of the inventories among them count as defined when the playbooks are checked.
+ * Checks files (playbooks, task files, inventories, vars files) and folders (every YAML file under
+ * them) and returns every problem of each. The variables of the inventories among them count as
+ * defined when the playbooks are checked.
  */
-export function validate(files: string[]): FileCheck[] {
-  const outside = new Set(files.flatMap(inventoryVarNames));
-  return files.map((f) => checkFile(f, outside));
+export function validate(paths: string[]): FileCheck[] {
+  return checkPaths(paths, (files) => new Set(files.flatMap(inventoryVarNames)));
 }
 
 /** A variable of a shipped playbook, for `kplay list` and the README. */

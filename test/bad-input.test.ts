@@ -7,14 +7,12 @@
 // puts each argument on its own line, so argument N is line N.
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { kplay as runKplay } from './helpers/cli.js';
+import type { CliResult } from './helpers/cli.js';
 
-const repoRoot = fileURLToPath(new URL('..', import.meta.url));
-const kplayBin = path.join(repoRoot, 'bin/kplay.js');
 
 /** One line per argument, with a final newline: argument N is line N of the file. */
 function L(...lines: string[]): string {
@@ -911,21 +909,7 @@ function workdir(files: Record<string, string>): string {
   return dir;
 }
 
-interface RunResult {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function kplay(cwd: string, args: string[]): RunResult {
-  const r = spawnSync(process.execPath, [kplayBin, ...args], {
-    cwd,
-    encoding: 'utf8',
-    env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' },
-    timeout: 30_000,
-  });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const kplay = (cwd: string, args: string[]): CliResult => runKplay(args, { cwd, timeoutMs: 30_000 });
 
 /** One reported problem: its header line (`where: severity: message`) and the lines under it. */
 interface Block {
@@ -947,8 +931,8 @@ function blocks(stderr: string): Block[] {
   return out;
 }
 
-function assertNoCrash(r: RunResult): void {
-  for (const [stream, text] of [['stderr', r.stderr], ['stdout', r.stdout]] as const) {
+function assertNoCrash(r: CliResult): void {
+  for (const [stream, text] of [['stderr', r.err], ['stdout', r.out]] as const) {
     assert.doesNotMatch(text, /^\s+at .+\(.*:\d+:\d+\)$/m, `stack trace on ${stream}:\n${text}`);
     assert.doesNotMatch(text, /^\s+at (file:|\/|node:).*:\d+:\d+$/m, `stack trace on ${stream}:\n${text}`);
     assert.ok(!text.includes('node:internal'), `node:internal on ${stream}:\n${text}`);
@@ -956,11 +940,11 @@ function assertNoCrash(r: RunResult): void {
   }
 }
 
-function checkCase(c: Case, r: RunResult): void {
-  const shown = `\n--- stderr ---\n${r.stderr}--- stdout ---\n${r.stdout}`;
+function checkCase(c: Case, r: CliResult): void {
+  const shown = `\n--- stderr ---\n${r.err}--- stdout ---\n${r.out}`;
   assertNoCrash(r);
-  assert.equal(r.status, 4, `exit code${shown}`);
-  const found = blocks(r.stderr);
+  assert.equal(r.code, 4, `exit code${shown}`);
+  const found = blocks(r.err);
   for (const e of c.errors) {
     const at = Array.isArray(e.at) ? e.at : [e.at];
     const block = found.find((b) => b.severity === 'error' && at.includes(b.at) && e.msg.test(b.message));
@@ -974,7 +958,7 @@ function checkCase(c: Case, r: RunResult): void {
     const errors = found.filter((b) => b.severity === 'error');
     assert.equal(errors.length, c.count, `number of errors reported${shown}`);
   }
-  for (const re of c.not ?? []) assert.doesNotMatch(r.stderr, re, `stderr must not match ${re}${shown}`);
+  for (const re of c.not ?? []) assert.doesNotMatch(r.err, re, `stderr must not match ${re}${shown}`);
 }
 
 describe('bad input: exit 4, exact file:line:col, a message and a hint, no stack trace', () => {
@@ -988,12 +972,12 @@ describe('bad input: exit 4, exact file:line:col, a message and a hint, no stack
   test('an unknown CLI flag (--dryrun)', () => {
     const dir = workdir({ 'pb.yaml': PB, 'inv.yaml': INV });
     const r = kplay(dir, ['run', 'pb.yaml', '-i', 'inv.yaml', '--dryrun']);
-    const shown = `\n--- stderr ---\n${r.stderr}`;
+    const shown = `\n--- stderr ---\n${r.err}`;
     assertNoCrash(r);
-    assert.equal(r.status, 4, `exit code${shown}`);
-    assert.match(r.stderr, /error: .*--dryrun/, `names the flag${shown}`);
-    assert.match(r.stderr, /--dry-run/, `suggests --dry-run${shown}`);
-    assert.match(r.stderr, /hint: /, `gives a hint${shown}`);
+    assert.equal(r.code, 4, `exit code${shown}`);
+    assert.match(r.err, /error: .*--dryrun/, `names the flag${shown}`);
+    assert.match(r.err, /--dry-run/, `suggests --dry-run${shown}`);
+    assert.match(r.err, /hint: /, `gives a hint${shown}`);
   });
 
 });
@@ -1016,11 +1000,11 @@ describe('--output json on failure', () => {
     });
     const r = kplay(dir, ['validate', '--output', 'json', 'pb.yaml', 'tabs.yaml', 'good.yaml']);
     assertNoCrash(r);
-    assert.equal(r.status, 4, `exit code\n${r.stderr}`);
+    assert.equal(r.code, 4, `exit code\n${r.err}`);
     let parsed: unknown;
     assert.doesNotThrow(() => {
-      parsed = JSON.parse(r.stdout);
-    }, `stdout is not JSON:\n${r.stdout}`);
+      parsed = JSON.parse(r.out);
+    }, `stdout is not JSON:\n${r.out}`);
     assert.ok(Array.isArray(parsed), 'an array with one entry per file');
     type Problem = { code: string; severity: string; message: string; hint?: string; pos?: { file: string; line: number; col: number } };
     const results = parsed as { file: string; kind?: string; problems: Problem[] }[];
@@ -1044,7 +1028,7 @@ describe('--output json on failure', () => {
     assert.equal(results.find((x) => x.file === 'pb.yaml')?.problems.length, 2);
     assert.deepEqual(results.find((x) => x.file === 'good.yaml')?.problems, []);
     // Nothing meant for people is mixed into the machine-readable run.
-    assert.equal(r.stderr, '');
+    assert.equal(r.err, '');
   });
 
   test('run --dry-run prints {error: {code, problems}} on stdout', () => {
@@ -1054,8 +1038,8 @@ describe('--output json on failure', () => {
     });
     const r = kplay(dir, ['run', 'pb.yaml', '-i', 'inv.yaml', '--dry-run', '--output', 'json']);
     assertNoCrash(r);
-    assert.equal(r.status, 4, `exit code\n${r.stderr}`);
-    const parsed = JSON.parse(r.stdout) as { error: { code: string; problems: { code: string; pos?: { file: string; line: number; col: number } }[] } };
+    assert.equal(r.code, 4, `exit code\n${r.err}`);
+    const parsed = JSON.parse(r.out) as { error: { code: string; problems: { code: string; pos?: { file: string; line: number; col: number } }[] } };
     assert.equal(parsed.error.code, 'E_TEMPLATE');
     assert.deepEqual(parsed.error.problems.map((p) => [p.code, p.pos]), [['E_TEMPLATE', { file: 'pb.yaml', line: 5, col: 21 }]]);
   });

@@ -1,18 +1,15 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { appendFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
+import { kplay as runKplay, kplayIntoClosedPipe } from './helpers/cli.js';
 import { REPO_ROOT, writeTree } from './helpers/files.js';
+import { RunStore } from '../src/journal/run-store.js';
+import type { RunRecord } from '../src/journal/run-store.js';
 
-const BIN = path.join(REPO_ROOT, 'bin/kplay.js');
 const EXAMPLE_INVENTORY = path.join(REPO_ROOT, 'inventory.example.yaml');
 
-/** Runs the built CLI as a user would, from `cwd`. */
-function kplay(args: string[], cwd = REPO_ROOT) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8' });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const kplay = (args: string[], cwd = REPO_ROOT, env: NodeJS.ProcessEnv = {}) => runKplay(args, { cwd, env });
 
 test('--version prints the package version', () => {
   const { version } = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8'));

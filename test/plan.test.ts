@@ -6,6 +6,7 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import { InvalidInputError, plan, validate } from '../src/index.js';
 import type { HostPlan, PlanStep } from '../src/index.js';
+import { taskScript } from '../src/connection/task-script.js';
 import { writeTree } from './helpers/files.js';
 
 const INVENTORY = `
@@ -545,4 +546,21 @@ describe('kplay validate renders a playbook for a host it knows nothing about', 
     });
     assert.deepEqual(validate([path.join(dir, 'pb.yaml')])[0]!.problems, []);
   });
+});
+
+test("a command's environment is previewed as the run applies it: to every command of the task", () => {
+  const q = planOf(`name: q
+hosts: cp1
+tasks:
+  - name: t
+    command:
+      cmd: printf '[%s]' "$A" && sh -c 'printf "[%s]" "$A"'
+      env: {A: "x y"}
+`);
+  const s = step(host(q, 'cp1'), 't');
+  const a = s.args as { cmd: string; env: Record<string, string> };
+  assert.deepEqual(s.preview, [`$ export A='x y'`, `$ ${a.cmd}`]);
+  const shown = s.preview.map((l) => l.replace(/^\$ /, '')).join('\n');
+  assert.equal(sh(shown), '[x y][x y]', 'the previewed lines, run as written, give both commands the variable');
+  assert.equal(sh(taskScript(a.cmd, { env: a.env })), sh(shown), 'and do what the run does');
 });

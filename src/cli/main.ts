@@ -50,13 +50,14 @@ function splitList(s: string | undefined): string[] | undefined {
 const outputOption = () => new Option('-o, --output <format>', 'text for people, json for programs').choices(['text', 'json']).default('text');
 
 /** The program and its commands: each action turns flags into a command's options and keeps its exit code. */
-function program(io: CommandIO, setCode: (code: number) => void): Command {
+function program(io: CommandIO, setCode: (code: number) => void, onCommand: (command: Command) => void): Command {
   const prog = new Command('kplay')
     .description('Declarative playbooks over SSH, made for debugging live Kubernetes components with Delve.')
     .version(pkg.version, '-V, --version', 'print the version')
     .option('--debug', 'show stack traces of internal errors')
     .showSuggestionAfterError()
     .exitOverride()
+    .hook('preAction', (_program, command) => onCommand(command))
     .configureOutput({
       writeOut: io.out,
       writeErr: io.err,
@@ -70,7 +71,7 @@ function program(io: CommandIO, setCode: (code: number) => void): Command {
   prog
     .command('validate')
     .description('check playbooks, task files and inventories; report every problem with file:line:col')
-    .argument('<files...>', 'YAML files to check')
+    .argument('<paths...>', 'YAML files to check, or folders: every .yaml and .yml file under them')
     .addOption(outputOption())
     .action(async (files: string[], flags: { output: OutputFormat }) => {
       const { validateCommand } = await import('../commands/validate.js');
@@ -80,8 +81,9 @@ function program(io: CommandIO, setCode: (code: number) => void): Command {
   prog
     .command('runs')
     .description('list the runs kplay has recorded and their state')
+    .option('--prune', "remove finished runs' records (journals, copies of replaced files) here and on their hosts")
     .addOption(outputOption())
-    .action(async (flags: { output: OutputFormat }) => {
+    .action(async (flags: { output: OutputFormat; prune?: boolean }) => {
       const { runsCommand } = await import('../commands/runs.js');
       setCode(await runsCommand(flags, io));
     });
@@ -142,6 +144,31 @@ function runCommands(prog: Command, io: CommandIO, setCode: (code: number) => vo
   }
 }
 
+/**
+ * Whether a command only reads (so may stop at any point): everything but a real run, a rollback
+ * and a prune, which would leave hosts half changed if they stopped midway.
+ */
+function onlyReads(command: Command): boolean {
+  const flags = command.opts<{ dryRun?: boolean; prune?: boolean }>();
+  if (command.name() === 'run') return Boolean(flags.dryRun);
+  if (command.name() === 'runs') return !flags.prune;
+  return command.name() !== 'rollback';
+}
+
+/**
+ * A reader that goes away (`kplay runs | head -1`) closes our output, and the next write fails
+ * with EPIPE, which unheard would end kplay with a stack trace. A command that only reads ends
+ * quietly, exit 0; one that changes hosts goes on to its end without output (stopping midway
+ * would leave them half changed) and keeps its exit code.
+ */
+function endQuietlyOnClosedOutput(readOnly: () => boolean): void {
+  const onError = (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE' && readOnly()) process.exit(ExitCode.ok);
+  };
+  process.stdout.on('error', onError);
+  process.stderr.on('error', onError);
+}
+
 /** Runs the CLI with argv (without node and script); resolves to the exit code. */
 export async function main(argv: string[], raw: CliIO = defaultIO): Promise<number> {
   // Everything kplay prints passes here: secrets, once known (a playbook's, the inventory's
@@ -155,7 +182,9 @@ export async function main(argv: string[], raw: CliIO = defaultIO): Promise<numb
     debug: argv.includes('--debug'),
   };
   let code: number = ExitCode.ok;
-  const prog = program(io, (c) => (code = c));
+  let readOnly = true;
+  if (raw === defaultIO) endQuietlyOnClosedOutput(() => readOnly);
+  const prog = program(io, (c) => (code = c), (command) => (readOnly = onlyReads(command)));
   if (argv.length === 0) {
     io.err(prog.helpInformation());
     io.err('kplay: error: no command given\n  hint: Start with `kplay list`, or `kplay run PLAYBOOK -i INVENTORY --dry-run`.\n');

@@ -1,5 +1,5 @@
 // `kplay validate`: check files and report every problem of each.
-import { ExitCode } from '../errors.js';
+import { ExitCode, uniqueDiagnostics } from '../errors.js';
 import { validate } from '../library.js';
 import { formatDiagnostics } from '../report/diagnostics.js';
 import type { CommandIO, OutputFormat } from './io.js';
@@ -8,7 +8,8 @@ import { toJson } from './io.js';
 /** Checks playbooks, task files and inventories; resolves to the exit code (4 when any has an error). */
 export async function validateCommand(files: string[], opts: { output: OutputFormat }, io: CommandIO): Promise<number> {
   const results = validate(files);
-  const problems = results.flatMap((r) => r.problems);
+  // A task file checked on its own and through its playbook reports its problems once.
+  const problems = uniqueDiagnostics(results.flatMap((r) => r.problems));
   if (opts.output === 'json') io.out(toJson(results, io));
   else {
     if (problems.length) io.err(formatDiagnostics(problems, { codeFrame: true }));

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { ErrorObject } from 'ajv';
 import type { Diagnostic } from '../errors.js';
+import { uniqueDiagnostics } from '../errors.js';
 import { KIND_NAMES } from '../tasks/registry.js';
 import { suggest } from '../text/suggest.js';
 import * as generated from './schema-validators.generated.js';
@@ -19,16 +20,10 @@ export const SCHEMA_DIR = new URL('../../schemas/', import.meta.url);
 export function checkSchema(src: YamlSource, schema: SchemaName, problems: Diagnostic[]): boolean {
   const validate = generated[schema];
   if (validate(src.value)) return true;
-  const seen = new Set<string>();
   // Local $refs in error schemas point into the schema that holds them: the task definitions live in
   // the playbook schema, which the task-file schema refers to.
   const root = rawSchema(schema === 'tasks' ? 'playbook.schema.json' : `${schema}.schema.json`);
-  for (const d of explain(src, (validate.errors ?? []) as AjvError[], root)) {
-    const key = `${d.pos?.line}:${d.pos?.col}:${d.message}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    problems.push(d);
-  }
+  problems.push(...uniqueDiagnostics(explain(src, (validate.errors ?? []) as AjvError[], root)));
   return false;
 }
 

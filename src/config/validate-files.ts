@@ -1,3 +1,5 @@
+import { readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
 import type { Diagnostic } from '../errors.js';
 import { inventoryFromSource } from '../inventory/inventory.js';
 import { checkPlaybookValues } from '../plan/check.js';
@@ -86,4 +88,45 @@ export function checkFile(file: string, outsideVars: ReadonlySet<string> = new S
   if (playbook && !problems.some((p) => p.severity === 'error')) checkPlaybookValues(playbook, outsideVars, problems);
   else checkTemplateFileSyntax(tasks ?? [], problems);
   return { file, kind, problems };
+}
+
+/**
+ * Checks files and folders: a folder stands for every YAML file (.yaml, .yml) under it, at any
+ * depth, in name order; hidden folders and node_modules are left out. A folder with none is
+ * reported, so that a typo in its name does not pass as "nothing wrong".
+ */
+export function checkPaths(paths: string[], outsideOf: (files: string[]) => ReadonlySet<string> = () => new Set()): FileCheck[] {
+  const expanded = paths.map((p) => (isFolder(p) ? { folder: p, files: yamlFilesUnder(p) } : { files: [p] }));
+  // The variables of the inventories among all the files count for every playbook among them.
+  const outside = outsideOf(expanded.flatMap((e) => e.files));
+  return expanded.flatMap((e): FileCheck[] => {
+    if (e.files.length) return e.files.map((f) => checkFile(f, outside));
+    const hint = 'Name the files to check, or a folder that holds them.';
+    return [{ file: e.folder!, problems: [{ code: 'E_FILE', severity: 'error', message: `${e.folder} is a folder with no .yaml or .yml file in it`, hint }] }];
+  });
+}
+
+function isFolder(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false; // a missing path is reported by the check of the file, like any other
+  }
+}
+
+function yamlFilesUnder(dir: string): string[] {
+  const entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name));
+  return entries.flatMap((e) => {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) return e.name.startsWith('.') || e.name === 'node_modules' ? [] : yamlFilesUnder(p);
+    return /\.ya?ml$/.test(e.name) && (e.isFile() || isFile(p)) ? [p] : [];
+  });
+}
+
+function isFile(p: string): boolean {
+  try {
+    return statSync(p).isFile();
+  } catch {
+    return false;
+  }
 }

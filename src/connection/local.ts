@@ -1,8 +1,10 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { chmod, copyFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { firstLine } from './request.js';
 import { killScript, ShellSession } from './shell-session.js';
 import type { ShellPipes } from './shell-session.js';
@@ -75,7 +77,8 @@ export class LocalConnection implements Connection {
 
   async fetchFile(p: string, localPath: string): Promise<void> {
     await mkdir(path.dirname(localPath), { recursive: true });
-    await copyFile(p, localPath);
+    // Streamed to the end, not copied by size: /proc files report a size of 0 yet have content.
+    await pipeline(createReadStream(p), createWriteStream(localPath));
   }
 
   async sha256(p: string): Promise<string | undefined> {

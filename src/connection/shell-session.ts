@@ -25,9 +25,30 @@ export type TaskKiller = (mark: string, signal: 'TERM' | 'KILL') => Promise<void
 /** The environment variable that marks every process a task starts, to find them all on timeout. */
 export const TASK_MARK_VAR = '__KPLAY_ID';
 
-/** Shell that signals every process carrying a task's mark (see markedPids): all of the task's descendants. */
+/**
+ * Shell that prints the PIDs the script `roots` prints and every descendant of theirs, walking
+ * parent PIDs in /proc/PID/stat (readable for every process, whoever owns it). It finds what the
+ * environment cannot: `sudo` resets the environment, so what it starts carries no mark.
+ */
+export function processTreeScript(roots: string): string {
+  // stat is "PID (COMM) STATE PPID ...", and COMM may hold spaces and parentheses: cut at the last ") ".
+  const awk = `$0 == "-" { stats = 1; next }
+!stats { roots[++n] = $1; next }
+{ pid = $1; sub(/^.*\\) /, ""); kids[$2] = kids[$2] " " pid }
+END { for (i = 1; i <= n; i++) { p = roots[i]; if (seen[p]++) continue; print p; m = split(kids[p], c, " "); for (j = 1; j <= m; j++) roots[++n] = c[j] } }`;
+  return `{ ${roots}; echo -; cat /proc/[0-9]*/stat 2>/dev/null; } | awk ${shellQuote(awk)}`;
+}
+
+/**
+ * Shell that signals every process of a task: those carrying its mark (all of its descendants
+ * inherit it, including those that left its process group or were re-parented) and the
+ * descendants of those (what it started through sudo). A process of root's that this user may not
+ * signal gets the signal from sudo (-n: never a prompt): sudo passes a TERM on to its command
+ * itself, but not a KILL, which would leave the command running.
+ */
 export function killScript(mark: string, signal: 'TERM' | 'KILL'): string {
-  return `for p in $(${markedPids(TASK_MARK_VAR, mark)}); do kill -${signal} "$p" 2>/dev/null; done; true`;
+  const viaSudo = signal === 'KILL' ? ' || sudo -n kill -KILL "$p" 2>/dev/null' : '';
+  return `for p in $(${processTreeScript(markedPids(TASK_MARK_VAR, mark))}); do kill -${signal} "$p" 2>/dev/null${viaSudo}; done; true`;
 }
 
 /** Options of one command run in a session. */

@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { NodeSSH } from 'node-ssh';
 import type { Client, ClientChannel, ConnectConfig, SFTPWrapper } from 'ssh2';
 import { shellQuote } from '../template/shell-quote.js';
@@ -412,7 +413,14 @@ export class SshConnection implements Connection {
       return;
     }
     const sftp = await this.getSftp();
-    await new Promise<void>((resolve, reject) => sftp.fastGet(p, localPath, (err) => (err ? reject(err) : resolve())));
+    const size = await new Promise<number | undefined>((resolve) => sftp.stat(p, (err, st) => resolve(err || !st.isFile() ? undefined : st.size)));
+    // fastGet copies exactly the size stat reports, and /proc or /sys files report 0 yet have
+    // content: those (and anything not a plain file) are read to their end instead.
+    if (size) {
+      await new Promise<void>((resolve, reject) => sftp.fastGet(p, localPath, (err) => (err ? reject(err) : resolve())));
+      return;
+    }
+    await pipeline(sftp.createReadStream(p), createWriteStream(localPath));
   }
 
   async request(remote: { host: string; port: number }, data: string, timeoutMs: number, opts: { become?: boolean } = {}): Promise<string> {

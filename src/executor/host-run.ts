@@ -21,7 +21,7 @@ import type { TaskContext, UndoContext } from '../tasks/kind.js';
 import { TaskFailed } from '../tasks/kind.js';
 import { taskKinds } from '../tasks/registry.js';
 import { failureOf } from './failure.js';
-import { outputProgress } from './output-progress.js';
+import { outputProgress } from '../report/output-progress.js';
 import { registered } from './registered.js';
 import type { RunOnceResults } from './run-once.js';
 import { TaskRun } from './task-run.js';
@@ -169,7 +169,7 @@ export class HostRun implements TaskHost {
     for (const step of this.plan.steps) {
       const check = taskKinds[step.kind].preflight;
       if (step.action !== 'run' || step.runtime || !check) continue;
-      const refusal = await check(this.context(step), step.args as never);
+      const refusal = await check({ ...this.context(step), hostSteps: this.plan.steps }, step.args as never);
       if (refusal) this.refuse(`${this.name}: task "${step.name}": ${refusal}; nothing was changed on any host`, 'E_PREFLIGHT');
     }
   }

@@ -75,6 +75,22 @@ export async function acquireLock(conn: Connection, ref: HostStateRef, runId: st
   throw new Error(`cannot take the lock on ${conn.name}: ${r.err.trim() || `exit status ${r.rc}`}`);
 }
 
+/** Run ids as kplay makes them: safe as file names, never a path. */
+const RUN_ID = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
+
+/**
+ * Removes what finished runs left in the host's folder: their journals and their copies of
+ * replaced files. Never the lock, nor anything of another run.
+ */
+export async function removeRunState(conn: Connection, ref: HostStateRef, runIds: string[]): Promise<void> {
+  const bad = runIds.find((id) => !RUN_ID.test(id));
+  if (bad !== undefined) throw new Error(`"${bad}" is not a run id`);
+  if (!runIds.length) return;
+  const paths = runIds.flatMap((id) => [`"$d/runs/"${shellQuote(`${id}.ndjson`)}`, `"$d/backup/"${shellQuote(id)}`]);
+  const r = await sh(conn, ref, `rm -rf -- ${paths.join(' ')}`);
+  if (r.rc !== 0) throw new Error(`cannot remove old runs' records on ${conn.name}: ${r.err.trim() || `exit status ${r.rc}`}`);
+}
+
 /** Releases the host's lock if this run holds it. */
 export async function releaseLock(conn: Connection, ref: HostStateRef, runId: string): Promise<void> {
   await sh(conn, ref, `grep -q ${shellQuote(`"runId":"${runId}"`)} "$d/lock/owner" 2>/dev/null && rm -rf -- "$d/lock"; true`);

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { Diagnostic } from '../errors.js';
 import { KplayError } from '../errors.js';
+import { formatPos } from '../errors.js';
 import type { Condition, Playbook, TaskSpec } from '../config/model.js';
 import type { ResolvedSecret } from '../config/secrets.js';
 import { sealSecrets } from '../journal/secret-seal.js';
@@ -134,7 +135,7 @@ export class ProblemSink {
   private readonly found = new Map<string, { d: Diagnostic; hosts: string[] }>();
 
   add(d: Diagnostic, host: string): void {
-    const key = `${d.pos?.file}:${d.pos?.line}:${d.pos?.col}:${d.message}`;
+    const key = `${d.pos ? formatPos(d.pos) : ''}:${d.message}`;
     const entry = this.found.get(key);
     if (entry) entry.hosts.push(host);
     else this.found.set(key, { d, hosts: [host] });
@@ -430,7 +431,7 @@ function planStep(
     id: task.id,
     name: task.name,
     kind: task.kind,
-    source: `${task.origin.pos.file}:${task.origin.pos.line}:${task.origin.pos.col}`,
+    source: formatPos(task.origin.pos),
     action: skipped ? 'skip' : 'run',
     reason,
     runtimeWhen,

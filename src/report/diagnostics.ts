@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Diagnostic } from '../errors.js';
+import { formatPos } from '../errors.js';
 
 /** Options for printing problems. */
 export interface DiagnosticFormat {
@@ -12,7 +13,7 @@ export function formatDiagnostics(problems: Diagnostic[], fmt: DiagnosticFormat 
   const texts = new Map<string, string[] | undefined>();
   const lines: string[] = [];
   for (const d of sortByPlace(problems)) {
-    const where = d.pos ? `${d.pos.file}:${d.pos.line}:${d.pos.col}: ` : 'kplay: ';
+    const where = d.pos ? `${formatPos(d.pos)}: ` : 'kplay: ';
     lines.push(`${where}${d.severity}: ${d.message} [${d.code}]`);
     if (fmt.codeFrame && d.pos) lines.push(...codeFrame(texts, d.pos.file, d.pos.line, d.pos.col));
     if (d.hint) lines.push(`  hint: ${d.hint.charAt(0).toUpperCase()}${d.hint.slice(1)}`);

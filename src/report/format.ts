@@ -27,7 +27,8 @@ export function sanitize(text: string): string {
 /** The lines of a command's output as a terminal would have left them (a `\r` redraw keeps only its last state). */
 export function outputLines(text: string | undefined): string[] {
   if (!text) return [];
-  const lines = text.split('\n').map((line) => {
+  // NUL separates words (/proc/PID/cmdline, find -print0): dropped with the other controls, they would run together.
+  const lines = text.replaceAll('\0', ' ').split('\n').map((line) => {
     const body = line.endsWith('\r') ? line.slice(0, -1) : line;
     return sanitize(body.slice(body.lastIndexOf('\r') + 1));
   });

@@ -1,4 +1,4 @@
-import { shellQuote } from '../template/index.js';
+import { envExports } from '../connection/task-script.js';
 import type { KindDef } from './kind.js';
 import { TaskFailed } from './kind.js';
 
@@ -15,8 +15,7 @@ export const command: KindDef<'command', CommandArgs> = {
   shellFields: ['cmd'],
   normalize: (w) => (typeof w === 'string' ? { cmd: w } : { ...w, env: stringify(w.env) }),
   preview(a) {
-    const env = Object.entries(a.env ?? {}).map(([k, v]) => `${k}=${shellQuote(v)} `).join('');
-    const lines = [`$ ${env}${a.cmd}`];
+    const lines = [...envExports(a.env), a.cmd].map((l) => `$ ${l}`);
     if (a.cwd) lines.push(`  (in ${a.cwd})`);
     return lines;
   },

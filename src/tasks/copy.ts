@@ -182,7 +182,7 @@ export async function putFile(
       group: a.group,
       become: ctx.become,
       // Progress only where there is something to watch.
-      onProgress: data.length > 1 << 20 ? (done, total) => ctx.progress(`${mib(done)} of ${mib(total)} MiB`, done, total) : undefined,
+      onProgress: data.length > 1 << 20 ? uploadProgress(ctx) : undefined,
     });
   } catch (e) {
     throw new TaskFailed(`cannot write ${a.dest}: ${(e as Error).message}`, {}, IO);
@@ -222,6 +222,26 @@ async function putSmallFile(ctx: TaskContext, data: Buffer, want: string, a: { d
   const what = r.stdout.toString().trim();
   if (what === 'same') return { status: 'ok', message: 'already up to date' };
   return { status: 'changed', message: what === 'attrs' ? 'attributes changed' : `${data.length} bytes written` };
+}
+
+/** How often an upload reports how far it got. */
+const UPLOAD_PROGRESS_MS = 1000;
+
+/**
+ * An upload's progress, once a second and at its end. SFTP reports every 32 KiB chunk: passed on
+ * as they come, thousands of events would flood a JSON consumer, and a reporter that shows one a
+ * second or two would show only the first, "0.0 of 151.5 MiB", until the task ends.
+ */
+function uploadProgress(ctx: TaskContext, now: () => number = () => performance.now()): (done: number, total: number) => void {
+  // The clock starts with the first chunk: setting up the upload (a folder, an SFTP channel) is no progress.
+  const state: { last?: number } = {};
+  return (done, total) => {
+    const t = now();
+    state.last ??= t;
+    if (done < total && t - state.last < UPLOAD_PROGRESS_MS) return;
+    state.last = t;
+    ctx.progress(`${mib(done)} of ${mib(total)} MiB`, done, total);
+  };
 }
 
 function mib(n: number): string {

@@ -7,6 +7,7 @@ import { stringify } from './command.js';
 import type { KindDef, OwnUndo, TaskContext, UndoAction } from './kind.js';
 import { ownUndo, portProblem, TaskFailed } from './kind.js';
 import { checkScript } from './wait-for.js';
+import { DEFAULT_DLV_LISTEN, listenAddress } from './dlv-listen.js';
 
 /** Delve's arguments, normalized: `args` is either a list (one argument each) or a shell fragment. */
 export type DlvArgs = Omit<Dlv, 'env'> & { env?: Record<string, string> };
@@ -43,8 +44,7 @@ export const stopMarked: UndoAction<'stop_marked', StopMarkedArgs> = {
   },
 };
 
-/** Loopback by default: Delve's port has no authentication. */
-export const DEFAULT_DLV_LISTEN = '127.0.0.1:2345';
+export { DEFAULT_DLV_LISTEN } from './dlv-listen.js';
 
 /** The JSON-RPC line that tells whether Delve is up (any answer will do). */
 const GET_VERSION = '{"method":"RPCServer.GetVersion","params":[{}],"id":1}\n';
@@ -69,11 +69,6 @@ export function dlvCommandLine(a: DlvArgs): string {
   return parts.join(' ');
 }
 
-function listenAddress(a: DlvArgs): { host: string; port: number } {
-  const listen = a.listen ?? DEFAULT_DLV_LISTEN;
-  const i = listen.lastIndexOf(':');
-  return { host: listen.slice(0, i).replace(/^\[|\]$/g, '') || '0.0.0.0', port: Number(listen.slice(i + 1)) };
-}
 
 function logFile(a: DlvArgs): string {
   return a.log ?? `/tmp/kplay-dlv-${listenAddress(a).port}.log`;

@@ -62,7 +62,22 @@ export interface KindDef<K extends KindName, A = unknown, U extends OwnUndo<stri
    */
   prepareUndo?(ctx: UndoContext, args: A): Promise<U | undefined>;
   /** Checked on every host before the run changes anything anywhere; a message refuses the run. */
-  preflight?(ctx: TaskContext, args: A): Promise<string | undefined>;
+  preflight?(ctx: PreflightContext, args: A): Promise<string | undefined>;
+}
+
+/** Another step of the same host's plan, as a preflight check sees it (a PlanStep fits). */
+export interface PlannedStepView {
+  name: string;
+  kind: KindName;
+  action: 'run' | 'skip';
+  local: boolean;
+  args: unknown;
+}
+
+/** What a preflight check gets: the task's context, and what else the host's plan will do. */
+export interface PreflightContext extends TaskContext {
+  /** Every step planned for this host: a check may depend on what another step will start. */
+  hostSteps?: readonly PlannedStepView[];
 }
 
 /** What prepareUndo gets besides the task context. */

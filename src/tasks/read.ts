@@ -1,5 +1,6 @@
 import { parse as parseYaml } from 'yaml';
 import type { Read } from '../config/playbook.generated.js';
+import { shellQuote } from '../template/index.js';
 import type { KindDef } from './kind.js';
 import { IO, TaskFailed } from './kind.js';
 
@@ -40,7 +41,10 @@ export const read: KindDef<'read', Read> = {
     if (data === undefined) throw new TaskFailed(`${a.path} does not exist`, {}, IO);
     const text = data.toString('utf8');
     try {
-      return { status: 'ok', stdout: text, value: parseContent(text, a.format) };
+      const value = parseContent(text, a.format);
+      // NUL-separated arguments would show run together: the output is the command line as typed.
+      const stdout = a.format === 'cmdline' ? (value as string[]).map((arg) => shellQuote(arg)).join(' ') : text;
+      return { status: 'ok', stdout, value };
     } catch (e) {
       throw new TaskFailed(`${a.path} is not valid ${a.format}: ${(e as Error).message}`, { stdout: text });
     }

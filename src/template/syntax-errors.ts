@@ -150,7 +150,7 @@ function describeGot(got: string | undefined, source: string, at: number, kind: 
   return TOKEN_WORDS[got] ?? got;
 }
 
-function reword(parsed: Parsed, source: string, at: number, kind: SourceKind): { message: string; hint?: string; index?: number } {
+function reword(parsed: Parsed, source: string, at: number, kind: SourceKind, shift: number): { message: string; hint?: string; index?: number } {
   const { got, expected } = parsed;
   if (got === 'EOF' && expected.includes('OPEN_ENDBLOCK')) {
     const open = unclosedBlock(source);
@@ -177,15 +177,28 @@ function reword(parsed: Parsed, source: string, at: number, kind: SourceKind): {
   if (kind === 'template' && filter) {
     return { message, hint: `templates are Handlebars, not Jinja: there are no | filters; write the helper before its arguments, as in {{default x "a"}} for x | default('a')` };
   }
-  // Habits from Jinja and Ansible: infix operators. Handlebars spells them as helpers.
-  const infix = /\s(==|!=|>=|<=|&&|\|\||and|or|not|>|<)\s/.exec(source);
-  if (kind === 'condition' && infix) {
-    const helper = { '==': 'eq', '!=': 'ne', '>': 'gt', '<': 'lt', '>=': 'gt', '<=': 'lt', '&&': 'and', '||': 'or', and: 'and', or: 'or', not: 'not' }[infix[1]!];
-    const [left, right] = source.split(infix[0]).map((x) => x.trim());
-    const example = helper === 'not' ? `(not ${right})` : `(${helper} ${left} ${right})`;
-    return { message, hint: `conditions are Handlebars expressions, with helpers instead of operators: write ${example}` };
-  }
+  const hint = kind === 'condition' ? operatorHint(source.slice(shift, source.length - CONDITION_SUFFIX.length)) : undefined;
+  if (hint) return { message, hint };
   return expected.length > 0 ? { message, hint: `expected ${expectedWords(expected)}` } : { message };
+}
+
+/** What kplay puts after a condition to parse it (see compileCondition). */
+const CONDITION_SUFFIX = '}}';
+
+/**
+ * Habits from Jinja and Ansible: infix operators, which Handlebars spells as helpers. The example
+ * is built from the condition as the user wrote it, not from the wrapper kplay parses it in.
+ */
+function operatorHint(condition: string): string | undefined {
+  const infix = /\s(==|!=|>=|<=|&&|\|\||and|or|not|>|<)\s/.exec(condition);
+  if (!infix) return undefined;
+  const op = infix[1]!;
+  const [left, right] = condition.split(infix[0]).map((x) => x.trim());
+  // There is no gte or lte helper: a >= b is "not a < b".
+  const negated = { '>=': 'lt', '<=': 'gt' }[op];
+  const helper = { '==': 'eq', '!=': 'ne', '>': 'gt', '<': 'lt', '&&': 'and', '||': 'or', and: 'and', or: 'or' }[op];
+  const example = op === 'not' ? `(not ${right})` : negated ? `(not (${negated} ${left} ${right}))` : `(${helper} ${left} ${right})`;
+  return `conditions are Handlebars expressions, with helpers instead of operators: write ${example}`;
 }
 
 /**
@@ -223,6 +236,6 @@ export function syntaxError(err: unknown, source: string, shift: number, kind: S
   const lexed = lexerPlace();
   const place = lexed && lexed.line === parsed.line ? lexed : { line: parsed.line, column: 0 };
   const at = indexOf(source, place);
-  const r = reword(parsed, source, at, kind);
+  const r = reword(parsed, source, at, kind, shift);
   return problem(r.index === undefined ? place : placeOf(source, r.index), r.message, r.hint);
 }

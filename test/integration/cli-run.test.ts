@@ -1,15 +1,12 @@
 // `kplay run` as a user types it, against real sshd hosts: NDJSON events, plain output, exit codes.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { REPO_ROOT } from '../helpers/files.js';
+import { kplay as runKplay } from '../helpers/cli.js';
 import { LAB_ENV, sshLabUnavailable, startSshLab } from '../support/sshd-lab.js';
 import type { SshLab } from '../support/sshd-lab.js';
-
-const BIN = path.join(REPO_ROOT, 'bin/kplay.js');
 
 describe('kplay run on real hosts', { skip: sshLabUnavailable() }, () => {
   let lab: SshLab;
@@ -20,15 +17,8 @@ describe('kplay run on real hosts', { skip: sshLabUnavailable() }, () => {
   });
   after(async () => lab?.close());
 
-  function kplay(args: string[], env: NodeJS.ProcessEnv = {}) {
-    const r = spawnSync(process.execPath, [BIN, ...args], {
-      cwd: dir,
-      encoding: 'utf8',
-      env: { ...process.env, SSH_AUTH_SOCK: '', HOME: dir, KPLAY_STATE_DIR: path.join(dir, 'state'), ...env },
-      timeout: 60_000,
-    });
-    return { code: r.status, out: r.stdout, err: r.stderr };
-  }
+  const kplay = (args: string[], env: NodeJS.ProcessEnv = {}) =>
+    runKplay(args, { cwd: dir, env: { SSH_AUTH_SOCK: '', HOME: dir, KPLAY_STATE_DIR: path.join(dir, 'state'), ...env } });
 
   const PLAYBOOK = `name: Events
 hosts: all

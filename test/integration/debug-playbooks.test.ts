@@ -5,7 +5,6 @@
 // had, a Delve client through kplay's tunnel stops it on a breakpoint hit by a real request, and
 // Ctrl-C puts the node back (manifest byte-identical, original component healthy, no dlv left).
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
@@ -13,6 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parse as parseYaml } from 'yaml';
+import { kplay } from '../helpers/cli.js';
 import { REPO_ROOT } from '../helpers/files.js';
 import { breakpointLine, hitBreakpoint, startDebugRun } from '../support/debug-session.js';
 import type { DebugRun } from '../support/debug-session.js';
@@ -218,13 +218,8 @@ describe('shipped debug playbooks on a stand-in node', { skip: unavailable }, ()
     assert.match(await dlvProcesses(node), /dlv exec /);
     assert.equal(existsSync(node.hostPath(node.manifestPath(c))), false);
     assert.ok(existsSync(path.join(run.ideDir, '.vscode/launch.json')));
-    const rb = spawnSync(process.execPath, [path.join(REPO_ROOT, 'bin/kplay.js'), 'rollback', runId], {
-      cwd: workDir,
-      encoding: 'utf8',
-      env: { ...process.env, SSH_AUTH_SOCK: '', KPLAY_STATE_DIR: path.join(workDir, 'state'), NO_COLOR: '1' },
-      timeout: 300_000,
-    });
-    assert.equal(rb.status, 0, rb.stdout + rb.stderr);
+    const rb = kplay(['rollback', runId], { cwd: workDir, env: { SSH_AUTH_SOCK: '', KPLAY_STATE_DIR: path.join(workDir, 'state') }, timeoutMs: 300_000 });
+    assert.equal(rb.code, 0, rb.out + rb.err);
     await assertRestored(node, c, b, run);
   });
 

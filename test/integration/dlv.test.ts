@@ -7,21 +7,14 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { freePort } from '../helpers/net.js';
 import { runPlaybook } from '../helpers/run.js';
+import { processesMatching } from '../support/processes.js';
 import { sshLabUnavailable, startSshLab } from '../support/sshd-lab.js';
 import type { SshLab } from '../support/sshd-lab.js';
 
 const toolsMissing = sshLabUnavailable() ?? (existsSync('/usr/bin/go') && existsSync('/usr/bin/dlv') ? undefined : 'needs golang-go and delve (scripts/install-test-deps.sh)');
 
-/** A free TCP port on the controller. */
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** One JSON-RPC call to Delve; resolves with the parsed reply. */
 function rpc(port: number, method: string): Promise<{ result?: Record<string, unknown>; error?: unknown }> {
@@ -41,13 +34,7 @@ function rpc(port: number, method: string): Promise<{ result?: Record<string, un
   });
 }
 
-function running(pattern: string): string {
-  try {
-    return execFileSync('pgrep', ['-a', '-f', '--', pattern], { encoding: 'utf8' }).trim();
-  } catch {
-    return '';
-  }
-}
+const running = processesMatching;
 
 describe('dlv and tunnel with real Delve', { skip: toolsMissing }, () => {
   let lab: SshLab;

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { HostEndEvent } from '../../src/report/events.js';
 import { runEnv, runPlaybook } from '../helpers/run.js';
+import { processesMatching } from '../support/processes.js';
 import { LAB_ENV, sshLabUnavailable, startSshLab } from '../support/sshd-lab.js';
 import type { SshLab } from '../support/sshd-lab.js';
 
@@ -158,14 +159,7 @@ tasks:
     assert.equal(e.timedOut, true);
     assert.match(e.message!, /timed out after 1s/);
     await new Promise((res) => setTimeout(res, 500));
-    // pgrep run directly (not through sh, whose own command line would hold the tag).
-    let left = '';
-    try {
-      left = execFileSync('pgrep', ['-a', '-f', '--', tag], { encoding: 'utf8' }).trim();
-    } catch (e) {
-      assert.equal((e as { status?: number }).status, 1, 'pgrep found nothing');
-    }
-    assert.equal(left, '', 'no process of the task is left');
+    assert.equal(processesMatching(tag), '', 'no process of the task is left');
   });
 
   test('10 MB of output arrives whole; UTF-8 split across chunks stays intact', async () => {

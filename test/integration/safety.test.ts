@@ -2,17 +2,15 @@
 // undo, a backup target in the way, a second run), every file kplay moved or replaced comes back
 // byte-identical. Real sshd hosts from the lab; the files live under a folder per host.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
-import { REPO_ROOT } from '../helpers/files.js';
+import { kplay as runKplay, kplayAsync as startKplay } from '../helpers/cli.js';
 import { sshLabUnavailable, startSshLab } from '../support/sshd-lab.js';
 import type { SshLab } from '../support/sshd-lab.js';
 
-const BIN = path.join(REPO_ROOT, 'bin/kplay.js');
 const HOSTS = ['h1', 'h2', 'h3'];
 
 describe('safe changes: undo, journal, interrupts, kplay rollback', { skip: sshLabUnavailable() }, () => {
@@ -67,22 +65,8 @@ describe('safe changes: undo, journal, interrupts, kplay rollback', { skip: sshL
 
   const env = () => ({ ...process.env, SSH_AUTH_SOCK: '', KPLAY_STATE_DIR: state });
 
-  function kplay(args: string[]) {
-    const r = spawnSync(process.execPath, [BIN, ...args], { cwd: dir, encoding: 'utf8', env: env(), timeout: 90_000 });
-    return { code: r.status, out: r.stdout, err: r.stderr };
-  }
-
-  /** Starts kplay in the background; `exited` resolves with its code and output. */
-  function kplayAsync(args: string[]) {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: dir, env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d));
-    child.stderr.on('data', (d: Buffer) => (out += d));
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string }>((resolve) =>
-      child.on('exit', (code, signal) => resolve({ code, signal, out })),
-    );
-    return { child, exited, output: () => out };
-  }
+  const kplay = (args: string[]) => runKplay(args, { cwd: dir, env: env(), timeoutMs: 90_000 });
+  const kplayAsync = (args: string[]) => startKplay(args, { cwd: dir, env: env() });
 
   async function until(cond: () => boolean, what: string, ms = 20_000): Promise<void> {
     const t0 = Date.now();

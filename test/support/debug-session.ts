@@ -9,13 +9,13 @@ import type { ChildProcess } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DelveClient } from './delve-client.js';
 import type { StoppedAt } from './delve-client.js';
 import type { Component, StandinCluster, StandinNode } from './standin-cluster.js';
 import { REPO_ROOT } from '../helpers/files.js';
+import { freePort } from '../helpers/net.js';
 
 export const PLAYBOOK_OF: Record<Component, string> = {
   'kube-apiserver': 'debug-apiserver.yaml',
@@ -35,16 +35,7 @@ export function breakpointLine(treeDir: string): { file: string; line: number } 
   return { file, line };
 }
 
-/** A free TCP port on the loopback address (the lab's nodes share the machine's network). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-    s.once('error', reject);
-  });
-}
+export { freePort };
 
 /** GET url (certificates not verified, as curl -k); resolves with status and body. */
 export function httpGet(url: string, timeoutMs = 60_000): Promise<{ status: number; body: string }> {

@@ -2,6 +2,7 @@
  * /proc helpers shared by the test fixtures that start long-lived processes (the SSH lab, the
  * stand-in cluster): is a process alive, and does an "owner" file still name a live process.
  */
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
 /** Parsed /proc/PID/stat fields from the state on (index 0 = state, 1 = ppid, 19 = starttime). */
@@ -42,4 +43,17 @@ export function ownerAlive(file: string): boolean | undefined {
   }
   const pid = Number(owner[0]);
   return alive(pid) && procStartTime(pid) === owner[1];
+}
+
+/**
+ * The processes whose command line holds `pattern`, as `pgrep -a -f` lists them ("" for none).
+ * pgrep runs directly, not through a shell whose own command line would hold the pattern too.
+ */
+export function processesMatching(pattern: string): string {
+  try {
+    return execFileSync('pgrep', ['-a', '-f', '--', pattern], { encoding: 'utf8' }).trim();
+  } catch (e) {
+    if ((e as { status?: number }).status === 1) return '';
+    throw e;
+  }
 }

@@ -172,3 +172,17 @@ test('conditions report syntax errors and missing variables at positions inside 
   assert.match(problemOf(() => compileCondition('  ')).message, /empty condition/);
   assert.match(problemOf(() => compileCondition('a b')).message, /single expression/);
 });
+
+test('an infix operator in a condition gets a hint with the helper to write, in the user\'s own words', () => {
+  const hint = (source: string) => {
+    try {
+      compileCondition(source);
+    } catch (e) {
+      return (e as TemplateError).problem.hint;
+    }
+    assert.fail(`${source} compiled`);
+  };
+  assert.equal(hint('host.name == "node1"'), 'conditions are Handlebars expressions, with helpers instead of operators: write (eq host.name "node1")');
+  assert.equal(hint('count >= 3'), 'conditions are Handlebars expressions, with helpers instead of operators: write (not (lt count 3))');
+  assert.doesNotMatch(hint('a != b') ?? '', /__|\{\{|\}\}/);
+});
