@@ -21,9 +21,9 @@
 #   /etc/hosts               <- NODE_DIR/fs/etc/hosts, only if that file exists
 # Then it starts the kubelet with the stand-in `systemctl start kubelet` (when the unit exists) and execs COMMAND.
 # Mounts use private propagation, so nothing leaks to the machine; killing the outer unshare (--kill-child)
-# or COMMAND ends every process of the node. Mountpoints missing on the machine are created ONCE as empty
-# folders (/etc/kubernetes, /var/lib/kubelet, /var/lib/kube-proxy, /var/lib/kplay-standin, /run/secrets);
-# nothing else on the machine changes.
+# or COMMAND ends every process of the node. Mountpoints missing on the machine (/etc/kubernetes,
+# /var/lib/kubelet, ...) are made inside the node, over an overlay of their parent folder whose writes stay
+# in NODE_DIR: nothing on the machine changes.
 set -eu
 
 STANDIN_VERSION='kplay stand-in node 0.1 (not Kubernetes)'
@@ -52,10 +52,7 @@ if [ "${1:-}" != --inside ]; then
   shift 3
   for m in $MOUNTS; do
     [ -d "$NODE_DIR/fs/$m" ] || mkdir -p "$NODE_DIR/fs/$m"
-    # The one change to the machine: a missing mountpoint is created once, as an empty folder.
-    [ -d "/$m" ] || mkdir -p "/$m"
   done
-  [ -d /run/secrets ] || mkdir -p /run/secrets
   SELF=$(cd "$(dirname "$0")" && pwd -P)/$(basename "$0")
   exec unshare --mount --pid --fork --mount-proc --uts --propagation private --kill-child \
     -- /bin/sh "$SELF" --inside "$NODE_DIR" "$NODE_NAME" -- "$@"
@@ -67,8 +64,24 @@ NODE_DIR=$1
 NODE_NAME=$2
 shift 3
 
+# A mountpoint the machine lacks (/etc/kubernetes on a machine that never ran Kubernetes) is made
+# inside the node only: its parent gets an overlay whose writes land in NODE_DIR/overlay, so the
+# machine's own folders never change.
+ensure_mountpoint() {
+  [ -d "$1" ] && return 0
+  ensure_mountpoint "$(dirname "$1")"
+  parent=$(dirname "$1")
+  key=$(printf '%s' "$parent" | tr / _)
+  if [ ! -d "$NODE_DIR/overlay/$key" ]; then
+    mkdir -p "$NODE_DIR/overlay/$key/upper" "$NODE_DIR/overlay/$key/work"
+    mount -t overlay "kplay-standin$key" -o "lowerdir=$parent,upperdir=$NODE_DIR/overlay/$key/upper,workdir=$NODE_DIR/overlay/$key/work" "$parent"
+  fi
+  mkdir -p "$1"
+}
+
 hostname "$NODE_NAME"
 for m in $MOUNTS; do
+  ensure_mountpoint "/$m"
   mount --bind "$NODE_DIR/fs/$m" "/$m"
 done
 # Node-private state of the stand-in systemctl, over the (possibly shared) cluster folder.
@@ -77,6 +90,7 @@ for d in journal systemd; do
   [ -d "/var/lib/kplay-standin/$d" ] || mkdir -p "/var/lib/kplay-standin/$d"
   mount --bind "$NODE_DIR/fs/var/lib/kplay-standin-node/$d" "/var/lib/kplay-standin/$d"
 done
+ensure_mountpoint /run/secrets
 mount -t tmpfs -o mode=0755,size=16m kplay-standin-secrets /run/secrets
 # Optional node-private /etc/hosts (so that the node resolves its own name, as sudo expects).
 if [ -f "$NODE_DIR/fs/etc/hosts" ]; then

@@ -98,10 +98,14 @@ function shq(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
+/** Folders the nodes mount over: a machine that lacks them (one that never ran Kubernetes) must still lack them. */
+const MOUNTPOINTS = ['/etc/kubernetes', '/var/lib/kubelet', '/var/lib/kube-proxy', '/var/lib/kplay-standin', '/run/secrets'];
+
 describe('stand-in cluster (one node)', { skip: standinUnavailable() }, () => {
   let cluster: StandinCluster;
   let node: StandinNode;
   const machineEtcKubernetes = listing('/etc/kubernetes');
+  const machineMountpoints = MOUNTPOINTS.map((m) => [m, existsSync(m)]);
   const machineHostname = execFileSync('hostname', { encoding: 'utf8' }).trim();
 
   before(async () => {
@@ -110,6 +114,8 @@ describe('stand-in cluster (one node)', { skip: standinUnavailable() }, () => {
   });
   after(async () => {
     await cluster?.close();
+    // After the node is gone too: nothing it mounted over was left on the machine.
+    assert.deepEqual(MOUNTPOINTS.map((m) => [m, existsSync(m)]), machineMountpoints);
   });
 
   test('the node has its own paths and hostname; the machine is unchanged', async () => {
@@ -121,7 +127,9 @@ describe('stand-in cluster (one node)', { skip: standinUnavailable() }, () => {
     assert.equal(hostname, 'h1');
     assert.deepEqual(rest.slice(0, 3), ['kube-apiserver.yaml', 'kube-controller-manager.yaml', 'kube-scheduler.yaml']);
     assert.deepEqual(rest.slice(3).sort(), [...COMPONENTS, 'kubectl', 'systemctl'].sort());
-    // enter-node.sh creates a missing mountpoint once, empty; nothing of the node shows on the machine.
+    // A mountpoint the machine lacks is made inside the node only (over an overlay of its parent).
+    assert.deepEqual(MOUNTPOINTS.map((m) => [m, existsSync(m)]), machineMountpoints);
+    assert.equal((await root(cluster, node, `ls -d ${MOUNTPOINTS.join(' ')} | wc -l`)).trim(), String(MOUNTPOINTS.length));
     const now = listing('/etc/kubernetes');
     assert.deepEqual(now ?? [], machineEtcKubernetes ?? []);
     assert.equal(existsSync('/etc/kubernetes/manifests'), false);
