@@ -17,7 +17,7 @@ kube::golang::build_binaries() {
   (
     kube::golang::setup_env
     local goldflags goasmflags gogcflags
-    # If GOLDFLAGS is unset, then set it to the a default of "-s -w".
+    # An unset GOLDFLAGS strips (-s -w); an empty one, as debug builds pass, does not.
     goldflags="${GOLDFLAGS=-s -w -buildid=} $(kube::version::ldflags)"
     goasmflags="-trimpath=${KUBE_ROOT}"
     gogcflags="${GOGCFLAGS:-} -trimpath=${KUBE_ROOT}"

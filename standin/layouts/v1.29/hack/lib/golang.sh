@@ -14,19 +14,19 @@ kube::golang::build_binaries() {
   (
     kube::golang::setup_env
     local goldflags goasmflags gogcflags
-    # This is $(pwd) because we use run-in-gopath to build.
+    # The release trims the GOPATH link it builds in, not KUBE_ROOT.
     local trimroot
     trimroot=$(pwd)
     goasmflags="all=-trimpath=${trimroot}"
     gogcflags="all=-trimpath=${trimroot} ${GOGCFLAGS:-}"
     if [[ "${DBG:-}" == 1 ]]; then
-      # Debugging - disable optimizations and inlining and trimPath
+      # Debug build: no optimisation, no inlining, and no trimming of file names.
       gogcflags="${GOGCFLAGS:-} all=-N -l"
       goasmflags=""
     fi
     goldflags="all=$(kube::version::ldflags) ${GOLDFLAGS:-}"
     if [[ "${DBG:-}" != 1 ]]; then
-      # Not debugging - disable symbols and DWARF.
+      # Release build: strip symbols and DWARF.
       goldflags="${goldflags} -s -w"
     fi
     kube::golang::go_build "${gogcflags}" "${goasmflags}" "${goldflags}" "${pkgs[@]}"
