@@ -13,14 +13,9 @@
 
 source "${KUBE_ROOT}/hack/lib/standin-common.sh"
 
-# kube::golang::build_binaries [targets...]: builds into
-# _output/local/bin/<goos>/<goarch>/ for every platform of
-# KUBE_BUILD_PLATFORMS (default: the host platform).
-kube::golang::build_binaries() {
-  local -a pkgs=()
-  local p
-  while read -r p; do pkgs+=("${p}"); done < <(kube::golang::targets "$@") || return 1
-  [[ ${#pkgs[@]} -gt 0 ]] || return 1
+# kube::golang::build_packages PKGS...: builds with this release's flags into
+# _output/local/bin/<goos>/<goarch>/ (kube::golang::build_binaries calls it).
+kube::golang::build_packages() {
 
   local goldflags gogcflags
   if [[ "${DBG:-}" == 1 ]]; then
@@ -35,5 +30,5 @@ kube::golang::build_binaries() {
     goldflags="${GOLDFLAGS=-s -w -buildid=} $(kube::version::ldflags)"
     gogcflags="${GOGCFLAGS:-}"
   fi
-  (cd "${KUBE_ROOT}" && kube::golang::go_build "${gogcflags}" "" "${goldflags}" "${pkgs[@]}")
+  (cd "${KUBE_ROOT}" && kube::golang::go_build "${gogcflags}" "" "${goldflags}" "$@")
 }

@@ -103,6 +103,16 @@ kube::golang::go_build() {
   done
 }
 
+# kube::golang::build_binaries [targets...]: builds the targets (all five when none) with
+# kube::golang::build_packages, which each release's golang.sh defines.
+kube::golang::build_binaries() {
+  local -a pkgs=()
+  local p
+  while read -r p; do pkgs+=("${p}"); done < <(kube::golang::targets "$@") || return 1
+  [[ ${#pkgs[@]} -gt 0 ]] || return 1
+  kube::golang::build_packages "${pkgs[@]}"
+}
+
 # kube::golang::place_bins: _output/bin -> the host platform's folder.
 kube::golang::place_bins() {
   local host

@@ -9,11 +9,7 @@
 
 source "${KUBE_ROOT}/hack/lib/standin-common.sh"
 
-kube::golang::build_binaries() {
-  local -a pkgs=()
-  local p
-  while read -r p; do pkgs+=("${p}"); done < <(kube::golang::targets "$@") || return 1
-  [[ ${#pkgs[@]} -gt 0 ]] || return 1
+kube::golang::build_packages() {
   (
     kube::golang::setup_env
     local goldflags goasmflags gogcflags
@@ -21,6 +17,6 @@ kube::golang::build_binaries() {
     goldflags="${GOLDFLAGS=-s -w -buildid=} $(kube::version::ldflags)"
     goasmflags="-trimpath=${KUBE_ROOT}"
     gogcflags="${GOGCFLAGS:-} -trimpath=${KUBE_ROOT}"
-    kube::golang::go_build "${gogcflags}" "${goasmflags}" "${goldflags}" "${pkgs[@]}"
+    kube::golang::go_build "${gogcflags}" "${goasmflags}" "${goldflags}" "$@"
   )
 }

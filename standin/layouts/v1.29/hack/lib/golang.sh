@@ -6,11 +6,7 @@
 
 source "${KUBE_ROOT}/hack/lib/standin-common.sh"
 
-kube::golang::build_binaries() {
-  local -a pkgs=()
-  local p
-  while read -r p; do pkgs+=("${p}"); done < <(kube::golang::targets "$@") || return 1
-  [[ ${#pkgs[@]} -gt 0 ]] || return 1
+kube::golang::build_packages() {
   (
     kube::golang::setup_env
     local goldflags goasmflags gogcflags
@@ -29,6 +25,6 @@ kube::golang::build_binaries() {
       # Release build: strip symbols and DWARF.
       goldflags="${goldflags} -s -w"
     fi
-    kube::golang::go_build "${gogcflags}" "${goasmflags}" "${goldflags}" "${pkgs[@]}"
+    kube::golang::go_build "${gogcflags}" "${goasmflags}" "${goldflags}" "$@"
   )
 }
