@@ -14,4 +14,5 @@ case $bin in /*) ;; *) bin=$(pwd -P)/$bin ;; esac
 checkout=$(cd -- "$checkout" 2>/dev/null && pwd -P) || { echo "ide_dir $3 does not exist: set it to your checkout" >&2; exit 1; }
 # The reader is a module of its own: no workspace, vendor folder or GOFLAGS of the user's.
 cd -- "$(dirname -- "$0")/ide-paths"
-GOWORK=off GOFLAGS= GO111MODULE=on GOTOOLCHAIN=local GOPROXY=off go run . "$bin" "$component" "$checkout"
+GOWORK=off GOFLAGS= GO111MODULE=on GOTOOLCHAIN=local GOPROXY=off go run . "$bin" "$component" "$checkout" ||
+  { echo "(write_ide=false debugs without the IDE settings)" >&2; exit 1; }

@@ -137,7 +137,7 @@ func mainModuleRoot(mainFiles []string, component string) (string, error) {
 	for _, f := range mainFiles {
 		dir := path.Dir(f)
 		if dir == want {
-			return "", fmt.Errorf("its file names are relative to the tree itself (%s): it was built with -trimpath, which a debug build does not use", f)
+			return "", fmt.Errorf("its file names are relative to the tree itself (%s), which a path mapping cannot express: build it with make WHAT=cmd/%s DBG=1, without -trimpath", f, component)
 		}
 		if strings.HasSuffix(dir, "/"+want) {
 			return strings.TrimSuffix(dir, "/"+want), nil
