@@ -8,6 +8,7 @@ import { describe, test } from 'node:test';
 import { InvalidInputError, listPlaybooks, plan } from '../src/index.js';
 import type { PlanStep } from '../src/index.js';
 import { REPO_ROOT, writeTree } from './helpers/files.js';
+import { standinTree } from './support/ide-mapping.js';
 
 const DEBUG_PLAYBOOKS = {
   'debug-apiserver.yaml': { component: 'kube-apiserver', stop: 'Move the manifest out of the kubelet\'s folder' },
@@ -181,6 +182,68 @@ describe('check-debug-binary.sh with real Go builds', { skip: existsSync('/usr/b
     const notGo = check(path.join(dir, 'text'));
     assert.equal(notGo.status, 1);
     assert.match(notGo.stderr, /is not a Go binary/);
+  });
+});
+
+describe('ide-paths.sh reads the IDE path mapping from the debug binary', { skip: existsSync('/usr/bin/go') && existsSync('/usr/bin/make') ? undefined : 'needs golang-go and make (scripts/install-test-deps.sh)' }, () => {
+  const script = path.join(REPO_ROOT, 'playbooks/lib/ide-paths.sh');
+  const paths = (bin: string, component: string, checkout: string, env: NodeJS.ProcessEnv = process.env) => spawnSync('/bin/sh', [script, bin, component, checkout], { encoding: 'utf8', env });
+  // A stand-in tree in a layout, built as the debug playbooks build it.
+  const built = (layout: 'v1.20' | 'v1.29') => {
+    const tree = standinTree(layout);
+    const b = spawnSync('sh', [path.join(REPO_ROOT, 'playbooks/lib/build-debug.sh'), tree, 'kube-apiserver', 'auto', 'linux/amd64'], { encoding: 'utf8' });
+    assert.equal(b.status, 0, b.stderr);
+    return { tree, bin: b.stdout.trim().split('\n').pop()! };
+  };
+
+  test('before v1.24: the GOPATH link, relative, and one rule per staging repository compiled from vendor/, listed first', () => {
+    const { tree, bin } = built('v1.20');
+    const r = paths(bin, 'kube-apiserver', tree);
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout), [
+      { from: '${workspaceFolder}/staging/src/k8s.io/apiserver', to: '_output/local/go/src/k8s.io/kubernetes/vendor/k8s.io/apiserver' },
+      { from: '${workspaceFolder}', to: '_output/local/go/src/k8s.io/kubernetes' },
+    ]);
+    assert.equal(r.stderr, '', 'the checkout is the one the binary was built from');
+    // Another checkout (here: none at all) is said to be one, while the rules stay the binary's.
+    const elsewhere = paths(bin, 'kube-apiserver', writeTree({ 'README.md': 'x' }));
+    assert.equal(elsewhere.status, 0, elsewhere.stderr);
+    assert.deepEqual(JSON.parse(elsewhere.stdout), [{ from: '${workspaceFolder}', to: '_output/local/go/src/k8s.io/kubernetes' }]);
+    assert.match(elsewhere.stderr, /has no cmd\/kube-apiserver\/main\.go: is it the checkout the binary was built from\?/);
+  });
+
+  test('v1.24 to v1.29 with DBG=1: the GOPATH link, absolute', () => {
+    const { tree, bin } = built('v1.29');
+    const r = paths(bin, 'kube-apiserver', tree);
+    assert.equal(r.status, 0, r.stderr);
+    const gopath = path.join(execFileSync('realpath', [tree], { encoding: 'utf8' }).trim(), '_output/local/go/src/k8s.io/kubernetes');
+    assert.deepEqual(JSON.parse(r.stdout), [
+      { from: '${workspaceFolder}/staging/src/k8s.io/apiserver', to: `${gopath}/vendor/k8s.io/apiserver` },
+      { from: '${workspaceFolder}', to: gopath },
+    ]);
+  });
+
+  test('a stripped binary, one of another component and a non-Kubernetes one are refused, saying why; without go nothing is read', () => {
+    const dir = writeTree({ 'go.mod': 'module example.com/x\n\ngo 1.19\n', 'main.go': 'package main\n\nfunc main() {}\n' });
+    const env = { ...process.env, GOFLAGS: '', GOPROXY: 'off' };
+    execFileSync('go', ['build', '-ldflags=-s -w', '-o', 'stripped', '.'], { cwd: dir, env, stdio: 'pipe' });
+    execFileSync('go', ['build', '-gcflags=all=-N -l', '-o', 'debug', '.'], { cwd: dir, env, stdio: 'pipe' });
+    const stripped = paths(path.join(dir, 'stripped'), 'kube-apiserver', dir);
+    assert.equal(stripped.status, 1);
+    assert.match(stripped.stderr, /stripped has no debug information .*: build it with make WHAT=cmd\/COMPONENT DBG=1/);
+    const other = paths(path.join(dir, 'debug'), 'kube-apiserver', dir);
+    assert.equal(other.status, 1);
+    assert.match(other.stderr, /its package main is .*, not cmd\/kube-apiserver of a Kubernetes tree: set component to the binary's component/);
+    const notElf = paths(path.join(dir, 'main.go'), 'kube-apiserver', dir);
+    assert.equal(notElf.status, 1);
+    assert.match(notElf.stderr, /main\.go is not an ELF binary/);
+    const noCheckout = paths(path.join(dir, 'debug'), 'kube-apiserver', path.join(dir, 'missing'));
+    assert.equal(noCheckout.status, 1);
+    assert.match(noCheckout.stderr, /ide_dir .*missing does not exist: set it to your checkout/);
+    const noGo = paths(path.join(dir, 'debug'), 'kube-apiserver', dir, { ...process.env, PATH: '/nonexistent' });
+    assert.equal(noGo.status, 0);
+    assert.equal(noGo.stdout, '');
+    assert.match(noGo.stderr, /go is not installed here, so the IDE's path mapping is not read/);
   });
 });
 

@@ -7,6 +7,8 @@ package standin
 import (
 	"io"
 	"net/http"
+
+	"k8s.io/apiserver/pkg/server/healthz"
 )
 
 // Healthz answers every health path (/healthz, /livez, /readyz) of every
@@ -18,7 +20,7 @@ import (
 func Healthz(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
-	body := "ok" // kplay-e2e: breakpoint
+	body := healthz.Answer() // kplay-e2e: breakpoint
 	w.WriteHeader(http.StatusOK)
 	_, _ = io.WriteString(w, body)
 }
