@@ -9,7 +9,9 @@
 #   src/                         Debian's .dsc, orig and debian tarballs
 #   tree/VERSION/kubernetes/     the orig tree, reflect2 replaced; .kplay-ready when complete
 #   bin/VERSION/release/NAME     stripped release builds; builds.log has a line per build
-#   gocache/                     GOCACHE of these builds, kept so warm runs compile little
+#   tree/VERSION/kubernetes/_output/local/go/cache/   Go's build cache: the 1.20 tree's golang.sh
+#                                sets GOCACHE there itself, for release and debug builds alike, so
+#                                it is kept with the tree (and `rm -rf _output` makes builds cold)
 #   tree/VERSION.lock            flock held while unpacking or running make in the tree
 # Every step works in a temporary name and renames into place when complete, so an interrupted
 # unpack or build is redone next time rather than taken for finished.
@@ -29,7 +31,7 @@ version=${version%.orig.tar.gz}
 tree_dir=$CACHE/tree/$version
 tree=$tree_dir/kubernetes
 bin_dir=$CACHE/bin/$version/release
-mkdir -p "$tree_dir" "$bin_dir" "$CACHE/gocache"
+mkdir -p "$tree_dir" "$bin_dir"
 # Taken only when there is work to do, and what was missing is checked again once it is held: a
 # second process asking for the same build waits, then finds it made.
 locked=
@@ -66,12 +68,12 @@ unpack() {
 bad_generators() { find -L _output/bin -maxdepth 1 -type f \( -empty -o ! -perm -u+x \) 2>/dev/null; }
 make_with_recovery() {
   local bad
-  env -u GOLDFLAGS -u GOGCFLAGS -u DBG GOCACHE="$CACHE/gocache" "$@" && return 0
+  env -u GOLDFLAGS -u GOGCFLAGS -u DBG "$@" && return 0
   bad=$(bad_generators)
   [ -n "$bad" ] || fail "make failed in $tree (see above); if it keeps failing, remove $tree_dir to unpack afresh"
   echo "k8s-tree: removing broken generators left by the failed make ($(echo $bad)), then trying once more" >&2
   rm -f $bad
-  env -u GOLDFLAGS -u GOGCFLAGS -u DBG GOCACHE="$CACHE/gocache" "$@"
+  env -u GOLDFLAGS -u GOGCFLAGS -u DBG "$@"
 }
 
 missing_of() {

@@ -38,7 +38,8 @@ export interface K8sTree {
   readonly dir: string;
   /** The flock every make in dir holds (see lockedArgv). */
   readonly lockFile: string;
-  /** The GOCACHE of the release builds: give it to debug builds too, so warm runs compile little. */
+  /** Go's build cache, which the 1.20 tree's hack/lib/golang.sh puts in _output itself (whatever GOCACHE
+   * says) for release and debug builds alike: kept with the tree, so warm runs compile little. */
   readonly goCache: string;
   /** One line per release build made ("COMPONENT DATE SECONDS"): a cache hit adds none. */
   readonly buildLog: string;
@@ -72,7 +73,7 @@ export async function k8sTree(): Promise<K8sTree> {
     version,
     dir,
     lockFile: `${versionDir}.lock`,
-    goCache: path.join(cache, 'gocache'),
+    goCache: path.join(dir, '_output/local/go/cache'),
     buildLog: path.join(cache, 'bin', version, 'release', 'builds.log'),
   };
 }
