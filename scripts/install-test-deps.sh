@@ -31,11 +31,17 @@ install_packages() {
 # Writes deb-src lines for the archives and suites that carry the binary package built from the
 # `kubernetes` source (kubernetes-client), so the source comes from the very archive the machine
 # already uses, whether its lists are one-line or deb822 files.
-add_deb_src() {
-  local keyring=/usr/share/keyrings/debian-archive-keyring.gpg opts='' lines
+archives_of_kubernetes() {
+  local keyring=/usr/share/keyrings/debian-archive-keyring.gpg opts=''
   [ -f "$keyring" ] && opts="[signed-by=$keyring] "
-  lines=$(apt-cache madison kubernetes-client |
-    awk -F'|' -v o="$opts" '$3 ~ / Packages *$/ { split($3, a, " "); split(a[2], s, "/"); print "deb-src " o a[1] " " s[1] " " s[2] }' | sort -u)
+  apt-cache madison kubernetes-client |
+    awk -F'|' -v o="$opts" '$3 ~ / Packages *$/ { split($3, a, " "); split(a[2], s, "/"); print "deb-src " o a[1] " " s[1] " " s[2] }' | sort -u
+}
+add_deb_src() {
+  local lines
+  # Package lists may have been cleaned (container images do): they are fetched once if needed.
+  lines=$(archives_of_kubernetes)
+  [ -n "$lines" ] || { "${as_root[@]}" apt-get update -qq && lines=$(archives_of_kubernetes); }
   if [ -z "$lines" ]; then
     echo "no apt source carries kubernetes-client: add Debian 12 (bookworm) main to /etc/apt/sources.list.d, then run this again" >&2
     return 1
@@ -46,12 +52,14 @@ add_deb_src() {
 }
 
 # The source is downloaded into a temporary folder beside src/ and renamed into place only when
-# complete, so an interrupted download is fetched again rather than taken for the source.
+# complete, so an interrupted download is fetched again rather than taken for the source (and
+# what it left is removed).
 fetch_source() {
   ls "$CACHE"/src/kubernetes_*.dsc >/dev/null 2>&1 && return 0
   apt-cache showsrc kubernetes 2>/dev/null | grep -q '^Package: kubernetes' || add_deb_src
   "${as_root[@]}" mkdir -p "$CACHE"
   local tmp
+  "${as_root[@]}" rm -rf "$CACHE"/src.partial.*
   tmp=$("${as_root[@]}" mktemp -d "$CACHE/src.partial.XXXXXX")
   # Root downloads unsandboxed (the _apt user cannot write there); apt says so, harmlessly.
   (cd "$tmp" && "${as_root[@]}" apt-get source --download-only -qq kubernetes 2>&1 | grep -v 'unsandboxed' >&2 || true)
