@@ -2,7 +2,8 @@
 // the first run builds five components (many minutes on 2 cores); warm, every call is a cache hit.
 import assert from 'node:assert/strict';
 import { execFile, execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -58,6 +59,20 @@ describe('the real Kubernetes 1.20.2 tree from Debian', { skip }, () => {
     assert.equal(kubectl.clientVersion.gitVersion, GIT_VERSION);
     assert.equal(kubectl.clientVersion.gitCommit, GIT_COMMIT);
     assert.equal(kubectl.clientVersion.gitTreeState, 'archive');
+  });
+
+  test('kubeadm writes a kubeconfig offline (with the vendored reflect2 1.0.1 it panics in json-iterator)', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'kplay-kubeadm-'));
+    try {
+      const common = ['--cert-dir', path.join(dir, 'pki'), '--kubernetes-version', GIT_VERSION];
+      run(bins.kubeadm, 'init', 'phase', 'certs', 'ca', ...common);
+      run(bins.kubeadm, 'init', 'phase', 'kubeconfig', 'admin', ...common, '--kubeconfig-dir', dir, '--apiserver-advertise-address', '10.96.0.10');
+      const admin = readFileSync(path.join(dir, 'admin.conf'), 'utf8');
+      assert.match(admin, /server: https:\/\/10\.96\.0\.10:6443/);
+      assert.match(admin, /client-certificate-data: \S+/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('a second call is a cache hit: no build, the same files untouched', async () => {
