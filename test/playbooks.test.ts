@@ -186,6 +186,11 @@ describe('build-debug.sh picks the build switch the tree understands', () => {
     assert.match(r.stderr, /make failed in .* \(see above\)/);
     assert.equal(makeRuns(broken), 1);
     assert.equal(existsSync(path.join(broken, '_output/bin/prerelease-lifecycle-gen')), true, 'a good generator is kept');
+    const twice = treeWithGenerator('', true);
+    const t = build(twice, 'goflags');
+    assert.equal(t.status, 1);
+    assert.match(t.stderr, /make failed again in .*: remove its _output folder \(rm -rf _output\) and build again/);
+    assert.equal(makeRuns(twice), 2, 'retried once only');
   });
 
   test('a folder that is not a Kubernetes tree, or a wrong style, is refused with what to set', () => {

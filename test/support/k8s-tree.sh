@@ -23,8 +23,7 @@ PLATFORM=linux/amd64
 
 fail() { echo "k8s-tree: $*" >&2; exit 1; }
 
-orig=$(ls "$CACHE"/src/kubernetes_*.orig.tar.gz 2>/dev/null | head -n 1) ||
-  true
+orig=$(ls "$CACHE"/src/kubernetes_*.orig.tar.gz 2>/dev/null | head -n 1) || true
 [ -n "$orig" ] || fail "no Debian kubernetes source in $CACHE/src: run scripts/install-test-deps.sh as root"
 version=${orig##*/kubernetes_}
 version=${version%.orig.tar.gz}
