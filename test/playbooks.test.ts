@@ -2,7 +2,7 @@
 // build and debug-info scripts they run on the controller (with real make and Go).
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { InvalidInputError, listPlaybooks, plan } from '../src/index.js';
@@ -141,6 +141,57 @@ describe('build-debug.sh picks the build switch the tree understands', () => {
       assert.equal(r.status, 0, r.stderr);
       assert.equal(execFileSync('cat', [path.join(dir, 'make.log')], { encoding: 'utf8' }).trim(), 'WHAT=cmd/kube-scheduler DBG= GOLDFLAGS=[] GOGCFLAGS=[all=-N -l] PLATFORMS=linux/arm64');
     }
+  });
+
+  // Like the 1.20 tree's generated_files step: make runs the code generator from _output/bin when
+  // it exists and builds it otherwise. An empty, non-executable one (left by a first build that
+  // failed) makes every make fail with "Permission denied", as on the real tree.
+  function treeWithGenerator(generator: string | undefined, failAfterGenerator = false): string {
+    const files: Record<string, string> = {
+      'hack/lib/golang.sh': 'goldflags="${GOLDFLAGS=-s -w}"\n',
+      'cmd/kube-scheduler/main.go': 'package main\n',
+      Makefile:
+        'BIN := _output/local/bin/$(KUBE_BUILD_PLATFORMS)\nall:\n\t@echo run >> make.log\n' +
+        '\t@test -e _output/bin/prerelease-lifecycle-gen || { mkdir -p $(BIN) && printf \'#!/bin/sh\\n\' > $(BIN)/prerelease-lifecycle-gen && chmod +x $(BIN)/prerelease-lifecycle-gen; }\n' +
+        '\t@_output/bin/prerelease-lifecycle-gen\n' +
+        (failAfterGenerator ? '\t@echo "compile error" >&2; exit 2\n' : '') +
+        '\t@touch $(BIN)/kube-scheduler && chmod +x $(BIN)/kube-scheduler\n',
+    };
+    if (generator !== undefined) files['_output/local/bin/linux/arm64/prerelease-lifecycle-gen'] = generator;
+    const dir = writeTree(files);
+    mkdirSync(path.join(dir, '_output/local/bin/linux/arm64'), { recursive: true });
+    execFileSync('ln', ['-s', 'local/bin/linux/arm64', path.join(dir, '_output/bin')]);
+    return dir;
+  }
+  const makeRuns = (dir: string) => readFileSync(path.join(dir, 'make.log'), 'utf8').split('\n').filter(Boolean).length;
+
+  test('an empty generator left by an earlier failed build is removed and make runs once more', () => {
+    const dir = treeWithGenerator('');
+    const r = build(dir, 'goflags');
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /Permission denied/);
+    assert.match(r.stderr, /code generators an earlier failed build left empty or not executable: _output\/bin\/prerelease-lifecycle-gen - removing them and building once more/);
+    assert.equal(makeRuns(dir), 2);
+    assert.equal(statSync(path.join(dir, '_output/bin/prerelease-lifecycle-gen')).size > 0, true);
+    assert.match(r.stdout.trim().split('\n').pop()!, /_output\/local\/bin\/linux\/arm64\/kube-scheduler$/);
+  });
+
+  test('a healthy tree is built once; a make that fails for another reason is not retried and says so', () => {
+    const healthy = treeWithGenerator(undefined);
+    assert.equal(build(healthy, 'goflags').status, 0);
+    assert.equal(makeRuns(healthy), 1);
+    const broken = treeWithGenerator(undefined, true);
+    const r = build(broken, 'goflags');
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /compile error/);
+    assert.match(r.stderr, /make failed in .* \(see above\)/);
+    assert.equal(makeRuns(broken), 1);
+    assert.equal(existsSync(path.join(broken, '_output/bin/prerelease-lifecycle-gen')), true, 'a good generator is kept');
+    const twice = treeWithGenerator('', true);
+    const t = build(twice, 'goflags');
+    assert.equal(t.status, 1);
+    assert.match(t.stderr, /make failed again in .*: remove its _output folder \(rm -rf _output\) and build again/);
+    assert.equal(makeRuns(twice), 2, 'retried once only');
   });
 
   test('a folder that is not a Kubernetes tree, or a wrong style, is refused with what to set', () => {

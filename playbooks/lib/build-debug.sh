@@ -15,13 +15,34 @@ fi
 if [ "$style" = auto ]; then
   if grep -q DBG hack/lib/golang.sh; then style=dbg; else style=goflags; fi
 fi
-echo "building cmd/$component for $platform in $(pwd -P) (style $style); a debug build takes minutes and several GiB of memory" >&2
-# GO111MODULE and GOFLAGS are left as they are: the tree's scripts set what they need.
 case $style in
-  dbg) make WHAT="cmd/$component" DBG=1 KUBE_BUILD_PLATFORMS="$platform" >&2 ;;
-  goflags) make WHAT="cmd/$component" GOLDFLAGS="" GOGCFLAGS="all=-N -l" KUBE_BUILD_PLATFORMS="$platform" >&2 ;;
+  dbg|goflags) ;;
   *) echo "build_style must be auto, dbg or goflags, not $style" >&2; exit 1 ;;
 esac
+echo "building cmd/$component for $platform in $(pwd -P) (style $style); a debug build takes minutes and several GiB of memory" >&2
+# GO111MODULE and GOFLAGS are left as they are: the tree's scripts set what they need.
+run_make() {
+  if [ "$style" = dbg ]; then
+    make WHAT="cmd/$component" DBG=1 KUBE_BUILD_PLATFORMS="$platform" >&2
+  else
+    make WHAT="cmd/$component" GOLDFLAGS="" GOGCFLAGS="all=-N -l" KUBE_BUILD_PLATFORMS="$platform" >&2
+  fi
+}
+# A first build that failed half-way (rsync missing, interrupted) can leave an empty or
+# non-executable code generator in _output/bin (prerelease-lifecycle-gen, deepcopy-gen...):
+# make takes it as built, and every later make fails with "Permission denied". Those files are
+# removed, so make builds them again, and make runs once more.
+if ! run_make; then
+  bad=$(find -L _output/bin -maxdepth 1 -type f \( -empty -o ! -perm -u+x \) 2>/dev/null | sort)
+  if [ -z "$bad" ]; then
+    echo "make failed in $(pwd -P) (see above)" >&2
+    exit 1
+  fi
+  echo "make failed on code generators an earlier failed build left empty or not executable:" $bad "- removing them and building once more" >&2
+  # shellcheck disable=SC2086 # generator paths have no spaces: _output/bin/NAME
+  rm -f -- $bad
+  run_make || { echo "make failed again in $(pwd -P): remove its _output folder (rm -rf _output) and build again" >&2; exit 1; }
+fi
 bin="$(pwd -P)/_output/local/bin/$platform/$component"
 [ -x "$bin" ] || { echo "the build finished but $bin is missing" >&2; exit 1; }
 echo "$bin"
