@@ -42,7 +42,12 @@ case "${1:-}" in
   --version) echo "$STANDIN_VERSION"; exit 0 ;;
 esac
 
-MOUNTS='etc/kubernetes var/lib/kubelet var/lib/kube-proxy etc/systemd/system usr/local/bin var/lib/kplay-standin'
+MOUNTS='etc/kubernetes var/lib/kubelet var/lib/kube-proxy etc/systemd/system usr/local/bin var/lib/kplay-standin var/lib/etcd'
+
+# KPLAY_STANDIN_NET=ADDRESS/PREFIX gives the node a network namespace of its own: loopback, and a veth
+# pair (both ends inside) with that address and the default route, which is all kubeadm needs to pick
+# the node's address. Nothing leaves the namespace: the pair's other end is in it too.
+NET=${KPLAY_STANDIN_NET:-}
 
 if [ "${1:-}" != --inside ]; then
   if [ $# -lt 4 ] || [ "$3" != -- ]; then usage >&2; exit 2; fi
@@ -54,7 +59,7 @@ if [ "${1:-}" != --inside ]; then
     [ -d "$NODE_DIR/fs/$m" ] || mkdir -p "$NODE_DIR/fs/$m"
   done
   SELF=$(cd "$(dirname "$0")" && pwd -P)/$(basename "$0")
-  exec unshare --mount --pid --fork --mount-proc --uts --propagation private --kill-child \
+  exec unshare --mount --pid --fork --mount-proc --uts ${NET:+--net} --propagation private --kill-child \
     -- /bin/sh "$SELF" --inside "$NODE_DIR" "$NODE_NAME" -- "$@"
 fi
 
@@ -80,6 +85,15 @@ ensure_mountpoint() {
 }
 
 hostname "$NODE_NAME"
+if [ -n "$NET" ]; then
+  ip link set lo up
+  # Both ends of the pair stay in the node's namespace: the machine's own network never changes.
+  ip link add kplay0 type veth peer name kplay1
+  ip addr add "$NET" dev kplay0
+  ip link set kplay1 up
+  ip link set kplay0 up
+  ip route add default dev kplay0
+fi
 for m in $MOUNTS; do
   ensure_mountpoint "/$m"
   mount --bind "$NODE_DIR/fs/$m" "/$m"

@@ -1,0 +1,66 @@
+// The real Kubernetes 1.20 control plane the end-to-end tests build on: kubeadm's own files, etcd,
+// kube-apiserver, kube-controller-manager and kube-scheduler running with their manifests' commands.
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { after, before, describe, test } from 'node:test';
+import { k8sTreeUnavailable } from './k8s-tree.js';
+import { NODE_ADDRESS, startRealControlPlane, STATIC_PODS } from './real-control-plane.js';
+import type { RealControlPlane } from './real-control-plane.js';
+
+const MACHINE = ['/etc/kubernetes', '/var/lib/kubelet'].map((p) => [p, existsSync(p)]);
+
+/** The command line of the node's process whose argv[0] ends in `name`. */
+function processArgv(cp: RealControlPlane, name: string): string[] {
+  const out = cp.exec(`for p in /proc/[0-9]*; do a=$(tr '\\0' '\\n' < $p/cmdline 2>/dev/null | head -n1); case "$a" in */${name}|${name}) tr '\\0' '\\n' < $p/cmdline; exit 0;; esac; done; exit 1`);
+  assert.equal(out.code, 0, `no ${name} process in the node`);
+  return out.stdout.replace(/\n$/, '').split('\n');
+}
+
+describe('real control plane (Kubernetes 1.20.2 from Debian)', { skip: k8sTreeUnavailable(), timeout: 3_600_000 }, () => {
+  let cp: RealControlPlane;
+  before(async () => {
+    cp = await startRealControlPlane();
+  });
+  after(async () => {
+    const dir = cp?.dir;
+    await cp?.close();
+    if (dir) assert.equal(existsSync(dir), false);
+    assert.deepEqual(['/etc/kubernetes', '/var/lib/kubelet'].map((p) => [p, existsSync(p)]), MACHINE, 'the machine keeps no folder of the node');
+  });
+
+  test("kubeadm wrote the node's PKI, kubeconfigs and the four static-pod manifests", () => {
+    assert.deepEqual(readdirSync(cp.hostPath('/etc/kubernetes/manifests')).sort(), STATIC_PODS.map((p) => `${p}.yaml`).sort());
+    for (const f of ['admin.conf', 'controller-manager.conf', 'scheduler.conf', 'kubelet.conf', 'pki/ca.crt', 'pki/apiserver.crt', 'pki/etcd/ca.crt']) {
+      assert.ok(existsSync(cp.hostPath(`/etc/kubernetes/${f}`)), f);
+    }
+    const apiserver = cp.command('kube-apiserver');
+    assert.equal(apiserver[0], 'kube-apiserver');
+    assert.ok(apiserver.includes(`--advertise-address=${NODE_ADDRESS}`));
+    assert.match(readFileSync(cp.hostPath('/etc/kubernetes/manifests/kube-apiserver.yaml'), 'utf8'), /image: k8s\.gcr\.io\/kube-apiserver:v1\.20\.2/);
+  });
+
+  test('each component runs with exactly its manifest\'s command', () => {
+    for (const pod of ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler'] as const) {
+      const running = processArgv(cp, pod);
+      assert.deepEqual(running.slice(1), cp.command(pod).slice(1), pod);
+    }
+    assert.deepEqual(processArgv(cp, 'etcd').slice(1), cp.command('etcd').slice(1));
+  });
+
+  test('the API answers real kubectl; the controller-manager acts on a Deployment; the scheduler is healthy', async () => {
+    const namespaces = cp.kubectl(['get', 'namespaces', '-o', 'jsonpath={.items[*].metadata.name}']).split(' ').sort();
+    assert.deepEqual(namespaces, ['default', 'kube-node-lease', 'kube-public', 'kube-system']);
+    assert.match(cp.kubectl(['version', '--short']), /Server Version: v1\.20\.2/);
+    cp.kubectl(['create', 'deployment', 'web', '--image=example.invalid/web:1']);
+    const deadline = Date.now() + 60_000;
+    let rs = '';
+    while (Date.now() < deadline) {
+      rs = cp.kubectl(['get', 'replicasets', '-l', 'app=web', '-o', 'jsonpath={.items[*].metadata.name}']).trim();
+      if (rs) break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    assert.match(rs, /^web-[0-9a-z]+$/, 'the deployment controller made a ReplicaSet');
+    const healthz = cp.exec('curl -sk https://127.0.0.1:10259/healthz; echo; curl -sk https://127.0.0.1:10257/healthz');
+    assert.deepEqual(healthz.stdout.trim().split('\n'), ['ok', 'ok']);
+  });
+});

@@ -1,0 +1,203 @@
+/**
+ * A REAL Kubernetes 1.20 control plane for tests: kubeadm 1.20 writes the node's PKI, kubeconfigs and
+ * static-pod manifests (`kubeadm init phase certs all`, `kubeconfig all`, `control-plane all`, `etcd local`),
+ * and etcd (Debian's 3.4), kube-apiserver, kube-scheduler and kube-controller-manager (release builds of
+ * Debian's 1.20.2 tree, see k8s-tree.ts) run with exactly the commands those manifests give.
+ *
+ * The node is standin/node/enter-node.sh with a network namespace of its own (KPLAY_STANDIN_NET): kubeadm's
+ * paths are the node's, its address (10.250.0.10) has a route of its own as kubeadm needs, and nothing of
+ * it reaches the machine's network. What stays a stand-in: no kubelet runs here and no container runtime;
+ * the manifests' commands are started as processes of the node, as the stand-in kubelet does.
+ *
+ *   const cp = await startRealControlPlane();
+ *   after(() => cp.close());
+ *   cp.kubectl(['get', 'namespaces']);
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
+import { ETCD_BINARY, releaseBinaries } from './k8s-tree.js';
+
+const ENTER_NODE = fileURLToPath(new URL('../../standin/node/enter-node.sh', import.meta.url));
+
+/** The node's address inside its own network namespace. */
+export const NODE_ADDRESS = '10.250.0.10';
+export const NODE_NAME = 'cp1';
+export const KUBERNETES_VERSION = 'v1.20.2';
+
+/** The static pods kubeadm writes, in the order they start (etcd first: the apiserver needs it). */
+export const STATIC_PODS = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler'] as const;
+export type StaticPod = (typeof STATIC_PODS)[number];
+
+/** Where the pods' output goes, inside the node (a folder of the node's own). */
+const POD_LOGS = '/var/lib/kubelet/pod-logs';
+
+/** kubeadm's own configuration, as `kubeadm init --config` takes it. */
+function kubeadmConfig(): string {
+  return `apiVersion: kubeadm.k8s.io/v1beta2
+kind: InitConfiguration
+localAPIEndpoint:
+  advertiseAddress: ${NODE_ADDRESS}
+  bindPort: 6443
+nodeRegistration:
+  name: ${NODE_NAME}
+---
+apiVersion: kubeadm.k8s.io/v1beta2
+kind: ClusterConfiguration
+kubernetesVersion: ${KUBERNETES_VERSION}
+clusterName: kplay-test
+networking:
+  serviceSubnet: 10.96.0.0/12
+  podSubnet: 10.244.0.0/16
+`;
+}
+
+export interface RealControlPlane {
+  /** The node's folder on the machine (fs/ holds what the node sees at /etc/kubernetes, ...). */
+  readonly dir: string;
+  /** Runs a shell script inside the node (its mount, PID, UTS and network namespaces), as root. */
+  exec(script: string, timeoutMs?: number): { code: number | null; stdout: string; stderr: string };
+  /** The real kubectl inside the node, with kubeadm's admin.conf; throws with its stderr when it fails. */
+  kubectl(args: string[]): string;
+  /** A static pod's command line, as its manifest gives it. */
+  command(pod: StaticPod): string[];
+  /** Where a path of the node is on the machine. */
+  hostPath(p: string): string;
+  close(): Promise<void>;
+}
+
+function shq(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+class ControlPlane implements RealControlPlane {
+  private holder: ChildProcess | undefined;
+  private pid1 = 0;
+
+  constructor(readonly dir: string) {}
+
+  async start(): Promise<void> {
+    const bins = await releaseBinaries();
+    const fs = (p: string) => path.join(this.dir, 'fs', p);
+    for (const d of ['etc/kubernetes/manifests', 'usr/local/bin', 'var/lib/etcd', `${POD_LOGS.slice(1)}`]) mkdirSync(fs(d), { recursive: true });
+    for (const [name, file] of Object.entries(bins)) copyFileSync(file, fs(`usr/local/bin/${name}`));
+    writeFileSync(path.join(this.dir, 'kubeadm.yaml'), kubeadmConfig());
+    // The node's PID 1 only holds its namespaces; what runs in it is started with exec().
+    this.holder = spawn(ENTER_NODE, [this.dir, NODE_NAME, '--', 'sleep', 'infinity'], {
+      env: { ...process.env, KPLAY_STANDIN_NET: `${NODE_ADDRESS}/24` },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    this.holder.unref();
+    this.pid1 = await this.waitForPid1();
+    this.kubeadm();
+    for (const pod of STATIC_PODS) this.startPod(pod);
+    await this.waitLive();
+  }
+
+  /** The node's PID 1 as the machine sees it: the `sleep` that unshare forked (enter-node.sh execs both). */
+  private async waitForPid1(): Promise<number> {
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const r = spawnSync('pgrep', ['-P', String(this.holder!.pid), '-x', 'sleep'], { encoding: 'utf8' });
+      const pid = Number(r.stdout.trim().split('\n')[0]);
+      if (pid > 0) return pid;
+      if (Date.now() > deadline) throw new Error('the control-plane node did not start (enter-node.sh)');
+      await sleep(50);
+    }
+  }
+
+  exec(script: string, timeoutMs = 120_000): { code: number | null; stdout: string; stderr: string } {
+    const r = spawnSync('nsenter', ['-t', String(this.pid1), '-m', '-u', '-n', '-p', '--', '/bin/sh', '-c', script], {
+      encoding: 'utf8',
+      timeout: timeoutMs,
+      env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root', LANG: 'C.UTF-8' },
+    });
+    return { code: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+  }
+
+  private must(script: string, what: string): string {
+    const r = this.exec(script);
+    if (r.code !== 0) throw new Error(`${what} failed (exit ${r.code}):\n${r.stderr || r.stdout}`);
+    return r.stdout;
+  }
+
+  /** kubeadm 1.20's own phases write the PKI, kubeconfigs and manifests, offline, from a config file. */
+  private kubeadm(): void {
+    const cfg = shq(path.join(this.dir, 'kubeadm.yaml'));
+    for (const phase of ['certs all', 'kubeconfig all', 'control-plane all', 'etcd local']) {
+      this.must(`kubeadm init phase ${phase} --config ${cfg}`, `kubeadm init phase ${phase}`);
+    }
+  }
+
+  command(pod: StaticPod): string[] {
+    const manifest = parse(readFileSync(this.hostPath(`/etc/kubernetes/manifests/${pod}.yaml`), 'utf8')) as {
+      spec: { containers: { command: string[]; args?: string[] }[] };
+    };
+    const c = manifest.spec.containers[0]!;
+    return [...c.command, ...(c.args ?? [])];
+  }
+
+  /** Starts a static pod's command inside the node, detached, its output in POD_LOGS. */
+  private startPod(pod: StaticPod): void {
+    const argv = this.command(pod);
+    // etcd's manifest names the image's binary; Debian's etcd is the same program (3.4).
+    if (pod === 'etcd') argv[0] = ETCD_BINARY;
+    this.must(`setsid ${argv.map(shq).join(' ')} </dev/null >${POD_LOGS}/${pod}.log 2>&1 &`, `starting ${pod}`);
+  }
+
+  private async waitLive(): Promise<void> {
+    const deadline = Date.now() + 120_000;
+    for (;;) {
+      const r = this.exec('kubectl --kubeconfig /etc/kubernetes/admin.conf get --raw /livez', 10_000);
+      if (r.code === 0 && r.stdout.trim() === 'ok') return;
+      if (Date.now() > deadline) {
+        const log = this.exec(`tail -n 20 ${POD_LOGS}/kube-apiserver.log ${POD_LOGS}/etcd.log`).stdout;
+        throw new Error(`the real kube-apiserver did not become live within 120 s:\n${r.stderr}\n${log}`);
+      }
+      await sleep(500);
+    }
+  }
+
+  kubectl(args: string[]): string {
+    return this.must(`kubectl --kubeconfig /etc/kubernetes/admin.conf ${args.map(shq).join(' ')}`, `kubectl ${args.join(' ')}`);
+  }
+
+  hostPath(p: string): string {
+    for (const b of ['/etc/kubernetes', '/usr/local/bin', '/var/lib/etcd', '/var/lib/kubelet']) {
+      if (p === b || p.startsWith(`${b}/`)) return path.join(this.dir, 'fs', p);
+    }
+    return p;
+  }
+
+  async close(): Promise<void> {
+    // The node's PID 1 ends, and the kernel ends every process of its PID namespace with it.
+    const pid = this.holder?.pid;
+    if (pid) {
+      try {
+        process.kill(pid, 'SIGTERM');
+      } catch {
+        // gone
+      }
+      const deadline = Date.now() + 10_000;
+      while (spawnSync('kill', ['-0', String(pid)]).status === 0 && Date.now() < deadline) await sleep(50);
+    }
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** Builds (or takes from the cache) the real components and starts the control plane. */
+export async function startRealControlPlane(): Promise<RealControlPlane> {
+  const cp = new ControlPlane(mkdtempSync(path.join(tmpdir(), 'kplay-real-cp-')));
+  try {
+    await cp.start();
+  } catch (e) {
+    await cp.close();
+    throw e;
+  }
+  return cp;
+}
