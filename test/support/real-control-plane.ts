@@ -68,6 +68,8 @@ export interface RealControlPlane {
   command(pod: StaticPod): string[];
   /** Where a path of the node is on the machine. */
   hostPath(p: string): string;
+  /** Whether the node (its PID 1, and so every process in it) still runs. */
+  running(): boolean;
   close(): Promise<void>;
 }
 
@@ -90,7 +92,8 @@ class ControlPlane implements RealControlPlane {
     // The node's PID 1 only holds its namespaces; what runs in it is started with exec().
     this.holder = spawn(ENTER_NODE, [this.dir, NODE_NAME, '--', 'sleep', 'infinity'], {
       env: { ...process.env, KPLAY_STANDIN_NET: `${NODE_ADDRESS}/24` },
-      stdio: ['ignore', 'ignore', 'inherit'],
+      // No pipe of ours: a node that outlived its test must not keep the test runner waiting on it.
+      stdio: 'ignore',
     });
     this.holder.unref();
     this.pid1 = await this.waitForPid1();
@@ -174,18 +177,24 @@ class ControlPlane implements RealControlPlane {
     return p;
   }
 
+  /** Whether the node still runs (its PID 1 is alive). */
+  running(): boolean {
+    return this.pid1 > 0 && spawnSync('kill', ['-0', String(this.pid1)]).status === 0;
+  }
+
   async close(): Promise<void> {
-    // The node's PID 1 ends, and the kernel ends every process of its PID namespace with it.
-    const pid = this.holder?.pid;
-    if (pid) {
+    // unshare --fork blocks SIGTERM while it waits, so the node ends by its PID 1: when PID 1 of a PID
+    // namespace dies, the kernel kills every other process in it, and unshare then exits too.
+    const pids = [this.pid1, this.holder?.pid ?? 0].filter((p) => p > 0);
+    for (const pid of pids) {
       try {
-        process.kill(pid, 'SIGTERM');
+        process.kill(pid, 'SIGKILL');
       } catch {
         // gone
       }
-      const deadline = Date.now() + 10_000;
-      while (spawnSync('kill', ['-0', String(pid)]).status === 0 && Date.now() < deadline) await sleep(50);
     }
+    const deadline = Date.now() + 10_000;
+    while (pids.some((p) => spawnSync('kill', ['-0', String(p)]).status === 0) && Date.now() < deadline) await sleep(50);
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
