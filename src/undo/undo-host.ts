@@ -55,6 +55,7 @@ export async function undoHost(a: UndoHostArgs): Promise<string[]> {
       name: undo.name,
       kind: undo.kind,
       status: res.ok ? 'changed' : 'failed',
+      ...(res.ok ? {} : { code: 'E_UNDO' as const }),
       message: res.ok || !undo.ignoreErrors ? res.message : `${res.message} (ignored)`,
       attempts,
       durationMs: Math.round(performance.now() - t0),

@@ -128,6 +128,7 @@ describe('a plain Error from any phase of any kind fails that task on that host;
           assert.deepEqual(pending.map((p) => p.intent.task), ['under test', 'marker'], 'the journal keeps both changes to undo');
           const undoEnd = ran.events.find((e) => e.type === 'task_end' && e.host === 'h1' && e.taskId.endsWith('.undo') && e.status === 'failed');
           assert.ok(undoEnd, 'the failed undo is reported');
+          assert.equal(undoEnd.type === 'task_end' ? undoEnd.code : undefined, 'E_UNDO');
           return;
         }
         const end = ran.end('h1', 'under test');
