@@ -80,6 +80,8 @@ export class Run implements RunShared {
   private readonly refusals: string[] = [];
   /** Some batch's hosts began their tasks. */
   private tasksBegan = false;
+  /** A playbook with a `hold` is a debug session: its changes are undone when it ends. */
+  private readonly debugSession: boolean;
 
   constructor(
     private readonly plan: Plan,
@@ -94,6 +96,7 @@ export class Run implements RunShared {
     setMaxListeners(0, this.user);
     this.change = this.opts.store?.nextChange() ?? 1;
     this.limit = pLimit(Math.max(1, opts.forks));
+    this.debugSession = plan.hosts.some((h) => h.steps.some((s) => s.kind === 'hold' && s.action === 'run'));
     this.hosts = plan.hosts.map((hp) => {
       const inv = source.inventory.hosts.get(hp.name)!;
       return new HostRun(this, hp, inv, new HostRenderer(source.playbook, source.inventory, inv, source.opts, new ProblemSink(), { secrets: opts.secrets }));
@@ -162,8 +165,7 @@ export class Run implements RunShared {
   /** A debug session, an interrupt or a bug undoes every host's changes; a detached run keeps them. */
   private async undoAtEnd(): Promise<void> {
     if (this.refusedBeforeChanges || (this.config.detach && !this.firstBug)) return;
-    const debugSession = this.plan.hosts.some((h) => h.steps.some((s) => s.kind === 'hold' && s.action === 'run'));
-    if (this.user.aborted || debugSession || this.firstBug) await this.each(this.hosts, (h) => h.rollback());
+    if (this.user.aborted || this.debugSession || this.firstBug) await this.each(this.hosts, (h) => h.rollback());
   }
 
   private get refusedBeforeChanges(): boolean {
@@ -174,14 +176,13 @@ export class Run implements RunShared {
     const hosts = this.hosts;
     const leftBehind = hosts.flatMap((h) => h.leftBehind);
     const lost = hosts.filter((h) => h.lost).map((h) => ({ host: h.name, changesInPlace: h.changesInPlace, message: h.lost!.message }));
-    const debugSession = this.plan.hosts.some((h) => h.steps.some((s) => s.kind === 'hold' && s.action === 'run'));
     const { state, exitCode } = runOutcome({
       refused: this.refusedBeforeChanges,
       refusedLater: this.refusals.length > 0,
       bug: this.firstBug !== undefined,
       detached: this.config.detach,
       interrupted: this.user.aborted && !this.released,
-      rolledBack: this.user.aborted || debugSession,
+      rolledBack: this.user.aborted || this.debugSession,
       leftBehind: leftBehind.length,
       lostWithChanges: lost.some((l) => l.changesInPlace),
       statuses: hosts.filter((h) => h.started).map((h) => h.status),
