@@ -1,8 +1,8 @@
 // The real Kubernetes 1.20 control plane the end-to-end tests build on: kubeadm's own files, etcd,
 // kube-apiserver, kube-controller-manager and kube-scheduler running with their manifests' commands.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { execFile, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, renameSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { k8sTreeUnavailable } from './k8s-tree.js';
 import { NODE_ADDRESS, startRealControlPlane, STATIC_PODS } from './real-control-plane.js';
@@ -17,10 +17,26 @@ function processArgv(cp: RealControlPlane, name: string): string[] {
   return out.stdout.replace(/\n$/, '').split('\n');
 }
 
+function runAsync(cmd: string, args: string[], o: { timeout: number; encoding?: string }): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(cmd, args, { timeout: o.timeout, encoding: 'utf8' }, (err, stdout, stderr) =>
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr }),
+    );
+  });
+}
+
+async function until(ok: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!ok()) {
+    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
 describe('real control plane (Kubernetes 1.20.2 from Debian)', { skip: k8sTreeUnavailable(), timeout: 3_600_000 }, () => {
   let cp: RealControlPlane;
   before(async () => {
-    cp = await startRealControlPlane();
+    cp = await startRealControlPlane({ ssh: true });
   });
   after(async () => {
     const dir = cp?.dir;
@@ -50,6 +66,32 @@ describe('real control plane (Kubernetes 1.20.2 from Debian)', { skip: k8sTreeUn
       assert.deepEqual(running.slice(1), cp.command(pod).slice(1), pod);
     }
     assert.deepEqual(processArgv(cp, 'etcd').slice(1), cp.command('etcd').slice(1));
+  });
+
+  test('the stand-in kubelet stops a static pod when its manifest leaves, and starts it again when it is back', async () => {
+    const manifest = cp.hostPath('/etc/kubernetes/manifests/kube-scheduler.yaml');
+    const [before] = cp.pids('kube-scheduler');
+    assert.ok(before, 'the scheduler runs');
+    const aside = `${cp.dir}/kube-scheduler.yaml`;
+    renameSync(manifest, aside);
+    try {
+      await until(() => cp.pids('kube-scheduler').length === 0, 'the scheduler stopped');
+    } finally {
+      renameSync(aside, manifest);
+    }
+    await until(() => cp.pids('kube-scheduler').length === 1, 'the scheduler runs again');
+    assert.notEqual(cp.pids('kube-scheduler')[0], before);
+    assert.deepEqual(cp.cmdline(cp.pids('kube-scheduler')[0]!).slice(1), cp.command('kube-scheduler').slice(1));
+  });
+
+  test('an ssh client on the machine reaches the node through the lab host h1', async () => {
+    const lab = cp.lab!;
+    const h = lab.host('h1');
+    const r = await runAsync('ssh', ['-i', lab.clientKey, '-o', `UserKnownHostsFile=${lab.knownHosts}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes', '-p', String(h.port), `root@${h.address}`, 'hostname; ip -4 -o addr show kplay0'], { encoding: 'utf8', timeout: 30_000 });
+    assert.equal(r.code, 0, r.stderr);
+    const [name, addr] = r.stdout.trim().split('\n');
+    assert.equal(name, 'cp1');
+    assert.match(addr!, new RegExp(`inet ${NODE_ADDRESS.replaceAll('.', '\\.')}/24`));
   });
 
   test('the API answers real kubectl; the controller-manager acts on a Deployment; the scheduler is healthy', async () => {

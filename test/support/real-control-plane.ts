@@ -6,8 +6,14 @@
  *
  * The node is standin/node/enter-node.sh with a network namespace of its own (KPLAY_STANDIN_NET): kubeadm's
  * paths are the node's, its address (10.250.0.10) has a route of its own as kubeadm needs, and nothing of
- * it reaches the machine's network. What stays a stand-in: no kubelet runs here and no container runtime;
- * the manifests' commands are started as processes of the node, as the stand-in kubelet does.
+ * it reaches the machine's network. What stays a stand-in: the kubelet and systemctl (no container runtime
+ * and no systemd here). kubeadm's `kubelet-start` phase writes the kubelet's real config.yaml and
+ * kubeadm-flags.env and starts it through the stand-in systemctl; the stand-in kubelet then runs the static
+ * pods' commands as processes of the node, and stops and starts them as their manifests leave and come back,
+ * which is what the debug playbooks rely on.
+ *
+ * With `ssh: true` an sshd of the SSH lab (sshd-lab.ts) runs inside the node, reached from the machine at the
+ * lab's address through a relay (netns-forward.ts): kplay drives the node as it would any host.
  *
  *   const cp = await startRealControlPlane();
  *   after(() => cp.close());
@@ -21,9 +27,13 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import { ETCD_BINARY, releaseBinaries } from './k8s-tree.js';
+import { releaseBinaries } from './k8s-tree.js';
+import { startSshLab } from './sshd-lab.js';
+import type { SshLab } from './sshd-lab.js';
+import { KUBEADM_DROPIN, KUBELET_SERVICE, buildComponents } from './standin-cluster.js';
 
 const ENTER_NODE = fileURLToPath(new URL('../../standin/node/enter-node.sh', import.meta.url));
+const STANDIN_SYSTEMCTL = fileURLToPath(new URL('../../standin/node/bin/systemctl', import.meta.url));
 
 /** The node's address inside its own network namespace. */
 export const NODE_ADDRESS = '10.250.0.10';
@@ -34,8 +44,8 @@ export const KUBERNETES_VERSION = 'v1.20.2';
 export const STATIC_PODS = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler'] as const;
 export type StaticPod = (typeof STATIC_PODS)[number];
 
-/** Where the pods' output goes, inside the node (a folder of the node's own). */
-const POD_LOGS = '/var/lib/kubelet/pod-logs';
+/** Where the stand-in kubelet keeps a pod's state and output (container.log), inside the node. */
+const PODS_DIR = '/var/lib/kubelet/pods';
 
 /** kubeadm's own configuration, as `kubeadm init --config` takes it. */
 function kubeadmConfig(): string {
@@ -70,7 +80,18 @@ export interface RealControlPlane {
   hostPath(p: string): string;
   /** Whether the node (its PID 1, and so every process in it) still runs. */
   running(): boolean;
+  /** Pids (as the node sees them) of processes whose argv[0] is the component's binary; dlv itself is not one. */
+  pids(component: string): number[];
+  /** A process's command line inside the node, [] when it is gone. */
+  cmdline(pid: number): string[];
+  /** The SSH lab whose host h1 is this node (with `ssh: true`). */
+  readonly lab: SshLab | undefined;
   close(): Promise<void>;
+}
+
+export interface RealControlPlaneOptions {
+  /** Run an sshd of the SSH lab inside the node (host h1 of `lab`). */
+  ssh?: boolean;
 }
 
 function shq(s: string): string {
@@ -83,11 +104,16 @@ class ControlPlane implements RealControlPlane {
 
   constructor(readonly dir: string) {}
 
-  async start(): Promise<void> {
-    const bins = await releaseBinaries();
+  lab: SshLab | undefined;
+
+  async start(opts: RealControlPlaneOptions): Promise<void> {
+    const [bins, standin] = await Promise.all([releaseBinaries(), buildComponents()]);
     const fs = (p: string) => path.join(this.dir, 'fs', p);
-    for (const d of ['etc/kubernetes/manifests', 'usr/local/bin', 'var/lib/etcd', `${POD_LOGS.slice(1)}`]) mkdirSync(fs(d), { recursive: true });
+    for (const d of ['etc/kubernetes/manifests', 'usr/local/bin', 'var/lib/etcd', 'var/lib/kubelet', 'etc/systemd/system']) mkdirSync(fs(d), { recursive: true });
     for (const [name, file] of Object.entries(bins)) copyFileSync(file, fs(`usr/local/bin/${name}`));
+    // The stand-ins: the kubelet (static pods as processes) and systemctl, which kubeadm calls.
+    copyFileSync(path.join(standin, 'kubelet'), fs('usr/local/bin/kubelet'));
+    copyFileSync(STANDIN_SYSTEMCTL, fs('usr/local/bin/systemctl'));
     writeFileSync(path.join(this.dir, 'kubeadm.yaml'), kubeadmConfig());
     // The node's PID 1 only holds its namespaces; what runs in it is started with exec().
     this.holder = spawn(ENTER_NODE, [this.dir, NODE_NAME, '--', 'sleep', 'infinity'], {
@@ -97,9 +123,21 @@ class ControlPlane implements RealControlPlane {
     });
     this.holder.unref();
     this.pid1 = await this.waitForPid1();
+    // As the packages install them; written once the node runs, so that it does not start a kubelet
+    // before kubeadm has written the kubelet's configuration (a real one would crash-loop until then).
+    mkdirSync(fs('etc/systemd/system/kubelet.service.d'), { recursive: true });
+    writeFileSync(fs('etc/systemd/system/kubelet.service'), KUBELET_SERVICE);
+    writeFileSync(fs('etc/systemd/system/kubelet.service.d/10-kubeadm.conf'), KUBEADM_DROPIN);
     this.kubeadm();
-    for (const pod of STATIC_PODS) this.startPod(pod);
     await this.waitLive();
+    if (opts.ssh) {
+      const pid1 = this.pid1;
+      this.lab = await startSshLab({
+        hosts: 1,
+        wrap: () => ['nsenter', '-t', String(pid1), '-m', '-u', '-n', '-p', '--'],
+        netns: () => pid1,
+      });
+    }
   }
 
   /** The node's PID 1 as the machine sees it: the `sleep` that unshare forked (enter-node.sh execs both). */
@@ -129,10 +167,13 @@ class ControlPlane implements RealControlPlane {
     return r.stdout;
   }
 
-  /** kubeadm 1.20's own phases write the PKI, kubeconfigs and manifests, offline, from a config file. */
+  /**
+   * kubeadm 1.20's own phases, in `kubeadm init`'s order, from a config file: the PKI, kubeconfigs, the
+   * kubelet's configuration (and a start of it through systemctl), and the static-pod manifests.
+   */
   private kubeadm(): void {
     const cfg = shq(path.join(this.dir, 'kubeadm.yaml'));
-    for (const phase of ['certs all', 'kubeconfig all', 'control-plane all', 'etcd local']) {
+    for (const phase of ['certs all', 'kubeconfig all', 'kubelet-start', 'control-plane all', 'etcd local']) {
       this.must(`kubeadm init phase ${phase} --config ${cfg}`, `kubeadm init phase ${phase}`);
     }
   }
@@ -145,21 +186,13 @@ class ControlPlane implements RealControlPlane {
     return [...c.command, ...(c.args ?? [])];
   }
 
-  /** Starts a static pod's command inside the node, detached, its output in POD_LOGS. */
-  private startPod(pod: StaticPod): void {
-    const argv = this.command(pod);
-    // etcd's manifest names the image's binary; Debian's etcd is the same program (3.4).
-    if (pod === 'etcd') argv[0] = ETCD_BINARY;
-    this.must(`setsid ${argv.map(shq).join(' ')} </dev/null >${POD_LOGS}/${pod}.log 2>&1 &`, `starting ${pod}`);
-  }
-
   private async waitLive(): Promise<void> {
     const deadline = Date.now() + 120_000;
     for (;;) {
       const r = this.exec('kubectl --kubeconfig /etc/kubernetes/admin.conf get --raw /livez', 10_000);
       if (r.code === 0 && r.stdout.trim() === 'ok') return;
       if (Date.now() > deadline) {
-        const log = this.exec(`tail -n 20 ${POD_LOGS}/kube-apiserver.log ${POD_LOGS}/etcd.log`).stdout;
+        const log = this.exec(`tail -n 20 /var/lib/kplay-standin/journal/kubelet.log ${PODS_DIR}/kube-apiserver-${NODE_NAME}/container.log ${PODS_DIR}/etcd-${NODE_NAME}/container.log`).stdout;
         throw new Error(`the real kube-apiserver did not become live within 120 s:\n${r.stderr}\n${log}`);
       }
       await sleep(500);
@@ -171,7 +204,7 @@ class ControlPlane implements RealControlPlane {
   }
 
   hostPath(p: string): string {
-    for (const b of ['/etc/kubernetes', '/usr/local/bin', '/var/lib/etcd', '/var/lib/kubelet']) {
+    for (const b of ['/etc/kubernetes', '/usr/local/bin', '/var/lib/etcd', '/var/lib/kubelet', '/etc/systemd/system']) {
       if (p === b || p.startsWith(`${b}/`)) return path.join(this.dir, 'fs', p);
     }
     return p;
@@ -182,7 +215,18 @@ class ControlPlane implements RealControlPlane {
     return this.pid1 > 0 && spawnSync('kill', ['-0', String(this.pid1)]).status === 0;
   }
 
+  pids(component: string): number[] {
+    const r = this.exec(`for p in /proc/[0-9]*; do a=$(tr '\\0' '\\n' <"$p/cmdline" 2>/dev/null | head -n 1); [ "\${a##*/}" = ${shq(component)} ] && echo "\${p#/proc/}"; done; true`);
+    return r.stdout.split('\n').filter(Boolean).map(Number).sort((x, y) => x - y);
+  }
+
+  cmdline(pid: number): string[] {
+    const r = this.exec(`cat /proc/${pid}/cmdline 2>/dev/null; true`);
+    return r.stdout ? r.stdout.replace(/\0$/, '').split('\0') : [];
+  }
+
   async close(): Promise<void> {
+    await this.lab?.close();
     // unshare --fork blocks SIGTERM while it waits, so the node ends by its PID 1: when PID 1 of a PID
     // namespace dies, the kernel kills every other process in it, and unshare then exits too.
     const pids = [this.pid1, this.holder?.pid ?? 0].filter((p) => p > 0);
@@ -200,10 +244,10 @@ class ControlPlane implements RealControlPlane {
 }
 
 /** Builds (or takes from the cache) the real components and starts the control plane. */
-export async function startRealControlPlane(): Promise<RealControlPlane> {
+export async function startRealControlPlane(opts: RealControlPlaneOptions = {}): Promise<RealControlPlane> {
   const cp = new ControlPlane(mkdtempSync(path.join(tmpdir(), 'kplay-real-cp-')));
   try {
-    await cp.start();
+    await cp.start(opts);
   } catch (e) {
     await cp.close();
     throw e;

@@ -35,6 +35,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { stringify } from 'yaml';
+import { forwardIntoNetns } from './netns-forward.js';
+import type { NetnsForward } from './netns-forward.js';
 import { alive, ownerAlive, ownerLine, procStat } from './processes.js';
 
 /** One lab host: an sshd on its own loopback address. */
@@ -108,6 +110,12 @@ export interface SshLabOptions {
    * process of that namespace, so plain stop() cannot keep sessions alive there.
    */
   wrap?: (host: LabHostInfo) => string[];
+  /**
+   * The pid of a process whose network namespace the host's sshd runs in (the wrap must put it there, e.g.
+   * `nsenter -t PID -n ...`). The lab then listens on the host's address and port in the machine's namespace
+   * and relays each connection into that namespace (netns-forward.ts), so inventories stay the same.
+   */
+  netns?: (host: LabHostInfo) => number | undefined;
 }
 
 export interface SshLab {
@@ -178,7 +186,7 @@ export async function startSshLab(opts: SshLabOptions): Promise<SshLab> {
   const unavailable = sshLabUnavailable();
   if (unavailable) throw new Error(unavailable);
   reapOrphanLabs();
-  const lab = new Lab(opts.hosts, opts.wrap);
+  const lab = new Lab(opts.hosts, opts.wrap, opts.netns);
   try {
     await lab.init();
     return lab;
@@ -216,6 +224,7 @@ class Lab implements SshLab {
   constructor(
     readonly count: number,
     private readonly wrap?: (host: LabHostInfo) => string[],
+    private readonly netns?: (host: LabHostInfo) => number | undefined,
   ) {
     this.dir = mkdtempSync(path.join(tmpdir(), LAB_PREFIX));
     live.add(this);
@@ -250,8 +259,9 @@ class Lab implements SshLab {
 
     for (const [i, name] of names.entries()) {
       const address = `127.0.0.${i + 2}`;
-      const prefix = this.wrap ? this.wrap({ name, address, index: i }) : [];
-      this.hosts.push(new Host(name, address, hostKeys[i]!, path.join(this.dir, name), prefix));
+      const info = { name, address, index: i };
+      const prefix = this.wrap ? this.wrap(info) : [];
+      this.hosts.push(new Host(name, address, hostKeys[i]!, path.join(this.dir, name), prefix, this.netns?.(info)));
     }
     // The port is free when checked but may be taken before sshd binds it; then pick another.
     for (let attempt = 1; ; attempt++) {
@@ -263,6 +273,7 @@ class Lab implements SshLab {
       if (!failed) return;
       for (const h of this.hosts) h.kill();
       await Promise.all(this.hosts.map((h) => h.exited()));
+      await Promise.all(this.hosts.map((h) => h.unforward()));
       if (!(failed.reason instanceof LabError && failed.reason.addressInUse) || attempt >= 5) throw failed.reason;
     }
   }
@@ -322,6 +333,7 @@ class Lab implements SshLab {
     if (this.closed) return;
     this.closed = true;
     await Promise.all(this.hosts.map((h) => h.stop({ sessions: true })));
+    await Promise.all(this.hosts.map((h) => h.unforward()));
     this.destroySync();
   }
 
@@ -351,6 +363,8 @@ class Host implements LabHost {
     private readonly hostDir: string,
     /** Command prefix from SshLabOptions.wrap; empty when sshd runs directly. */
     private readonly prefix: readonly string[] = [],
+    /** SshLabOptions.netns: the pid whose network namespace sshd listens in, if not the machine's. */
+    private readonly netnsPid?: number,
   ) {
     const [type, blob] = publicKey.trim().split(/\s+/);
     this.hostKeyLine = `${type} ${blob}`;
@@ -401,6 +415,14 @@ class Host implements LabHost {
     );
   }
 
+  private forward: NetnsForward | undefined;
+
+  /** Stops relaying into the host's network namespace (SshLabOptions.netns), if it does. */
+  async unforward(): Promise<void> {
+    await this.forward?.close();
+    this.forward = undefined;
+  }
+
   /** The spawned process (sshd itself, or the outermost wrapper), while it runs. */
   private childPid(): number | undefined {
     const c = this.child;
@@ -433,6 +455,13 @@ class Host implements LabHost {
   async start(): Promise<void> {
     if (this.sshdPid() !== undefined) return;
     await this.exited();
+    if (this.netnsPid !== undefined && !this.forward) {
+      try {
+        this.forward = await forwardIntoNetns(this.netnsPid, this.address, this.port);
+      } catch (e) {
+        throw new LabError(`relaying ${this.address}:${this.port} into the namespace of pid ${this.netnsPid}: ${(e as Error).message}`, (e as NodeJS.ErrnoException).code === 'EADDRINUSE');
+      }
+    }
     const logFd = openSync(this.logPath, 'a');
     let child: ChildProcess;
     try {
@@ -465,7 +494,8 @@ class Host implements LabHost {
           /Address already in use/.test(log),
         );
       }
-      if (await canConnect(this.address, this.port)) return;
+      // Through a relay the connection is accepted before sshd listens: only its banner says it is up.
+      if (await (this.forward ? sshBanner(this.address, this.port) : canConnect(this.address, this.port))) return;
       if (Date.now() > deadline) {
         this.kill();
         throw new LabError(
@@ -638,6 +668,25 @@ function canConnect(address: string, port: number): Promise<boolean> {
     };
     sock.setTimeout(1000, () => done(false));
     sock.once('connect', () => done(true));
+    sock.once('error', () => done(false));
+  });
+}
+
+/** Whether an SSH server answers on address:port with its identification line. */
+function sshBanner(address: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = net.connect({ host: address, port });
+    let got = '';
+    const done = (ok: boolean) => {
+      sock.destroy();
+      resolve(ok);
+    };
+    sock.setTimeout(2000, () => done(false));
+    sock.on('data', (d: Buffer) => {
+      got += d.toString('latin1');
+      if (got.startsWith('SSH-')) done(true);
+    });
+    sock.once('close', () => done(false));
     sock.once('error', () => done(false));
   });
 }

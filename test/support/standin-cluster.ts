@@ -150,7 +150,7 @@ export function standinUnavailable(): string | undefined {
 let built: Promise<string> | undefined;
 
 /** Builds the five stand-in components once per process (release-style) and returns their folder. */
-function buildComponents(): Promise<string> {
+export function buildComponents(): Promise<string> {
   built ??= (async () => {
     mkdirSync('/run/lock', { recursive: true });
     const what = COMPONENTS.map((c) => `cmd/${c}`).join(' ');
@@ -526,7 +526,8 @@ function manifests(address: string): Record<string, string> {
   };
 }
 
-const KUBELET_SERVICE = `[Unit]
+/** The kubelet unit and kubeadm's drop-in as the Kubernetes packages install them (real-control-plane.ts too). */
+export const KUBELET_SERVICE = `[Unit]
 Description=kubelet: The Kubernetes Node Agent
 Documentation=https://kubernetes.io/docs/
 Wants=network-online.target
@@ -542,7 +543,7 @@ RestartSec=10
 WantedBy=multi-user.target
 `;
 
-const KUBEADM_DROPIN = `# Note: This dropin only works with kubeadm and kubelet v1.11+
+export const KUBEADM_DROPIN = `# Note: This dropin only works with kubeadm and kubelet v1.11+
 [Service]
 Environment="KUBELET_KUBECONFIG_ARGS=--bootstrap-kubeconfig=/etc/kubernetes/bootstrap-kubelet.conf --kubeconfig=/etc/kubernetes/kubelet.conf"
 Environment="KUBELET_CONFIG_ARGS=--config=/var/lib/kubelet/config.yaml"

@@ -26,6 +26,9 @@ func main() {
 	hostname := fs.String("hostname-override", "", "hostname-override")
 	podManifestPath := fs.String("pod-manifest-path", "", "pod-manifest-path")
 	fs.String("cgroup-driver", "", "cgroup-driver")
+	// kubeadm 1.20's kubeadm-flags.env (dockershim era) passes these as well.
+	fs.String("network-plugin", "", "network-plugin")
+	fs.String("container-runtime", "", "container-runtime")
 
 	c.Parse(os.Args[1:])
 
