@@ -2,13 +2,15 @@
 // one machine. A stand-in node (an sshd in its own namespaces with kubeadm's paths, a stand-in
 // kubelet, systemctl and kubectl, Go stand-ins of the components; see standin/) takes the place
 // of a real one; kplay, OpenSSH, Go and Delve are real. Each stage is printed as it happens.
+// With --real (npm run demo -- --real): the debug-apiserver session on a real Kubernetes 1.20.2
+// control plane instead (scripts/demo-real.ts).
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { REPO_ROOT } from '../test/helpers/files.js';
-import { checkoutOf, hitBreakpoint, PLAYBOOK_OF, startDebugRun } from '../test/support/debug-session.js';
+import { checkoutOf, hitBreakpoint, PLAYBOOK_OF, standinTarget, startDebugRun } from '../test/support/debug-session.js';
 import { standinUnavailable, startStandinCluster } from '../test/support/standin-cluster.js';
 import type { Component, StandinNode } from '../test/support/standin-cluster.js';
 
@@ -60,8 +62,7 @@ async function session(node: StandinNode, c: Component, work: string, cluster: A
 
   say(`The real run: kplay run ${playbook} (build with DBG=1, upload, stop, launch under Delve, tunnel, hold)`);
   const run = await startDebugRun({
-    cluster,
-    node,
+    ...standinTarget(cluster, node, c),
     component: c,
     workDir: mkdtempSync(path.join(work, `${c}-`)),
     onOutput: (text) => {
@@ -104,7 +105,7 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((e: unknown) => {
+(process.argv.includes('--real') ? import('./demo-real.js').then((m) => m.realDemo()) : main()).catch((e: unknown) => {
   console.error(`demo failed: ${(e as Error).message}`);
   process.exit(1);
 });

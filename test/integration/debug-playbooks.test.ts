@@ -14,7 +14,7 @@ import { after, before, describe, test } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 import { kplay } from '../helpers/cli.js';
 import { REPO_ROOT } from '../helpers/files.js';
-import { breakpointLine, hitBreakpoint, startDebugRun } from '../support/debug-session.js';
+import { breakpointLine, hitBreakpoint, standinTarget, startDebugRun } from '../support/debug-session.js';
 import type { DebugRun } from '../support/debug-session.js';
 import { COMPONENTS, standinUnavailable, startStandinCluster } from '../support/standin-cluster.js';
 import type { Component, StandinCluster, StandinNode } from '../support/standin-cluster.js';
@@ -80,7 +80,7 @@ describe('shipped debug playbooks on a stand-in node', { skip: unavailable }, ()
       const podsBefore: Record<string, number[]> = {};
       for (const pod of ['kube-apiserver', 'kube-scheduler', 'kube-controller-manager'] as const) podsBefore[pod] = await node.pids(pod);
       const dsBefore = clusterState(node).daemonsets['kube-system/kube-proxy']!.spec;
-      const run = await startDebugRun({ cluster, node, component: c, workDir: mkdtempSync(path.join(work, `${c}-`)) });
+      const run = await startDebugRun({ ...standinTarget(cluster, node, c), component: c, workDir: mkdtempSync(path.join(work, `${c}-`)) });
       try {
         await run.attached();
         // The debug build from the tree runs under Delve with the original flags, argv[0] aside.
@@ -141,7 +141,7 @@ describe('shipped debug playbooks on a stand-in node', { skip: unavailable }, ()
         c === 'kube-proxy'
           ? state.daemonsets['kube-system/kube-proxy'].spec.template.spec.containers[0].command.map((a: string) => a.replace('$(NODE_NAME)', node.name))
           : (parseYaml(readFileSync(node.hostPath(node.manifestPath(c)), 'utf8')) as { spec: { containers: { command: string[] }[] } }).spec.containers[0]!.command;
-      const run = await startDebugRun({ cluster, node, component: c, extraVars: ['flags_from=manifest'], workDir: mkdtempSync(path.join(work, `manifest-${c}-`)) });
+      const run = await startDebugRun({ ...standinTarget(cluster, node, c), component: c, extraVars: ['flags_from=manifest'], workDir: mkdtempSync(path.join(work, `manifest-${c}-`)) });
       try {
         await run.attached();
         assert.match(run.output(), /Read the flags back \.\.\. ok/);
@@ -161,7 +161,7 @@ describe('shipped debug playbooks on a stand-in node', { skip: unavailable }, ()
   test('preflight: a manifest that is not where expected stops the run before anything changes', async () => {
     const c: Component = 'kube-scheduler';
     const b = await snapshot(node, c);
-    const run = await startDebugRun({ cluster, node, component: c, extraVars: ['manifest=/etc/kubernetes/manifests/elsewhere.yaml'], workDir: mkdtempSync(path.join(work, 'preflight-')) });
+    const run = await startDebugRun({ ...standinTarget(cluster, node, c), component: c, extraVars: ['manifest=/etc/kubernetes/manifests/elsewhere.yaml'], workDir: mkdtempSync(path.join(work, 'preflight-')) });
     const r = await run.exited;
     assert.equal(r.code, 2, r.out);
     assert.match(r.out, /\/etc\/kubernetes\/manifests\/elsewhere\.yaml does not exist: set manifest \(or manifest_dir\) to where the kubelet reads it/);
@@ -183,8 +183,7 @@ describe('shipped debug playbooks on a stand-in node', { skip: unavailable }, ()
       `Host builder\n  HostName ${h.address}\n  Port ${h.port}\n  User root\n  IdentityFile ${cluster.lab.clientKey}\n  UserKnownHostsFile ${cluster.lab.knownHosts}\n  StrictHostKeyChecking yes\n`,
     );
     const run = await startDebugRun({
-      cluster,
-      node,
+      ...standinTarget(cluster, node, c),
       component: c,
       extraVars: [`build_ssh_config=${sshConfig}`, 'build_host=builder', 'dlv_upload=/usr/bin/dlv', 'dlv_bin=/nonexistent/dlv'],
       workDir: work2,
@@ -209,7 +208,7 @@ describe('shipped debug playbooks on a stand-in node', { skip: unavailable }, ()
     const c: Component = 'kube-apiserver';
     const b = await snapshot(node, c);
     const workDir = mkdtempSync(path.join(work, 'detach-'));
-    const run = await startDebugRun({ cluster, node, component: c, flags: ['--detach'], workDir });
+    const run = await startDebugRun({ ...standinTarget(cluster, node, c), component: c, flags: ['--detach'], workDir });
     const r = await run.exited;
     assert.equal(r.code, 0, r.out);
     const runId = /; run (\S+)/.exec(r.out)?.[1];
@@ -226,7 +225,7 @@ describe('shipped debug playbooks on a stand-in node', { skip: unavailable }, ()
   test('a launch that fails after the stop (the port was taken meanwhile) puts the node back, exit 2', async () => {
     const c: Component = 'kube-apiserver';
     const b = await snapshot(node, c);
-    const run = await startDebugRun({ cluster, node, component: c, workDir: mkdtempSync(path.join(work, 'taken-')) });
+    const run = await startDebugRun({ ...standinTarget(cluster, node, c), component: c, workDir: mkdtempSync(path.join(work, 'taken-')) });
     // Free at the preflight; taken once the manifest has left the kubelet's folder.
     const manifest = node.hostPath(node.manifestPath(c));
     const t0 = Date.now();
@@ -250,7 +249,7 @@ describe('shipped debug playbooks on a stand-in node', { skip: unavailable }, ()
     const c: Component = 'kube-scheduler';
     const b = await snapshot(node, c);
     assert.ok(b.cmdline.includes('--leader-elect=true'));
-    const run = await startDebugRun({ cluster, node, component: c, user: cluster.lab.users.sudoer, extraVars: ['leader_elect=false'], workDir: mkdtempSync(path.join(work, 'sudo-')) });
+    const run = await startDebugRun({ ...standinTarget(cluster, node, c), component: c, user: cluster.lab.users.sudoer, extraVars: ['leader_elect=false'], workDir: mkdtempSync(path.join(work, 'sudo-')) });
     try {
       await run.attached();
       const debug = await node.pids(c);

@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DelveClient } from './delve-client.js';
 import type { StoppedAt } from './delve-client.js';
+import type { SshLab } from './sshd-lab.js';
 import type { Component, StandinCluster, StandinNode } from './standin-cluster.js';
 import { REPO_ROOT } from '../helpers/files.js';
 import { freePort } from '../helpers/net.js';
@@ -67,12 +68,30 @@ export function checkoutOf(cluster: StandinCluster): string {
   return treeCopy;
 }
 
-export interface DebugRunOptions {
-  cluster: StandinCluster;
-  node: StandinNode;
+/** Where a session runs: a lab host (the node), the checkout to build from, and the health URL to check. */
+export interface DebugTarget {
+  lab: SshLab;
+  /** The lab host name of the node (its inventory name). */
+  host: string;
+  /** The Kubernetes checkout the run builds from (source_dir). */
+  treeDir: string;
+  /** health_url for the playbook; the playbook's default when absent. */
+  healthUrl?: string;
+  /** A flock held from the start of the run to its end: other builds in treeDir wait (k8s-tree.ts). */
+  lockFile?: string;
+}
+
+/** The target of a stand-in node: its lab host, a copy of the stand-in tree, its health URL. */
+export function standinTarget(cluster: StandinCluster, node: StandinNode, c: Component): DebugTarget {
+  return { lab: cluster.lab, host: node.name, treeDir: checkoutOf(cluster), healthUrl: node.healthUrl(c) };
+}
+
+export interface DebugRunOptions extends DebugTarget {
   component: Component;
   /** Scratch folder on the machine: IDE settings, uploads, kplay's state. */
   workDir: string;
+  /** ide_dir, where the IDE settings go (default workDir/ide). */
+  ideDir?: string;
   /** The SSH user (default root); anyone else uses sudo through become. */
   user?: string;
   extraVars?: string[];
@@ -96,24 +115,35 @@ export interface DebugRun {
   attached(timeoutMs?: number): Promise<void>;
 }
 
-/** Starts `kplay run debug-*.yaml` for one component on one stand-in node. */
+/** Holds `flock FILE` in a small process until the returned function is called. */
+async function holdLock(file: string): Promise<() => void> {
+  const holder = spawn('flock', [file, 'sh', '-c', 'echo held; exec cat >/dev/null'], { stdio: ['pipe', 'pipe', 'ignore'] });
+  await new Promise<void>((resolve, reject) => {
+    holder.stdout!.once('data', () => resolve());
+    holder.once('exit', (code) => reject(new Error(`flock ${file} ended (${code})`)));
+  });
+  return () => holder.stdin!.end();
+}
+
+/** Starts `kplay run debug-*.yaml` for one component on one node. */
 export async function startDebugRun(o: DebugRunOptions): Promise<DebugRun> {
   const [dlvPort, localPort] = [await freePort(), await freePort()];
-  const treeDir = checkoutOf(o.cluster);
-  const ideDir = path.join(o.workDir, 'ide');
+  const treeDir = o.treeDir;
+  const ideDir = o.ideDir ?? path.join(o.workDir, 'ide');
   const remoteDir = path.join(o.workDir, 'uploads');
   mkdirSync(ideDir, { recursive: true });
   // kplay's state on the node goes to the scratch folder, not the machine's /var/lib/kplay.
-  const inventory = o.cluster.lab.inventory(o.user ? { user: o.user, hostSettings: { [o.node.name]: { stateDir: path.join(o.workDir, 'node-state') } } } : undefined);
+  const inventory = o.lab.inventory(o.user ? { user: o.user, hostSettings: { [o.host]: { stateDir: path.join(o.workDir, 'node-state') } } } : undefined);
   const args = [
-    BIN, 'run', PLAYBOOK_OF[o.component], '-i', inventory, '--limit', o.node.name,
+    BIN, 'run', PLAYBOOK_OF[o.component], '-i', inventory, '--limit', o.host,
     '-e', `source_dir=${treeDir}`,
-    '-e', `health_url=${o.node.healthUrl(o.component)}`,
+    ...(o.healthUrl ? ['-e', `health_url=${o.healthUrl}`] : []),
     '-e', `dlv_port=${dlvPort}`, '-e', `local_port=${localPort}`,
     '-e', `ide_dir=${ideDir}`, '-e', `remote_dir=${remoteDir}`,
     ...(o.extraVars ?? []).flatMap((e) => ['-e', e]),
     ...(o.flags ?? []),
   ];
+  const release = o.lockFile ? await holdLock(o.lockFile) : undefined;
   const child = spawn(process.execPath, args, {
     cwd: o.workDir,
     env: { ...process.env, SSH_AUTH_SOCK: '', KPLAY_STATE_DIR: path.join(o.workDir, 'state'), NO_COLOR: '1' },
@@ -130,6 +160,7 @@ export async function startDebugRun(o: DebugRunOptions): Promise<DebugRun> {
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string }>((resolve) =>
     child.on('exit', (code, signal) => {
       done = true;
+      release?.();
       resolve({ code, signal, out });
     }),
   );

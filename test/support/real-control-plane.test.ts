@@ -84,6 +84,11 @@ describe('real control plane (Kubernetes 1.20.2 from Debian)', { skip: k8sTreeUn
     assert.deepEqual(cp.cmdline(cp.pids('kube-scheduler')[0]!).slice(1), cp.command('kube-scheduler').slice(1));
   });
 
+  test("the node's PID 1 reaps the processes left to it, as a real init does", async () => {
+    const r = cp.exec('(sleep 0.2 &); sleep 1; ps -e -o stat=,comm= | grep "^Z" || true');
+    assert.equal(r.stdout.trim(), '', 'no zombie in the node');
+  });
+
   test('an ssh client on the machine reaches the node through the lab host h1', async () => {
     const lab = cp.lab!;
     const h = lab.host('h1');

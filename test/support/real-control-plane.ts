@@ -19,7 +19,7 @@
  *   after(() => cp.close());
  *   cp.kubectl(['get', 'namespaces']);
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -43,6 +43,8 @@ export const KUBERNETES_VERSION = 'v1.20.2';
 /** The static pods kubeadm writes, in the order they start (etcd first: the apiserver needs it). */
 export const STATIC_PODS = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler'] as const;
 export type StaticPod = (typeof STATIC_PODS)[number];
+
+const NODE_ENV = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root', LANG: 'C.UTF-8' };
 
 /** Where the stand-in kubelet keeps a pod's state and output (container.log), inside the node. */
 const PODS_DIR = '/var/lib/kubelet/pods';
@@ -72,6 +74,8 @@ export interface RealControlPlane {
   readonly dir: string;
   /** Runs a shell script inside the node (its mount, PID, UTS and network namespaces), as root. */
   exec(script: string, timeoutMs?: number): { code: number | null; stdout: string; stderr: string };
+  /** exec() without blocking the test process (for a request a debugger holds). */
+  execAsync(script: string, timeoutMs?: number): Promise<{ code: number | null; stdout: string; stderr: string }>;
   /** The real kubectl inside the node, with kubeadm's admin.conf; throws with its stderr when it fails. */
   kubectl(args: string[]): string;
   /** A static pod's command line, as its manifest gives it. */
@@ -115,8 +119,10 @@ class ControlPlane implements RealControlPlane {
     copyFileSync(path.join(standin, 'kubelet'), fs('usr/local/bin/kubelet'));
     copyFileSync(STANDIN_SYSTEMCTL, fs('usr/local/bin/systemctl'));
     writeFileSync(path.join(this.dir, 'kubeadm.yaml'), kubeadmConfig());
-    // The node's PID 1 only holds its namespaces; what runs in it is started with exec().
-    this.holder = spawn(ENTER_NODE, [this.dir, NODE_NAME, '--', 'sleep', 'infinity'], {
+    // The node's PID 1 only holds its namespaces; what runs in it is started with exec(). Like a real
+    // node's init it must reap what is left to it (a detached Delve whose session ended, say): with
+    // SIGCHLD ignored, which exec keeps, the kernel reaps them (perl-base is in every Debian).
+    this.holder = spawn(ENTER_NODE, [this.dir, NODE_NAME, '--', 'perl', '-e', '$SIG{CHLD} = "IGNORE"; exec "sleep", "infinity"'], {
       env: { ...process.env, KPLAY_STANDIN_NET: `${NODE_ADDRESS}/24` },
       // No pipe of ours: a node that outlived its test must not keep the test runner waiting on it.
       stdio: 'ignore',
@@ -152,13 +158,21 @@ class ControlPlane implements RealControlPlane {
     }
   }
 
+  private nsenter(script: string): string[] {
+    return ['-t', String(this.pid1), '-m', '-u', '-n', '-p', '--', '/bin/sh', '-c', script];
+  }
+
   exec(script: string, timeoutMs = 120_000): { code: number | null; stdout: string; stderr: string } {
-    const r = spawnSync('nsenter', ['-t', String(this.pid1), '-m', '-u', '-n', '-p', '--', '/bin/sh', '-c', script], {
-      encoding: 'utf8',
-      timeout: timeoutMs,
-      env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root', LANG: 'C.UTF-8' },
-    });
+    const r = spawnSync('nsenter', this.nsenter(script), { encoding: 'utf8', timeout: timeoutMs, env: NODE_ENV });
     return { code: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+  }
+
+  execAsync(script: string, timeoutMs = 120_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    return new Promise((resolve) => {
+      execFile('nsenter', this.nsenter(script), { encoding: 'utf8', timeout: timeoutMs, env: NODE_ENV }, (err, stdout, stderr) =>
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr }),
+      );
+    });
   }
 
   private must(script: string, what: string): string {

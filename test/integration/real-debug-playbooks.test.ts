@@ -1,0 +1,157 @@
+// End to end on the REAL Kubernetes 1.20.2 control plane (test/support/real-control-plane.ts): the
+// shipped debug playbooks, driven through the real kplay CLI over real OpenSSH into the node, build the
+// component from Debian's 1.20.2 tree themselves (build_style=auto picks the old tree's goflags build),
+// run it under Delve with the flags kubeadm's manifest gave it, and a Delve client through kplay's tunnel
+// sets a breakpoint on a CHECKOUT file translated through the written launch.json, hit by a real request
+// made with the real kubectl. Ctrl-C puts the node back: exit 0, no dlv, manifest byte-identical, the
+// original release binary running with its original flags, and healthy.
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { DebugRun } from '../support/debug-session.js';
+import { k8sTree, k8sTreeUnavailable } from '../support/k8s-tree.js';
+import type { K8sTree } from '../support/k8s-tree.js';
+import { startRealControlPlane } from '../support/real-control-plane.js';
+import type { RealControlPlane } from '../support/real-control-plane.js';
+import { breakAt, checkoutLine, startRealSession } from '../support/real-debug-session.js';
+
+const unavailable = k8sTreeUnavailable() ?? (existsSync('/usr/bin/dlv') ? undefined : 'needs delve (scripts/install-test-deps.sh)');
+const MACHINE = ['/etc/kubernetes', '/var/lib/kubelet', '/var/lib/kube-proxy'].map((p) => [p, existsSync(p)]);
+
+const sha = (p: string): string => createHash('sha256').update(readFileSync(p)).digest('hex');
+
+type StaticComponent = 'kube-apiserver' | 'kube-scheduler' | 'kube-controller-manager';
+
+async function until(ok: () => boolean | Promise<boolean>, what: string, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await ok())) {
+    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${what}`);
+    await sleep(500);
+  }
+}
+
+interface Before {
+  pid: number;
+  cmdline: string[];
+  manifestSha: string;
+}
+
+function snapshot(cp: RealControlPlane, c: StaticComponent): Before {
+  const pids = cp.pids(c);
+  assert.equal(pids.length, 1, `one ${c} runs before the session`);
+  return { pid: pids[0]!, cmdline: cp.cmdline(pids[0]!), manifestSha: sha(cp.hostPath(`/etc/kubernetes/manifests/${c}.yaml`)) };
+}
+
+/** What every session checks while it holds: the debug build runs under Delve with exactly the captured flags. */
+function assertDebugging(cp: RealControlPlane, c: StaticComponent, b: Before, run: DebugRun): void {
+  const debug = cp.pids(c);
+  assert.equal(debug.length, 1, `one ${c} runs during the session: ${debug}`);
+  const argv = cp.cmdline(debug[0]!);
+  assert.equal(argv[0], path.join(run.remoteDir, c));
+  assert.deepEqual(argv.slice(1), b.cmdline.slice(1), "exactly the flags kubeadm's manifest gave it");
+  assert.equal(existsSync(cp.hostPath(`/etc/kubernetes/manifests/${c}.yaml`)), false, 'the manifest is out of the kubelet folder');
+  assert.match(cp.exec('pgrep -a -x dlv').stdout, new RegExp(`dlv exec ${run.remoteDir}/${c} --headless --listen=127\\.0\\.0\\.1:${run.dlvPort}`));
+  assert.match(run.output(), /\(style goflags\)/, 'build_style=auto chose the goflags build for the 1.20 tree');
+}
+
+/** After Ctrl-C: exit 0, no dlv, the manifest byte-identical, the original binary with its flags, no IDE files left. */
+async function assertRestored(cp: RealControlPlane, c: StaticComponent, b: Before, run: DebugRun, tree: K8sTree): Promise<void> {
+  const r = await run.exited;
+  assert.equal(r.code, 0, r.out);
+  assert.equal(cp.exec('pgrep -a -x dlv').stdout.trim(), '', 'no dlv left on the node');
+  assert.equal(sha(cp.hostPath(`/etc/kubernetes/manifests/${c}.yaml`)), b.manifestSha, 'the manifest is byte-identical');
+  await until(() => cp.pids(c).length === 1, `${c} runs again`);
+  const pid = cp.pids(c)[0]!;
+  assert.notEqual(pid, b.pid);
+  assert.deepEqual(cp.cmdline(pid), b.cmdline, `the original ${c} (/usr/local/bin, the release build) runs with its original command line`);
+  assert.equal(existsSync(path.join(tree.dir, '.vscode')), false, 'the IDE settings written into the checkout are gone');
+  assert.equal(existsSync(run.remoteDir), false, 'the uploads were removed');
+  assert.equal(existsSync(cp.hostPath('/etc/kubernetes/kplay-backup')), false, 'no backup folder left');
+}
+
+describe('shipped debug playbooks on the real Kubernetes 1.20.2 control plane', { skip: unavailable, timeout: 7_200_000 }, () => {
+  let cp: RealControlPlane;
+  let tree: K8sTree;
+  let work: string;
+  before(async () => {
+    tree = await k8sTree();
+    cp = await startRealControlPlane({ ssh: true });
+    work = mkdtempSync(path.join(tmpdir(), 'kplay-real-e2e-'));
+  });
+  after(async () => {
+    await cp?.close();
+    if (work) rmSync(work, { recursive: true, force: true });
+    assert.deepEqual(MACHINE.map(([p]) => [p, existsSync(p as string)]), MACHINE, 'the machine keeps no folder of the node');
+  });
+
+  const session = (c: StaticComponent) => startRealSession(cp, tree, c, mkdtempSync(path.join(work, `${c}-`)));
+
+  test('debug-apiserver.yaml: a breakpoint on staging healthz.go is hit by kubectl get --raw /livez; etcd keeps its keys', async () => {
+    const b = snapshot(cp, 'kube-apiserver');
+    cp.kubectl(['create', 'configmap', 'kept', '--from-literal=k=v']);
+    const run = await session('kube-apiserver');
+    try {
+      await run.attached(3_600_000);
+      assertDebugging(cp, 'kube-apiserver', b, run);
+      const bp = checkoutLine(tree.dir, 'staging/src/k8s.io/apiserver/pkg/server/healthz/healthz.go', 'excluded := getExcludedChecks(r)');
+      const livez = () => cp.execAsync('kubectl --kubeconfig /etc/kubernetes/admin.conf get --raw /livez', 180_000);
+      const held = await breakAt(run, tree, bp, livez);
+      const { at, triggered } = held;
+      assert.match(at.function, /healthz\.handleRootHealth\.func1$/);
+      // While it is held, kubectl waits; once continued, both requests are answered.
+      const nodes = cp.execAsync('kubectl --kubeconfig /etc/kubernetes/admin.conf get nodes', 180_000);
+      let answered = false;
+      void nodes.then(() => (answered = true));
+      await sleep(2000);
+      assert.equal(answered, false, 'kubectl get nodes waits while the apiserver is stopped at the breakpoint');
+      await held.release();
+      const [l, n] = (await Promise.all([triggered, nodes])) as { code: number | null; stdout: string; stderr: string }[];
+      assert.equal(l!.code, 0, l!.stderr);
+      assert.equal(l!.stdout.trim(), 'ok');
+      assert.equal(n!.code, 0, n!.stderr);
+    } finally {
+      run.child.kill('SIGINT');
+    }
+    await assertRestored(cp, 'kube-apiserver', b, run, tree);
+    await until(() => cp.exec('kubectl --kubeconfig /etc/kubernetes/admin.conf get --raw /livez').stdout.trim() === 'ok', 'the original apiserver is live');
+    assert.equal(cp.kubectl(['get', 'configmap', 'kept', '-o', 'jsonpath={.data.k}']), 'v', 'the real etcd kept its keys through the session');
+  });
+
+  test("debug-scheduler.yaml: a breakpoint in scheduleOne is hit by kubectl run", async () => {
+    const b = snapshot(cp, 'kube-scheduler');
+    const run = await session('kube-scheduler');
+    try {
+      await run.attached(3_600_000);
+      assertDebugging(cp, 'kube-scheduler', b, run);
+      const bp = checkoutLine(tree.dir, 'pkg/scheduler/scheduler.go', 'pod := podInfo.Pod', 'func (sched *Scheduler) scheduleOne(');
+      const held = await breakAt(run, tree, bp, () => cp.execAsync('kubectl --kubeconfig /etc/kubernetes/admin.conf run sched-probe --image=example.invalid/p:1 --restart=Never'));
+      assert.match(held.at.function, /\(\*Scheduler\)\.scheduleOne$/);
+      await held.release();
+    } finally {
+      run.child.kill('SIGINT');
+    }
+    await assertRestored(cp, 'kube-scheduler', b, run, tree);
+    await until(() => cp.exec('curl -ksf https://127.0.0.1:10259/healthz').code === 0, 'the original scheduler is healthy');
+  });
+
+  test('debug-controller-manager.yaml: a breakpoint in the deployment controller\'s sync is hit by kubectl create deployment', async () => {
+    const b = snapshot(cp, 'kube-controller-manager');
+    const run = await session('kube-controller-manager');
+    try {
+      await run.attached(3_600_000);
+      assertDebugging(cp, 'kube-controller-manager', b, run);
+      const bp = checkoutLine(tree.dir, 'pkg/controller/deployment/deployment_controller.go', 'startTime := time.Now()', 'func (dc *DeploymentController) syncDeployment(');
+      const held = await breakAt(run, tree, bp, () => cp.execAsync('kubectl --kubeconfig /etc/kubernetes/admin.conf create deployment cm-probe --image=example.invalid/d:1'));
+      assert.match(held.at.function, /\(\*DeploymentController\)\.syncDeployment$/);
+      await held.release();
+    } finally {
+      run.child.kill('SIGINT');
+    }
+    await assertRestored(cp, 'kube-controller-manager', b, run, tree);
+    await until(() => cp.exec('curl -ksf https://127.0.0.1:10257/healthz').code === 0, 'the original controller-manager is healthy');
+  });
+});
