@@ -12,7 +12,7 @@ import type { RealControlPlane } from './real-control-plane.js';
 import { KUBELET_LOG, kubeProxyHealthz, kubeProxyPid, startKubeProxy, waitFor } from './real-kube-proxy.js';
 
 const HASHSIZE = '/sys/module/nf_conntrack/parameters/hashsize';
-const MACHINE_PATHS = ['/etc/kubernetes', '/var/lib/kubelet', '/var/lib/kube-proxy', '/run/xtables.lock'];
+const MACHINE_PATHS = ['/etc/kubernetes', '/var/lib/kubelet', '/var/lib/kube-proxy', '/var/lib/kplay-standin', '/run/xtables.lock'];
 
 function unavailable(): string | undefined {
   const tree = k8sTreeUnavailable();
@@ -90,8 +90,7 @@ describe('the real kube-proxy on the real control plane', { skip: unavailable(),
     assert.equal(pods[0]!.spec.nodeName, NODE_NAME);
     const pid = kubeProxyPid(cp);
     assert.ok(pid > 0, 'a kube-proxy process runs in the node');
-    const argv = cp.exec(`tr '\\0' '\\n' < /proc/${pid}/cmdline`).stdout.trim().split('\n');
-    assert.deepEqual(argv, ['/usr/local/bin/kube-proxy', '--config=/var/lib/kube-proxy/config.conf', `--hostname-override=${NODE_NAME}`]);
+    assert.deepEqual(cp.cmdline(pid), ['/usr/local/bin/kube-proxy', '--config=/var/lib/kube-proxy/config.conf', `--hostname-override=${NODE_NAME}`]);
     // The release build itself (the cached one, not a stand-in).
     const exe = cp.exec(`sha256sum /proc/${pid}/exe`).stdout.split(' ')[0];
     const bins = await releaseBinaries(['kube-proxy']);
