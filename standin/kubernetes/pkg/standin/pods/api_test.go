@@ -200,3 +200,49 @@ func TestAPIModeChoice(t *testing.T) {
 		t.Errorf("API mode once the cluster file was seen")
 	}
 }
+
+// Cluster-file mode is unchanged by API mode: the DaemonSet's pod runs while
+// the node matches, stops once a label excludes it, and the API is not used.
+func TestRunnerClusterMode(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: a DaemonSet pod of the cluster file gets its stand-in token through a mount namespace of its own (unshare --mount)")
+	}
+	dir := t.TempDir()
+	cluster := filepath.Join(dir, "cluster.json")
+	t.Setenv("KPLAY_STANDIN_CLUSTER", cluster)
+	write := func(labels string) {
+		js := `{"nodes":{"n1":{"metadata":{"labels":{` + labels + `}}}},"configmaps":{},
+		 "daemonsets":{"kube-system/kube-proxy":{"metadata":{"name":"kube-proxy","namespace":"kube-system"},
+		  "spec":{"template":{"spec":{"affinity":{"nodeAffinity":{"requiredDuringSchedulingIgnoredDuringExecution":{"nodeSelectorTerms":[
+		   {"matchExpressions":[{"key":"kplay.io/debug","operator":"DoesNotExist"}]}]}}},
+		   "containers":[{"command":["sleep","60"]}]}}}}}}`
+		if err := os.WriteFile(cluster, []byte(js), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(`"kubernetes.io/os":"linux"`)
+	api := NewAPI(NodeInfo{Name: "n1"}, filepath.Join(dir, "kubelet.conf"))
+	api.publish(&APISnapshot{}) // an API snapshot that must be ignored while the cluster file exists
+	r := NewRunner("n1", filepath.Join(dir, "manifests"), api)
+	r.podsDir = filepath.Join(dir, "pods")
+	r.sync()
+	if len(r.pods) != 1 {
+		t.Fatalf("pods %v", r.pods)
+	}
+	var rp *running
+	for _, p := range r.pods {
+		rp = p
+	}
+	t.Cleanup(func() { terminate(rp.PID, rp.StartTime, time.Second) })
+	if !strings.HasPrefix(rp.Name, "kube-proxy-") || rp.Source != "daemonset:kube-system/kube-proxy" || !alive(rp.PID, rp.StartTime) {
+		t.Fatalf("pod %+v", rp.State)
+	}
+	write(`"kubernetes.io/os":"linux","kplay.io/debug":"true"`)
+	r.sync()
+	if len(r.pods) != 0 || alive(rp.PID, rp.StartTime) {
+		t.Errorf("the excluded node still runs the pod")
+	}
+	if len(api.deletions) != 0 {
+		t.Errorf("cluster-file mode asked the API for deletions: %v", api.deletions)
+	}
+}
