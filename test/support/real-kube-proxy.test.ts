@@ -103,6 +103,9 @@ describe('the real kube-proxy on the real control plane', { skip: unavailable(),
     assert.match(mounted, /^[0-9a-f]{64} /);
     assert.equal(mounted, fromApi);
     assert.equal(kubeProxyHealthz(cp), '200');
+    // The kubelet posted the pod's status, so the DaemonSet controller counts it ready.
+    await waitFor(cp, 'the DaemonSet counting its pod ready', () => kubectlJson(['get', 'daemonset', '-n', 'kube-system', 'kube-proxy']).status.numberReady === 1, 30_000);
+    assert.equal(kubectlJson(['get', 'pod', '-n', 'kube-system', pods[0]!.metadata.name]).status.phase, 'Running');
     // kube-proxy read the Services with that token and wrote their rules into the node's own network.
     const nat = cp.exec('iptables-save -t nat').stdout;
     assert.match(nat, /^:KUBE-SERVICES /m);

@@ -4,8 +4,8 @@ package pods
 // kubeconfig (kubeadm's kubelet.conf, system:node:<name>) and a kubectl on
 // the pod PATH, the kubelet meets the real API server as the real kubelet
 // does: it registers its Node, renews its Lease in kube-node-lease, runs the
-// pods bound to it and, once a pod is being deleted and its process has
-// stopped, deletes the pod object for good.
+// pods bound to it, posts a running pod's status and, once a pod is being
+// deleted and its process has stopped, deletes the pod object for good.
 //
 // STAND-IN: every call goes through the real kubectl with the node's
 // kubeconfig (the stand-in carries no client library), from a goroutine of
@@ -64,6 +64,7 @@ type API struct {
 	mu        sync.Mutex
 	snapshot  *APISnapshot // nil until a listing succeeds, and after one fails
 	deletions map[PodRef]bool
+	running   map[PodRef]string // pods whose process runs -> since when (RFC 3339)
 
 	// Used by the API goroutine only.
 	registered  bool
@@ -77,7 +78,7 @@ type API struct {
 func NewAPI(node NodeInfo, kubeconfig string) *API {
 	return &API{kubeconfig: kubeconfig, clusterFile: clusterFile(), node: node,
 		cacheDir:  filepath.Join(filepath.Dir(PodsDir), "kplay-standin-kubectl"),
-		deletions: map[PodRef]bool{}, objects: map[string]cachedObject{}, lastMsg: map[string]string{}}
+		deletions: map[PodRef]bool{}, running: map[PodRef]string{}, objects: map[string]cachedObject{}, lastMsg: map[string]string{}}
 }
 
 // Snapshot is the latest listing of this node's pods, or nil when there is
@@ -93,6 +94,14 @@ func (a *API) Snapshot() *APISnapshot {
 func (a *API) Delete(ref PodRef) {
 	a.mu.Lock()
 	a.deletions[ref] = true
+	a.mu.Unlock()
+}
+
+// Running says that the pod's process runs since startedAt (RFC 3339): the
+// API goroutine posts the pod's status when the API does not show it yet.
+func (a *API) Running(ref PodRef, startedAt string) {
+	a.mu.Lock()
+	a.running[ref] = startedAt
 	a.mu.Unlock()
 }
 
@@ -169,6 +178,7 @@ func (a *API) round(ctx context.Context) {
 	for _, e := range list.Errors {
 		a.once("pod:"+e.Error(), e.Error())
 	}
+	a.postStatuses(ctx, list)
 	snap := &APISnapshot{PodList: list, objects: map[string]map[string]string{}}
 	for _, key := range mountedObjects(list.Run) {
 		if files, ok := a.object(ctx, key, now); ok {
@@ -242,16 +252,47 @@ func (a *API) deletePending(ctx context.Context) {
 	}
 	a.mu.Unlock()
 	for _, ref := range refs {
-		_, err := a.kubectl(ctx, nil, "delete", "pod", "--namespace", ref.Namespace, ref.Name,
+		out, err := a.kubectl(ctx, nil, "delete", "pod", "--namespace", ref.Namespace, ref.Name,
 			"--grace-period=0", "--force", "--ignore-not-found", "--wait=false")
 		if err != nil {
 			a.once("delete:"+ref.String(), fmt.Sprintf("deleting pod %s: %v", ref, err))
 			continue
 		}
-		logf("api: deleted pod %s", ref)
+		if len(bytes.TrimSpace(out)) > 0 { // empty: already gone (asked again from an older listing)
+			logf("api: deleted pod %s", ref)
+		}
 		a.mu.Lock()
 		delete(a.deletions, ref)
 		a.mu.Unlock()
+	}
+}
+
+// postStatuses posts the Running status of the pods whose process runs and
+// whose listed status does not say so yet (the real kubelet's status manager
+// does this on every change; the stand-in's pods change only by starting).
+func (a *API) postStatuses(ctx context.Context, list PodList) {
+	a.mu.Lock()
+	running := map[PodRef]string{}
+	for ref, at := range a.running {
+		if _, listed := list.Objects[ref]; listed {
+			running[ref] = at
+		} else {
+			delete(a.running, ref) // gone from the API
+		}
+	}
+	a.mu.Unlock()
+	for ref, at := range running {
+		pod := list.Objects[ref]
+		if str(get(pod, "status", "phase")) == "Running" && str(get(pod, "status", "startTime")) == at {
+			continue
+		}
+		body, _ := json.Marshal(RunningStatus(pod, a.node.IP, at))
+		uri := "/api/v1/namespaces/" + ref.Namespace + "/pods/" + ref.Name + "/status"
+		if _, err := a.kubectl(ctx, body, "replace", "--raw", uri, "-f", "-"); err != nil {
+			a.once("status:"+ref.String(), fmt.Sprintf("posting the status of pod %s: %v", ref, err))
+			continue
+		}
+		a.once("status:"+ref.String(), "")
 	}
 }
 

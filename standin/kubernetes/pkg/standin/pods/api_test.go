@@ -153,6 +153,11 @@ func TestRunnerAPIMode(t *testing.T) {
 	}
 	t.Cleanup(func() { terminate(rp.PID, rp.StartTime, time.Second) })
 
+	r.sync() // the next round finds it running, for its status to be posted
+	if api.running[PodRef{Namespace: "default", Name: "sleeper"}] != rp.StartedAt || r.pods["sleeper"].PID != rp.PID {
+		t.Errorf("the running pod was not reported for its status: %v", api.running)
+	}
+
 	api.publish(nil) // the API does not answer: the pod keeps running
 	r.sync()
 	if !alive(rp.PID, rp.StartTime) || r.pods["sleeper"] == nil {
@@ -244,5 +249,38 @@ func TestRunnerClusterMode(t *testing.T) {
 	}
 	if len(api.deletions) != 0 {
 		t.Errorf("cluster-file mode asked the API for deletions: %v", api.deletions)
+	}
+}
+
+func TestRunningStatus(t *testing.T) {
+	l, err := PodsFromList([]byte(podList), "cp1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := PodRef{Namespace: "kube-system", Name: "kube-proxy-tzcbz"}
+	pod := l.Objects[ref]
+	out := RunningStatus(pod, "10.250.0.10", "2026-11-30T15:42:26Z")
+	if !reflect.DeepEqual(out["spec"], get(pod, "spec")) || !reflect.DeepEqual(out["metadata"], get(pod, "metadata")) {
+		t.Errorf("spec or metadata changed")
+	}
+	if get(pod, "status", "phase") != "Pending" {
+		t.Errorf("the listed pod was modified")
+	}
+	st := out["status"]
+	if get(st, "phase") != "Running" || get(st, "podIP") != "10.250.0.10" || get(st, "startTime") != "2026-11-30T15:42:26Z" {
+		t.Errorf("status %v", st)
+	}
+	if get(st, "conditions", 1, "type") != "Ready" || get(st, "conditions", 1, "status") != "True" {
+		t.Errorf("conditions %v", get(st, "conditions"))
+	}
+	if get(st, "containerStatuses", 0, "state", "running", "startedAt") != "2026-11-30T15:42:26Z" || get(st, "containerStatuses", 0, "ready") != true {
+		t.Errorf("container statuses %v", get(st, "containerStatuses"))
+	}
+	// A second container does not run: reported waiting, the pod not ready.
+	two := map[string]interface{}{"metadata": map[string]interface{}{"uid": "u"}, "spec": map[string]interface{}{
+		"containers": []interface{}{map[string]interface{}{"name": "a"}, map[string]interface{}{"name": "b"}}}}
+	st = RunningStatus(two, "", "t")["status"]
+	if get(st, "conditions", 1, "status") != "False" || get(st, "containerStatuses", 1, "state", "waiting") == nil || get(st, "podIP") != nil {
+		t.Errorf("two containers: %v", st)
 	}
 }

@@ -30,6 +30,9 @@ type PodList struct {
 	Run         []*Pod   // pods to run (first container each)
 	Terminating []PodRef // pods with a deletionTimestamp: stop, then delete
 	Errors      []error  // pods the stand-in cannot run, and why
+	// Objects are the pods of Run as listed, by namespace/name: their
+	// status is posted from them.
+	Objects map[PodRef]interface{}
 }
 
 // PodsFromList reads the JSON of `kubectl get pods -A --field-selector
@@ -40,7 +43,7 @@ func PodsFromList(data []byte, node string) (PodList, error) {
 	if err := json.Unmarshal(data, &doc); err != nil {
 		return PodList{}, fmt.Errorf("pod list: %v", err)
 	}
-	var out PodList
+	out := PodList{Objects: map[PodRef]interface{}{}}
 	for _, item := range list(get(doc, "items")) {
 		ref := PodRef{Namespace: str(get(item, "metadata", "namespace")), Name: str(get(item, "metadata", "name"))}
 		if str(get(item, "spec", "nodeName")) != node || ref.Name == "" {
@@ -68,8 +71,56 @@ func PodsFromList(data []byte, node string) (PodList, error) {
 		// A pod's command, env and volumes cannot change: its UID is its identity.
 		p.Hash = str(get(item, "metadata", "uid"))
 		out.Run = append(out.Run, p)
+		out.Objects[ref] = item
 	}
 	return out, nil
+}
+
+// RunningStatus is the pod object with the status the real kubelet posts
+// for a pod whose containers run: phase Running, its conditions true, the
+// node's address as hostIP (and podIP: the stand-in's pods all share the
+// node's network). STAND-IN: only the first container runs; any other is
+// reported waiting, and the pod then not ready.
+func RunningStatus(pod interface{}, hostIP string, startedAt string) map[string]interface{} {
+	obj, _ := pod.(map[string]interface{})
+	out := map[string]interface{}{}
+	for k, v := range obj {
+		out[k] = v
+	}
+	ready := "True"
+	var statuses []interface{}
+	for i, c := range list(get(pod, "spec", "containers")) {
+		st := map[string]interface{}{"name": str(get(c, "name")), "image": str(get(c, "image")), "imageID": "",
+			"restartCount": 0, "ready": i == 0, "started": i == 0}
+		if i == 0 {
+			st["containerID"] = "standin://" + str(get(pod, "metadata", "uid"))
+			st["state"] = map[string]interface{}{"running": map[string]interface{}{"startedAt": startedAt}}
+		} else {
+			ready = "False"
+			st["state"] = map[string]interface{}{"waiting": map[string]interface{}{"reason": "StandInRunsFirstContainerOnly"}}
+		}
+		statuses = append(statuses, st)
+	}
+	condition := func(typ, status string) map[string]interface{} {
+		return map[string]interface{}{"type": typ, "status": status, "lastProbeTime": nil, "lastTransitionTime": startedAt}
+	}
+	status := map[string]interface{}{
+		"phase":             "Running",
+		"hostIP":            hostIP,
+		"startTime":         startedAt,
+		"containerStatuses": statuses,
+		"conditions": []interface{}{condition("Initialized", "True"), condition("Ready", ready),
+			condition("ContainersReady", ready), condition("PodScheduled", "True")},
+	}
+	if hostIP != "" {
+		status["podIP"] = hostIP
+		status["podIPs"] = []interface{}{map[string]interface{}{"ip": hostIP}}
+	}
+	if qos := get(pod, "status", "qosClass"); qos != nil {
+		status["qosClass"] = qos
+	}
+	out["status"] = status
+	return out
 }
 
 // ObjectFiles returns the files of a ConfigMap (data, and binaryData

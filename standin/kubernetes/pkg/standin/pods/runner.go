@@ -273,6 +273,9 @@ func (r *Runner) startWanted(desired map[string]*Pod, objects Objects) {
 				if objects != nil && len(p.Mounts) > 0 {
 					_ = r.writeVolumes(p, objects) // propagate ConfigMap and Secret updates, like the kubelet
 				}
+				if strings.HasPrefix(p.Source, "api:") {
+					r.api.Running(PodRef{Namespace: p.Namespace, Name: p.Name}, rp.StartedAt)
+				}
 				continue
 			}
 			if rp.diedAt.IsZero() {
