@@ -66,8 +66,9 @@ networking:
   podSubnet: 10.244.0.0/16
 ---
 # kube-proxy (kubeadm's addon phase writes this into its ConfigMap) keeps off machine-wide settings:
-# maxPerCore 0 and timeouts 0 mean "leave as is", else it writes nf_conntrack_max and the global
-# /sys/module/nf_conntrack/parameters/hashsize. Its iptables rules stay in the node's own network.
+# maxPerCore 0 and timeouts 0 mean "leave as is"; else it sets nf_conntrack_max and, where the hash
+# table is smaller than a quarter of that, the machine-wide /sys/module/nf_conntrack/parameters/hashsize
+# (cmd/kube-proxy/app/conntrack.go). Its iptables rules stay in the node's own network namespace.
 apiVersion: kubeproxy.config.k8s.io/v1alpha1
 kind: KubeProxyConfiguration
 mode: iptables
