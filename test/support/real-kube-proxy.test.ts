@@ -37,6 +37,15 @@ function machineNetwork(): Record<string, string> {
   return out;
 }
 
+/** A process's PID namespace ('' once it is gone). */
+function pidNamespace(pid: string): string {
+  try {
+    return readlinkSync(`/proc/${pid}/ns/pid`);
+  } catch {
+    return '';
+  }
+}
+
 const DEBUG_AFFINITY = {
   nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kplay.io/debug', operator: 'DoesNotExist' }] }] } },
 };
@@ -47,8 +56,10 @@ describe('the real kube-proxy on the real control plane', { skip: unavailable(),
   let nodePidNs = '';
   before(async () => {
     machine = machineNetwork();
+    assert.match(machine.iptables!, /^0\n/, 'iptables-save reads the machine\'s rules (else the comparison would prove nothing)');
     cp = await startRealControlPlane();
     nodePidNs = cp.exec('readlink /proc/self/ns/pid').stdout.trim();
+    assert.match(nodePidNs, /^pid:\[\d+\]$/);
     await startKubeProxy(cp);
   });
   after(async () => {
@@ -56,13 +67,7 @@ describe('the real kube-proxy on the real control plane', { skip: unavailable(),
     if (!cp) return;
     assert.equal(cp.running(), false);
     // Every process of the node (kubelet, kube-proxy) ended with it: none is left in its PID namespace.
-    const left = readdirSync('/proc').filter((p) => /^\d+$/.test(p) && (() => {
-      try {
-        return readlinkSync(`/proc/${p}/ns/pid`) === nodePidNs;
-      } catch {
-        return false;
-      }
-    })());
+    const left = readdirSync('/proc').filter((p) => /^\d+$/.test(p) && pidNamespace(p) === nodePidNs);
     assert.deepEqual(left, [], 'no process of the node is left');
     assert.deepEqual(machineNetwork(), machine, "the machine's iptables, nftables, conntrack hash size and paths are as before");
   });
