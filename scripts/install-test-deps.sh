@@ -7,11 +7,15 @@
 # For the real Kubernetes 1.20 control plane (test/support/k8s-tree.ts): rsync (the tree's make
 # needs it; without it the first build poisons _output), etcd-server (etcd 3.4, the version 1.20
 # was released with) and Debian's reflect2 1.0.2 (the tree's vendored 1.0.1 breaks under Go 1.18+).
+# For the real kube-proxy on that control plane's node (test/support/real-kube-proxy.ts): iptables
+# (kube-proxy's iptables mode runs iptables-save/-restore; Debian's is the nf_tables one, whose
+# rules stay in the node's own network namespace) and conntrack (kube-proxy clears stale UDP
+# entries with it, in that namespace's table too).
 # Then it fetches Debian's `kubernetes` source package into $KPLAY_TEST_CACHE/src (default
 # /var/cache/kplay-test/src, outside the checkout so a fresh clone reuses it), once.
 set -euo pipefail
 PACKAGES=(openssh-server openssh-client sudo procps util-linux golang-go make delve openssl curl hostname
-  rsync etcd-server golang-github-modern-go-reflect2-dev)
+  rsync etcd-server golang-github-modern-go-reflect2-dev iptables conntrack)
 CACHE=${KPLAY_TEST_CACHE:-/var/cache/kplay-test}
 SRC_LIST=/etc/apt/sources.list.d/kplay-test-src.list
 as_root=()

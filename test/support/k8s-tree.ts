@@ -22,7 +22,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The components the fixture builds; etcd is Debian's own (ETCD_BINARY). */
-export const K8S_COMPONENTS = ['kube-apiserver', 'kube-scheduler', 'kube-controller-manager', 'kubeadm', 'kubectl'] as const;
+export const K8S_COMPONENTS = ['kube-apiserver', 'kube-scheduler', 'kube-controller-manager', 'kubeadm', 'kubectl', 'kube-proxy'] as const;
 export type K8sComponent = (typeof K8S_COMPONENTS)[number];
 
 /** Debian's etcd 3.4.23 (package etcd-server), the version Kubernetes 1.20 was released with. */
@@ -79,8 +79,8 @@ export async function k8sTree(): Promise<K8sTree> {
 }
 
 /**
- * The stripped release builds of `components` (all five by default), built on first use and cached under
- * KPLAY_TEST_CACHE/bin/VERSION/release/. A cold build of all five takes many minutes on 2 cores: call it in a
+ * The stripped release builds of `components` (all of K8S_COMPONENTS by default), built on first use and cached under
+ * KPLAY_TEST_CACHE/bin/VERSION/release/. A cold build of all of them takes many minutes on 2 cores: call it in a
  * `before` hook, whose progress (make's output) goes to stderr.
  */
 export async function releaseBinaries(components: readonly K8sComponent[] = K8S_COMPONENTS): Promise<Record<K8sComponent, string>> {

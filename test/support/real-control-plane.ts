@@ -66,6 +66,19 @@ clusterName: kplay-test
 networking:
   serviceSubnet: 10.96.0.0/12
   podSubnet: 10.244.0.0/16
+---
+# kube-proxy (kubeadm's addon phase writes this into its ConfigMap) keeps off machine-wide settings:
+# maxPerCore 0 and timeouts 0 mean "leave as is"; else it sets nf_conntrack_max and, where the hash
+# table is smaller than a quarter of that, the machine-wide /sys/module/nf_conntrack/parameters/hashsize
+# (cmd/kube-proxy/app/conntrack.go). Its iptables rules stay in the node's own network namespace.
+apiVersion: kubeproxy.config.k8s.io/v1alpha1
+kind: KubeProxyConfiguration
+mode: iptables
+conntrack:
+  maxPerCore: 0
+  min: 0
+  tcpEstablishedTimeout: 0s
+  tcpCloseWaitTimeout: 0s
 `;
 }
 

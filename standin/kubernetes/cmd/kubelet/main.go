@@ -2,13 +2,16 @@
 // kplay's tests. It is NOT Kubernetes: it accepts the flags kubeadm passes to
 // the real kubelet, reads its KubeletConfiguration, serves /healthz over
 // HTTP, and runs static pods and DaemonSet pods as plain host processes
-// (see pkg/standin/pods). There are no containers, images or API server.
+// (see pkg/standin/pods). There are no containers or images. The DaemonSet
+// pods come from the stand-in cluster file, or, without one, from a real API
+// server through the real kubectl with --kubeconfig (pkg/standin/pods/api.go).
 package main
 
 import (
 	"net/http"
 	"os"
 	"strconv"
+	"time"
 
 	"k8s.io/kubernetes/pkg/standin"
 	"k8s.io/kubernetes/pkg/standin/pods"
@@ -22,7 +25,7 @@ func main() {
 	fs.String("bootstrap-kubeconfig", "", "bootstrap-kubeconfig")
 	fs.String("container-runtime-endpoint", "", "container-runtime-endpoint")
 	fs.String("pod-infra-container-image", "", "pod-infra-container-image")
-	fs.String("node-ip", "", "node-ip")
+	nodeIP := fs.String("node-ip", "", "node-ip")
 	hostname := fs.String("hostname-override", "", "hostname-override")
 	podManifestPath := fs.String("pod-manifest-path", "", "pod-manifest-path")
 	fs.String("cgroup-driver", "", "cgroup-driver")
@@ -57,10 +60,6 @@ func main() {
 	if *podManifestPath != "" {
 		staticPodPath = *podManifestPath
 	}
-	// The real kubelet falls back to the bootstrap kubeconfig when the
-	// kubeconfig does not exist yet; the stand-in does not talk to an API
-	// server, so neither file is required.
-	_ = kubeconfig
 
 	nodeName := *hostname
 	if nodeName == "" {
@@ -72,7 +71,15 @@ func main() {
 	}
 
 	ctx := standin.SignalContext()
-	runner := pods.NewRunner(nodeName, staticPodPath)
+	// STAND-IN: the real kubelet falls back to the bootstrap kubeconfig when
+	// the kubeconfig does not exist yet; the stand-in needs neither file, and
+	// uses the API only once the kubeconfig exists (see api.go).
+	var api *pods.API
+	if *kubeconfig != "" {
+		api = pods.NewAPI(nodeInfo(nodeName, *nodeIP), *kubeconfig)
+		go api.Run(ctx, time.Second)
+	}
+	runner := pods.NewRunner(nodeName, staticPodPath, api)
 	go runner.Run(ctx)
 
 	mux := http.NewServeMux()

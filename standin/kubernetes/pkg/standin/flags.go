@@ -13,6 +13,9 @@ import (
 // gitVersion is set by hack/lib/version.sh through -ldflags -X.
 var gitVersion = "v0.0.0-standin"
 
+// Version is the component's version, as --version prints it.
+func Version() string { return gitVersion }
+
 // Component is the common frame of a stand-in component: its name and its
 // flag set (Go's flag package, which accepts both --name=value and
 // --name value, and --bool=false).

@@ -54,6 +54,19 @@ func (c *Cluster) ConfigMapData(namespace, name string) (map[string]string, bool
 	return out, true
 }
 
+// ObjectFiles returns the files of a ConfigMap volume; the cluster file
+// holds no Secrets (its pods get a stand-in token instead).
+func (c *Cluster) ObjectFiles(kind, namespace, name string) (map[string]string, error) {
+	if kind != KindConfigMap {
+		return nil, fmt.Errorf("%s %s/%s: the cluster file holds ConfigMaps only", kind, namespace, name)
+	}
+	data, ok := c.ConfigMapData(namespace, name)
+	if !ok {
+		return nil, fmt.Errorf("configmap %s/%s not found", namespace, name)
+	}
+	return data, nil
+}
+
 // DaemonSetPods returns the pods of the DaemonSets that should run on node.
 func (c *Cluster) DaemonSetPods(nodeName string) ([]*Pod, []error) {
 	node, ok := c.Nodes[nodeName]

@@ -11,15 +11,18 @@ import (
 type Pod struct {
 	Name      string // pod name (static: metadata.name + "-" + node name)
 	Namespace string
-	Source    string // "static:<file>" or "daemonset:<namespace>/<name>"
+	Source    string // "static:<file>", "daemonset:<namespace>/<name>" or "api:<namespace>/<name>"
 	Hash      string // identity: a change restarts the pod
-	Command   []string
-	Args      []string
-	Env       []EnvVar
-	// ConfigMapMounts are configMap volumes to write and bind-mount.
-	ConfigMapMounts []ConfigMapMount
-	// ServiceAccountToken asks for a token mounted at
-	// /var/run/secrets/kubernetes.io/serviceaccount.
+	// ServiceAccount is spec.serviceAccountName ("default" when unset).
+	ServiceAccount string
+	Command        []string
+	Args           []string
+	Env            []EnvVar
+	// Mounts are the configMap and secret volumes to write and bind-mount.
+	Mounts []Mount
+	// ServiceAccountToken asks for a stand-in token mounted at
+	// /var/run/secrets/kubernetes.io/serviceaccount (cluster-file mode; in
+	// API mode the real token comes as a secret volume of the pod).
 	ServiceAccountToken bool
 }
 
@@ -30,13 +33,20 @@ type EnvVar struct {
 	FieldPath string // valueFrom.fieldRef.fieldPath, if any
 }
 
-// ConfigMapMount is a configMap volume mounted into the container.
-type ConfigMapMount struct {
+// Mount is a configMap or secret volume mounted into the container.
+type Mount struct {
+	Kind      string // KindConfigMap or KindSecret
 	Volume    string
-	ConfigMap string            // configmap name (in the pod's namespace)
+	Object    string            // the ConfigMap's or Secret's name (in the pod's namespace)
 	Items     map[string]string // key -> path; nil means all keys
 	MountPath string
 }
+
+// The kinds of object a Mount reads its files from.
+const (
+	KindConfigMap = "configmap"
+	KindSecret    = "secret"
+)
 
 // tree helpers over the generic values produced by ParseYAML / encoding/json
 
@@ -96,9 +106,10 @@ func podFromTemplate(obj interface{}) (*Pod, error) {
 		return nil, fmt.Errorf("no spec.containers[0]")
 	}
 	p := &Pod{
-		Namespace: str(get(obj, "metadata", "namespace")),
-		Command:   strList(get(c, "command")),
-		Args:      strList(get(c, "args")),
+		Namespace:      str(get(obj, "metadata", "namespace")),
+		ServiceAccount: str(get(spec, "serviceAccountName")),
+		Command:        strList(get(c, "command")),
+		Args:           strList(get(c, "args")),
 	}
 	if len(p.Command) == 0 {
 		// Without a command a container runs its image's entrypoint; there
@@ -117,24 +128,37 @@ func podFromTemplate(obj interface{}) (*Pod, error) {
 		volumes[str(get(v, "name"))] = v
 	}
 	for _, vm := range list(get(c, "volumeMounts")) {
-		name := str(get(vm, "name"))
-		cm := get(volumes[name], "configMap")
-		if cm == nil {
-			continue // hostPath etc.: host processes see host paths
+		if m, ok := objectMount(volumes[str(get(vm, "name"))], str(get(vm, "mountPath"))); ok {
+			p.Mounts = append(p.Mounts, m)
 		}
-		m := ConfigMapMount{Volume: name, ConfigMap: str(get(cm, "name")), MountPath: str(get(vm, "mountPath"))}
-		if items := list(get(cm, "items")); len(items) > 0 {
-			m.Items = map[string]string{}
-			for _, it := range items {
-				m.Items[str(get(it, "key"))] = str(get(it, "path"))
-			}
-		}
-		p.ConfigMapMounts = append(p.ConfigMapMounts, m)
 	}
-	sort.Slice(p.ConfigMapMounts, func(i, j int) bool {
-		return len(p.ConfigMapMounts[i].MountPath) < len(p.ConfigMapMounts[j].MountPath)
+	// Parents before children, so a nested mount is not hidden by its parent's.
+	sort.SliceStable(p.Mounts, func(i, j int) bool {
+		return len(p.Mounts[i].MountPath) < len(p.Mounts[j].MountPath)
 	})
 	return p, nil
+}
+
+// objectMount reads a configMap or secret volume; other volumes (hostPath
+// etc.) need nothing, since host processes see host paths.
+func objectMount(vol interface{}, mountPath string) (Mount, bool) {
+	m := Mount{Volume: str(get(vol, "name")), MountPath: mountPath}
+	src := get(vol, "configMap")
+	m.Kind, m.Object = KindConfigMap, str(get(src, "name"))
+	if src == nil {
+		src = get(vol, "secret")
+		m.Kind, m.Object = KindSecret, str(get(src, "secretName"))
+	}
+	if src == nil {
+		return Mount{}, false
+	}
+	if items := list(get(src, "items")); len(items) > 0 {
+		m.Items = map[string]string{}
+		for _, it := range items {
+			m.Items[str(get(it, "key"))] = str(get(it, "path"))
+		}
+	}
+	return m, true
 }
 
 // ParseStaticPod parses a kubeadm static pod manifest.
@@ -175,7 +199,10 @@ func (p *Pod) ResolveEnv(nodeName string) [][2]string {
 		case "metadata.namespace":
 			v = p.Namespace
 		case "spec.serviceAccountName":
-			v = "default"
+			v = p.ServiceAccount
+			if v == "" {
+				v = "default"
+			}
 		default:
 			v = "" // status.podIP etc.: unknown to the stand-in
 		}

@@ -80,8 +80,8 @@ func TestParseStaticPod(t *testing.T) {
 	if got := Expand(p.Args[1], m); got != "--x=$(LEVEL) $(UNKNOWN)" {
 		t.Errorf("expand %q", got)
 	}
-	if len(p.ConfigMapMounts) != 0 {
-		t.Errorf("mounts %v", p.ConfigMapMounts)
+	if len(p.Mounts) != 0 {
+		t.Errorf("mounts %v", p.Mounts)
 	}
 }
 

@@ -2,14 +2,15 @@
 //
 // It runs the first container of each static pod (files in staticPodPath)
 // and of each DaemonSet in the stand-in cluster file that matches this node
-// as a plain host process, restarts it when it dies (restartPolicy Always)
+// (or, without a cluster file, of each pod the API binds to this node: see
+// api.go) as a plain host process, restarts it when it dies (restartPolicy Always)
 // or when its definition changes, stops it when it goes away, and adopts
 // running pods after a kubelet restart (pods outlive the kubelet, as
 // containers do).
 //
 // The real kubelet watches the static pod directory with inotify plus a
-// 20 s re-scan and gets DaemonSet pods from the API server; the stand-in
-// simply polls both every second.
+// 20 s re-scan and watches its pods in the API server; the stand-in simply
+// polls both every second.
 package pods
 
 import (
@@ -64,12 +65,15 @@ type Runner struct {
 	podsDir   string
 	pods      map[string]*running
 	lastMsg   map[string]string // de-duplicates repeated error messages
+	api       *API              // nil: cluster-file mode only
 }
 
-// NewRunner returns a runner for node reading static pods from staticDir.
-func NewRunner(node, staticDir string) *Runner {
+// NewRunner returns a runner for node reading static pods from staticDir,
+// and the pods bound to node from api (nil for none) when there is no
+// cluster file.
+func NewRunner(node, staticDir string, api *API) *Runner {
 	return &Runner{node: node, staticDir: staticDir, podsDir: PodsDir,
-		pods: map[string]*running{}, lastMsg: map[string]string{}}
+		pods: map[string]*running{}, lastMsg: map[string]string{}, api: api}
 }
 
 func logf(format string, a ...interface{}) {
@@ -128,12 +132,30 @@ func (r *Runner) adopt() {
 	}
 }
 
+// Objects gives the files of the ConfigMaps and Secrets that pods mount:
+// the cluster file's, or the API's as last read.
+type Objects interface {
+	ObjectFiles(kind, namespace, name string) (map[string]string, error)
+}
+
 func (r *Runner) sync() {
 	desired := map[string]*Pod{}
 	keep := map[string]bool{} // pods whose definition could not be read this round
-	var cluster *Cluster
+	r.staticPods(desired, keep)
+	objects, terminating := r.otherPods(desired, keep)
+	for _, ref := range terminating {
+		if rp := r.pods[ref.Name]; rp != nil && !strings.HasPrefix(rp.Source, "static:") {
+			r.stop(rp, "deleted from the API")
+			r.cleanup(ref.Name)
+			delete(r.pods, ref.Name)
+		}
+		r.api.Delete(ref) // otherPods returns terminating pods in API mode only
+	}
+	r.stopUnwanted(desired, keep)
+	r.startWanted(desired, objects)
+}
 
-	// Static pods.
+func (r *Runner) staticPods(desired map[string]*Pod, keep map[string]bool) {
 	entries, err := os.ReadDir(r.staticDir)
 	if err != nil {
 		r.once("staticdir", fmt.Sprintf("static pod path %s: %v", r.staticDir, err))
@@ -169,35 +191,53 @@ func (r *Runner) sync() {
 		}
 		desired[p.Name] = p
 	}
+}
 
-	// DaemonSet pods.
-	cf := clusterFile()
-	if c, err := ReadCluster(cf); err != nil {
-		// Missing or being replaced: leave DaemonSet pods as they are.
+// otherPods adds the pods that do not come from files: the DaemonSet pods
+// of the cluster file when there is one, else the pods bound to this node in
+// the API (API mode). With neither, they are kept as they are.
+func (r *Runner) otherPods(desired map[string]*Pod, keep map[string]bool) (Objects, []PodRef) {
+	var pods []*Pod
+	var objects Objects
+	var terminating []PodRef
+	c, err := ReadCluster(clusterFile())
+	var snap *APISnapshot
+	if err != nil && r.api != nil {
+		snap = r.api.Snapshot()
+	}
+	switch {
+	case err == nil:
+		r.once("cluster", "")
+		var errs []error
+		pods, errs = c.DaemonSetPods(r.node)
+		for _, err := range errs {
+			r.once("dserr:"+err.Error(), err.Error())
+		}
+		objects = c
+	case snap != nil:
+		pods, objects, terminating = snap.Run, snap, snap.Terminating
+	default:
+		// Missing or being replaced, or the API did not answer: leave these pods as they are.
 		if !os.IsNotExist(err) {
 			r.once("cluster", fmt.Sprintf("cluster file: %v (keeping DaemonSet pods as they are)", err))
 		}
 		for name, rp := range r.pods {
-			if strings.HasPrefix(rp.Source, "daemonset:") {
+			if !strings.HasPrefix(rp.Source, "static:") {
 				keep[name] = true
 			}
 		}
-	} else {
-		r.once("cluster", "")
-		cluster = c
-		pods, errs := c.DaemonSetPods(r.node)
-		for _, err := range errs {
-			r.once("dserr:"+err.Error(), err.Error())
-		}
-		for _, p := range pods {
-			if _, dup := desired[p.Name]; dup {
-				continue
-			}
+		return nil, nil
+	}
+	for _, p := range pods {
+		if _, dup := desired[p.Name]; !dup {
 			desired[p.Name] = p
 		}
 	}
+	return objects, terminating
+}
 
-	// Stop pods that are no longer wanted.
+// stopUnwanted stops the pods that are no longer wanted.
+func (r *Runner) stopUnwanted(desired map[string]*Pod, keep map[string]bool) {
 	names := make([]string, 0, len(r.pods))
 	for name := range r.pods {
 		names = append(names, name)
@@ -210,9 +250,11 @@ func (r *Runner) sync() {
 			delete(r.pods, name)
 		}
 	}
+}
 
-	// Start, restart or keep the wanted ones.
-	names = names[:0]
+// startWanted starts, restarts or keeps the wanted pods.
+func (r *Runner) startWanted(desired map[string]*Pod, objects Objects) {
+	names := make([]string, 0, len(desired))
 	for name := range desired {
 		names = append(names, name)
 	}
@@ -228,8 +270,11 @@ func (r *Runner) sync() {
 		}
 		if rp != nil {
 			if alive(rp.PID, rp.StartTime) {
-				if cluster != nil && len(p.ConfigMapMounts) > 0 {
-					_ = r.writeConfigMaps(p, cluster) // propagate ConfigMap updates, like the kubelet
+				if objects != nil && len(p.Mounts) > 0 {
+					_ = r.writeVolumes(p, objects) // propagate ConfigMap and Secret updates, like the kubelet
+				}
+				if strings.HasPrefix(p.Source, "api:") {
+					r.api.Running(PodRef{Namespace: p.Namespace, Name: p.Name}, rp.StartedAt)
 				}
 				continue
 			}
@@ -241,7 +286,7 @@ func (r *Runner) sync() {
 				continue
 			}
 		}
-		if err := r.start(p, cluster); err != nil {
+		if err := r.start(p, objects); err != nil {
 			r.once("start:"+name, fmt.Sprintf("failed to start pod %s (%s): %v", name, p.Source, err))
 			if rp != nil {
 				rp.diedAt = now // retry after the back-off
@@ -328,17 +373,17 @@ func syncFiles(dir string, files map[string]string) error {
 	return nil
 }
 
-// writeConfigMaps writes the pod's configMap volumes; it returns an error
-// when a ConfigMap does not exist (the real kubelet does not start the
+// writeVolumes writes the pod's configMap and secret volumes; it returns an
+// error when an object does not exist (the real kubelet does not start the
 // container then either).
-func (r *Runner) writeConfigMaps(p *Pod, cluster *Cluster) error {
-	for _, m := range p.ConfigMapMounts {
-		if cluster == nil {
-			return fmt.Errorf("configmap %s/%s: no cluster file", p.Namespace, m.ConfigMap)
+func (r *Runner) writeVolumes(p *Pod, objects Objects) error {
+	for _, m := range p.Mounts {
+		if objects == nil {
+			return fmt.Errorf("%s %s/%s: no cluster file and no API", m.Kind, p.Namespace, m.Object)
 		}
-		data, ok := cluster.ConfigMapData(p.Namespace, m.ConfigMap)
-		if !ok {
-			return fmt.Errorf("configmap %s/%s not found", p.Namespace, m.ConfigMap)
+		data, err := objects.ObjectFiles(m.Kind, p.Namespace, m.Object)
+		if err != nil {
+			return err
 		}
 		files := map[string]string{}
 		for k, v := range data {
@@ -356,7 +401,7 @@ func (r *Runner) writeConfigMaps(p *Pod, cluster *Cluster) error {
 }
 
 // start runs the pod's container as a host process.
-func (r *Runner) start(p *Pod, cluster *Cluster) error {
+func (r *Runner) start(p *Pod, objects Objects) error {
 	dir := r.podDir(p.Name)
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return err
@@ -380,13 +425,13 @@ func (r *Runner) start(p *Pod, cluster *Cluster) error {
 	}
 	argv[0] = path
 
-	// Volumes: bind-mount configMap folders and the service-account token
-	// in a private mount namespace of the pod process only.
+	// Volumes: bind-mount configMap and secret folders and the stand-in
+	// service-account token in a private mount namespace of the pod process only.
 	var binds [][2]string
-	if err := r.writeConfigMaps(p, cluster); err != nil {
+	if err := r.writeVolumes(p, objects); err != nil {
 		return err
 	}
-	for _, m := range p.ConfigMapMounts {
+	for _, m := range p.Mounts {
 		binds = append(binds, [2]string{filepath.Join(dir, "volumes", m.Volume), m.MountPath})
 	}
 	if p.ServiceAccountToken {
