@@ -14,7 +14,7 @@ import { REPO_ROOT } from '../test/helpers/files.js';
 import { k8sTree, k8sTreeUnavailable } from '../test/support/k8s-tree.js';
 import { startRealControlPlane } from '../test/support/real-control-plane.js';
 import type { RealControlPlane } from '../test/support/real-control-plane.js';
-import { breakAt, checkoutLine, startRealSession } from '../test/support/real-debug-session.js';
+import { breakAt, checkoutLine, endSession, removeEmptyIdeFolders, startRealSession } from '../test/support/real-debug-session.js';
 
 const bold = (s: string) => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s);
 let stage = 0;
@@ -40,6 +40,7 @@ function prerequisites(): void {
 
 async function session(cp: RealControlPlane, work: string): Promise<void> {
   const tree = await k8sTree();
+  removeEmptyIdeFolders(tree);
   const manifest = cp.hostPath('/etc/kubernetes/manifests/kube-apiserver.yaml');
   const manifestSha = sha(manifest);
   const [before] = cp.pids('kube-apiserver');
@@ -53,6 +54,7 @@ async function session(cp: RealControlPlane, work: string): Promise<void> {
       for (const line of text.split('\n')) if (/ \.\.\. (changed|ok|failed)|holding until|\(style /.test(line)) note(`| ${line.trim()}`);
     },
   });
+  let exit: { code: number | null; out: string };
   try {
     await run.attached(3_600_000);
     const [debug] = cp.pids('kube-apiserver');
@@ -68,9 +70,9 @@ async function session(cp: RealControlPlane, work: string): Promise<void> {
     note(`continued: kubectl got "${livez.stdout.trim()}"`);
   } finally {
     say('Ctrl-C: kplay stops Delve, puts the manifest back and waits until the original apiserver is healthy');
-    run.child.kill('SIGINT');
+    exit = await endSession(run);
   }
-  const r = await run.exited;
+  const r = exit;
   const deadline = Date.now() + 120_000;
   while (cp.exec('kubectl --kubeconfig /etc/kubernetes/admin.conf get --raw /livez').stdout.trim() !== 'ok' && Date.now() < deadline) await new Promise((res) => setTimeout(res, 500));
   const [after] = cp.pids('kube-apiserver');

@@ -16,8 +16,9 @@ import type { DebugRun } from '../support/debug-session.js';
 import { k8sTree, k8sTreeUnavailable } from '../support/k8s-tree.js';
 import type { K8sTree } from '../support/k8s-tree.js';
 import { startRealControlPlane } from '../support/real-control-plane.js';
+import { kubeProxyHealthz, startKubeProxy } from '../support/real-kube-proxy.js';
 import type { RealControlPlane } from '../support/real-control-plane.js';
-import { breakAt, checkoutLine, startRealSession } from '../support/real-debug-session.js';
+import { breakAt, checkoutLine, endSession, removeEmptyIdeFolders, startRealSession } from '../support/real-debug-session.js';
 
 const unavailable = k8sTreeUnavailable() ?? (existsSync('/usr/bin/dlv') ? undefined : 'needs delve (scripts/install-test-deps.sh)');
 const MACHINE = ['/etc/kubernetes', '/var/lib/kubelet', '/var/lib/kube-proxy'].map((p) => [p, existsSync(p)]);
@@ -59,9 +60,8 @@ function assertDebugging(cp: RealControlPlane, c: StaticComponent, b: Before, ru
 }
 
 /** After Ctrl-C: exit 0, no dlv, the manifest byte-identical, the original binary with its flags, no IDE files left. */
-async function assertRestored(cp: RealControlPlane, c: StaticComponent, b: Before, run: DebugRun, tree: K8sTree): Promise<void> {
-  const r = await run.exited;
-  assert.equal(r.code, 0, r.out);
+async function assertRestored(cp: RealControlPlane, c: StaticComponent, b: Before, run: DebugRun, tree: K8sTree, exit: { code: number | null; out: string }): Promise<void> {
+  assert.equal(exit.code, 0, exit.out);
   assert.equal(cp.exec('pgrep -a -x dlv').stdout.trim(), '', 'no dlv left on the node');
   assert.equal(sha(cp.hostPath(`/etc/kubernetes/manifests/${c}.yaml`)), b.manifestSha, 'the manifest is byte-identical');
   await until(() => cp.pids(c).length === 1, `${c} runs again`);
@@ -79,7 +79,9 @@ describe('shipped debug playbooks on the real Kubernetes 1.20.2 control plane', 
   let work: string;
   before(async () => {
     tree = await k8sTree();
+    removeEmptyIdeFolders(tree);
     cp = await startRealControlPlane({ ssh: true });
+    await startKubeProxy(cp);
     work = mkdtempSync(path.join(tmpdir(), 'kplay-real-e2e-'));
   });
   after(async () => {
@@ -94,6 +96,7 @@ describe('shipped debug playbooks on the real Kubernetes 1.20.2 control plane', 
     const b = snapshot(cp, 'kube-apiserver');
     cp.kubectl(['create', 'configmap', 'kept', '--from-literal=k=v']);
     const run = await session('kube-apiserver');
+    let exit: { code: number | null; out: string };
     try {
       await run.attached(3_600_000);
       assertDebugging(cp, 'kube-apiserver', b, run);
@@ -114,9 +117,9 @@ describe('shipped debug playbooks on the real Kubernetes 1.20.2 control plane', 
       assert.equal(l!.stdout.trim(), 'ok');
       assert.equal(n!.code, 0, n!.stderr);
     } finally {
-      run.child.kill('SIGINT');
+      exit = await endSession(run);
     }
-    await assertRestored(cp, 'kube-apiserver', b, run, tree);
+    await assertRestored(cp, 'kube-apiserver', b, run, tree, exit);
     await until(() => cp.exec('kubectl --kubeconfig /etc/kubernetes/admin.conf get --raw /livez').stdout.trim() === 'ok', 'the original apiserver is live');
     assert.equal(cp.kubectl(['get', 'configmap', 'kept', '-o', 'jsonpath={.data.k}']), 'v', 'the real etcd kept its keys through the session');
   });
@@ -124,6 +127,7 @@ describe('shipped debug playbooks on the real Kubernetes 1.20.2 control plane', 
   test("debug-scheduler.yaml: a breakpoint in scheduleOne is hit by kubectl run", async () => {
     const b = snapshot(cp, 'kube-scheduler');
     const run = await session('kube-scheduler');
+    let exit: { code: number | null; out: string };
     try {
       await run.attached(3_600_000);
       assertDebugging(cp, 'kube-scheduler', b, run);
@@ -132,15 +136,16 @@ describe('shipped debug playbooks on the real Kubernetes 1.20.2 control plane', 
       assert.match(held.at.function, /\(\*Scheduler\)\.scheduleOne$/);
       await held.release();
     } finally {
-      run.child.kill('SIGINT');
+      exit = await endSession(run);
     }
-    await assertRestored(cp, 'kube-scheduler', b, run, tree);
+    await assertRestored(cp, 'kube-scheduler', b, run, tree, exit);
     await until(() => cp.exec('curl -ksf https://127.0.0.1:10259/healthz').code === 0, 'the original scheduler is healthy');
   });
 
   test('debug-controller-manager.yaml: a breakpoint in the deployment controller\'s sync is hit by kubectl create deployment', async () => {
     const b = snapshot(cp, 'kube-controller-manager');
     const run = await session('kube-controller-manager');
+    let exit: { code: number | null; out: string };
     try {
       await run.attached(3_600_000);
       assertDebugging(cp, 'kube-controller-manager', b, run);
@@ -149,9 +154,54 @@ describe('shipped debug playbooks on the real Kubernetes 1.20.2 control plane', 
       assert.match(held.at.function, /\(\*DeploymentController\)\.syncDeployment$/);
       await held.release();
     } finally {
-      run.child.kill('SIGINT');
+      exit = await endSession(run);
     }
-    await assertRestored(cp, 'kube-controller-manager', b, run, tree);
+    await assertRestored(cp, 'kube-controller-manager', b, run, tree, exit);
     await until(() => cp.exec('curl -ksf https://127.0.0.1:10257/healthz').code === 0, 'the original controller-manager is healthy');
+  });
+
+  test('debug-kube-proxy.yaml: the label and affinity go onto the real Node and DaemonSet and come off again; the DaemonSet spec is back byte for byte', async () => {
+    const ds = () => JSON.parse(cp.kubectl(['-n', 'kube-system', 'get', 'daemonset', 'kube-proxy', '-o', 'json'])) as { spec: { template: { spec: { affinity?: unknown } } } };
+    const labels = () => (JSON.parse(cp.kubectl(['get', 'node', 'cp1', '-o', 'json'])) as { metadata: { labels: Record<string, string> } }).metadata.labels;
+    const specBefore = JSON.stringify(ds().spec);
+    const labelsBefore = labels();
+    const [pid] = cp.pids('kube-proxy');
+    assert.ok(pid, "the DaemonSet's kube-proxy runs on the node");
+    const cmdline = cp.cmdline(pid!);
+    // The node's name in the cluster is cp1; kplay knows the node as lab host h1.
+    const run = await startRealSession(cp, tree, 'kube-proxy', mkdtempSync(path.join(work, 'kube-proxy-')), { extraVars: ['node_name=cp1'] });
+    let exit: { code: number | null; out: string };
+    try {
+      await run.attached(3_600_000);
+      assert.equal(labels()['kplay.io/debug'], 'true', 'the real Node carries the debug label');
+      assert.deepEqual(ds().spec.template.spec.affinity, {
+        nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kplay.io/debug', operator: 'DoesNotExist' }] }] } },
+      });
+      // The real DaemonSet controller took its pod off the node; the debug build runs in its place.
+      assert.equal(cp.kubectl(['-n', 'kube-system', 'get', 'pods', '-l', 'k8s-app=kube-proxy', '--field-selector', 'spec.nodeName=cp1', '-o', 'name']).trim(), '');
+      const debug = cp.pids('kube-proxy');
+      assert.equal(debug.length, 1);
+      const argv = cp.cmdline(debug[0]!);
+      assert.equal(argv[0], path.join(run.remoteDir, 'kube-proxy'));
+      assert.deepEqual(argv.slice(1), cmdline.slice(1), "exactly the pod's flags, $(NODE_NAME) expanded");
+      assert.match(run.output(), /\(style goflags\)/);
+      const bp = checkoutLine(tree.dir, 'pkg/proxy/healthcheck/proxier_health.go', 'if val := h.hs.lastQueued.Load(); val != nil {', 'func (h healthzHandler) ServeHTTP(');
+      const held = await breakAt(run, tree, bp, () => cp.execAsync('curl -s -o /dev/null -w %{http_code} --max-time 120 http://127.0.0.1:10256/healthz', 180_000));
+      assert.match(held.at.function, /healthcheck\.healthzHandler\.ServeHTTP$/);
+      await held.release();
+      assert.equal(((await held.triggered) as { stdout: string }).stdout, '200', 'the held health request is answered by the debug build');
+    } finally {
+      exit = await endSession(run);
+    }
+    assert.equal(exit.code, 0, exit.out);
+    assert.equal(cp.exec('pgrep -a -x dlv').stdout.trim(), '', 'no dlv left on the node');
+    assert.equal(JSON.stringify(ds().spec), specBefore, "the DaemonSet's spec is back byte for byte");
+    assert.deepEqual(labels(), labelsBefore, "the Node's labels are as they were");
+    await until(() => cp.pids('kube-proxy').length === 1 && kubeProxyHealthz(cp) === '200', 'the DaemonSet runs its kube-proxy on the node again, healthy');
+    const after = cp.pids('kube-proxy')[0]!;
+    assert.notEqual(after, pid);
+    assert.deepEqual(cp.cmdline(after), cmdline, 'the release kube-proxy runs with its original command line');
+    assert.equal(existsSync(path.join(tree.dir, '.vscode')), false);
+    assert.equal(existsSync(run.remoteDir), false, 'the uploads were removed');
   });
 });

@@ -6,7 +6,7 @@
  * written launch.json.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmdirSync } from 'node:fs';
 import path from 'node:path';
 import { startDebugRun } from './debug-session.js';
 import type { DebugRun } from './debug-session.js';
@@ -33,6 +33,27 @@ export function checkoutLine(tree: string, file: string, text: string, after?: s
   const i = from < 0 ? -1 : lines.findIndex((l, j) => j >= from && l.includes(text));
   if (i < 0) throw new Error(`no line with ${JSON.stringify(text)}${after ? ` after ${JSON.stringify(after)}` : ''} in ${local}`);
   return { local, line: i + 1 };
+}
+
+/**
+ * Ctrl-C, and the end of kplay awaited (at most 10 minutes): called from a `finally`, so that a failed
+ * assertion does not end the test, and close the node, while kplay is still putting things back.
+ */
+export async function endSession(run: DebugRun): Promise<{ code: number | null; out: string }> {
+  run.child.kill('SIGINT');
+  const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`kplay did not end within 10 minutes of Ctrl-C:\n${run.output()}`)), 600_000).unref());
+  return Promise.race([run.exited, timeout]);
+}
+
+/** Empty IDE folders a killed session left in the shared tree (kplay makes them, and removes them when it can). */
+export function removeEmptyIdeFolders(tree: K8sTree): void {
+  for (const d of ['.vscode', '.idea/runConfigurations', '.idea']) {
+    try {
+      rmdirSync(path.join(tree.dir, d));
+    } catch {
+      // absent, or not empty: a user's own
+    }
+  }
 }
 
 export interface Held {
