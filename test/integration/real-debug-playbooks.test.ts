@@ -86,6 +86,7 @@ describe('shipped debug playbooks on the real Kubernetes 1.20.2 control plane', 
   });
   after(async () => {
     await cp?.close();
+    assert.deepEqual(cp?.processesLeft() ?? [], [], 'no process of the node is left');
     if (work) rmSync(work, { recursive: true, force: true });
     assert.deepEqual(MACHINE.map(([p]) => [p, existsSync(p as string)]), MACHINE, 'the machine keeps no folder of the node');
   });

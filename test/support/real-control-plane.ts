@@ -21,7 +21,7 @@
  */
 import { execFile, spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -97,6 +97,8 @@ export interface RealControlPlane {
   hostPath(p: string): string;
   /** Whether the node (its PID 1, and so every process in it) still runs. */
   running(): boolean;
+  /** Machine pids of the processes still in the node's PID namespace (none once close() is done). */
+  processesLeft(): number[];
   /** Pids (as the node sees them) of processes whose argv[0] is the component's binary; dlv itself is not one. */
   pids(component: string): number[];
   /** A process's command line inside the node, [] when it is gone. */
@@ -118,6 +120,7 @@ function shq(s: string): string {
 class ControlPlane implements RealControlPlane {
   private holder: ChildProcess | undefined;
   private pid1 = 0;
+  private pidNs = '';
 
   constructor(readonly dir: string) {}
 
@@ -142,6 +145,7 @@ class ControlPlane implements RealControlPlane {
     });
     this.holder.unref();
     this.pid1 = await this.waitForPid1();
+    this.pidNs = readlinkSync(`/proc/${this.pid1}/ns/pid`);
     // As the packages install them; written once the node runs, so that it does not start a kubelet
     // before kubeadm has written the kubelet's configuration (a real one would crash-loop until then).
     mkdirSync(fs('etc/systemd/system/kubelet.service.d'), { recursive: true });
@@ -250,6 +254,20 @@ class ControlPlane implements RealControlPlane {
   cmdline(pid: number): string[] {
     const r = this.exec(`cat /proc/${pid}/cmdline 2>/dev/null; true`);
     return r.stdout ? r.stdout.replace(/\0$/, '').split('\0') : [];
+  }
+
+  processesLeft(): number[] {
+    if (!this.pidNs) return [];
+    return readdirSync('/proc')
+      .filter((p) => /^\d+$/.test(p))
+      .filter((p) => {
+        try {
+          return readlinkSync(`/proc/${p}/ns/pid`) === this.pidNs;
+        } catch {
+          return false; // gone
+        }
+      })
+      .map(Number);
   }
 
   async close(): Promise<void> {

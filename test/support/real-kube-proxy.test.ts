@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { k8sTreeUnavailable, releaseBinaries } from './k8s-tree.js';
 import { NODE_NAME, startRealControlPlane } from './real-control-plane.js';
@@ -37,15 +37,6 @@ function machineNetwork(): Record<string, string> {
   return out;
 }
 
-/** A process's PID namespace ('' once it is gone). */
-function pidNamespace(pid: string): string {
-  try {
-    return readlinkSync(`/proc/${pid}/ns/pid`);
-  } catch {
-    return '';
-  }
-}
-
 const DEBUG_AFFINITY = {
   nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kplay.io/debug', operator: 'DoesNotExist' }] }] } },
 };
@@ -53,13 +44,11 @@ const DEBUG_AFFINITY = {
 describe('the real kube-proxy on the real control plane', { skip: unavailable(), timeout: 3_600_000 }, () => {
   let cp: RealControlPlane;
   let machine: Record<string, string>;
-  let nodePidNs = '';
   before(async () => {
     machine = machineNetwork();
     assert.match(machine.iptables!, /^0\n/, 'iptables-save reads the machine\'s rules (else the comparison would prove nothing)');
     cp = await startRealControlPlane();
-    nodePidNs = cp.exec('readlink /proc/self/ns/pid').stdout.trim();
-    assert.match(nodePidNs, /^pid:\[\d+\]$/);
+    assert.ok(cp.processesLeft().length > 0, 'the node\'s processes are found by their PID namespace (else the check after would prove nothing)');
     await startKubeProxy(cp);
   });
   after(async () => {
@@ -67,8 +56,7 @@ describe('the real kube-proxy on the real control plane', { skip: unavailable(),
     if (!cp) return;
     assert.equal(cp.running(), false);
     // Every process of the node (kubelet, kube-proxy) ended with it: none is left in its PID namespace.
-    const left = readdirSync('/proc').filter((p) => /^\d+$/.test(p) && pidNamespace(p) === nodePidNs);
-    assert.deepEqual(left, [], 'no process of the node is left');
+    assert.deepEqual(cp.processesLeft(), [], 'no process of the node is left');
     assert.deepEqual(machineNetwork(), machine, "the machine's iptables, nftables, conntrack hash size and paths are as before");
   });
 
