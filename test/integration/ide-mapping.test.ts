@@ -5,7 +5,7 @@
 // Delve running the debug build. It must bind; before v1.30 the untranslated checkout path must
 // not ("could not find file"), which is what made breakpoints fail before these rules.
 //
-// Another tree and binary (the real v1.20 tree, say) run the same checks with:
+// Another tree and binary run the same checks with:
 //   KPLAY_IDE_TREE=/path/to/kubernetes            the checkout (its .vscode/.idea are put back)
 //   KPLAY_IDE_BINARY=/path/to/debug/kube-apiserver optional: a debug build of it; empty builds one
 //   KPLAY_IDE_COMPONENT=kube-apiserver             the component (default kube-apiserver)
@@ -16,13 +16,12 @@ import { cpSync, existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } f
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { kplay, KPLAY_BIN } from '../helpers/cli.js';
+import { kplay } from '../helpers/cli.js';
 import { REPO_ROOT } from '../helpers/files.js';
 import { freePort } from '../helpers/net.js';
 import { DelveClient } from '../support/delve-client.js';
 import { launchRules, markedLine, standinTree, toDebuggerPathDap, toDebuggerPathLegacy, toLocalPath } from '../support/ide-mapping.js';
 import type { Layout } from '../support/ide-mapping.js';
-import { k8sTree, k8sTreeUnavailable } from '../support/k8s-tree.js';
 import { sshLabUnavailable, startSshLab } from '../support/sshd-lab.js';
 import type { SshLab } from '../support/sshd-lab.js';
 
@@ -34,10 +33,6 @@ interface Case {
   name: string;
   layout?: Layout;
   tree: () => string | Promise<string>;
-  /** A flock to hold while the playbook builds in the tree (a shared tree other tests build in too). */
-  lockFile?: () => Promise<string>;
-  /** The build must have taken this style (build-debug.sh says which), checked with -v. */
-  style?: 'goflags' | 'dbg';
   binary?: string;
   component: string;
   /** Checkout-relative files and lines; resolved once the tree exists. */
@@ -59,22 +54,10 @@ const STANDIN: [Layout, string][] = [
 ];
 const CASES: Case[] = STANDIN.map(([layout, name]) => ({ name, layout, tree: () => standinTree(layout), component: 'kube-apiserver', breakpoints: STANDIN_BREAKPOINTS }));
 
-// The real v1.20.2 tree (Debian's source, test/support/k8s-tree.ts): build_style=auto must pick the
-// old-tree goflags build, and breakpoints in cmd/ and in a staging repository must bind.
-if (!k8sTreeUnavailable()) {
-  CASES.push({
-    name: "the real Kubernetes v1.20.2 tree: auto picks the goflags build; cmd/ and staging breakpoints bind",
-    tree: async () => (await k8sTree()).dir,
-    lockFile: async () => (await k8sTree()).lockFile,
-    style: 'goflags',
-    // The scheduler: the smallest component that serves the apiserver library's /healthz.
-    component: 'kube-scheduler',
-    breakpoints: (tree) => [
-      { file: 'cmd/kube-scheduler/scheduler.go', line: markedLine(tree, 'cmd/kube-scheduler/scheduler.go', 'rand.Seed(time.Now().UnixNano())') },
-      { file: 'staging/src/k8s.io/apiserver/pkg/server/healthz/healthz.go', line: markedLine(tree, 'staging/src/k8s.io/apiserver/pkg/server/healthz/healthz.go', 'InstallPathHandler(mux, "/healthz", checks...)') },
-    ],
-  });
-}
+// The real v1.20.2 tree (Debian's source) is checked where its sessions run for real:
+// test/integration/real-debug-playbooks.test.ts takes the launch.json each debug playbook writes,
+// translates checkout files of cmd/, pkg/ and staging/ through it, sets them in the running debug
+// build (the untranslated path must not bind) and has them hit by real requests.
 
 if (process.env.KPLAY_IDE_TREE) {
   const tree = path.resolve(process.env.KPLAY_IDE_TREE);
@@ -103,12 +86,6 @@ tasks:
   - name: IDE settings
     include: lib/ide.yaml
 `;
-
-/** kplay under `flock LOCK`, for a tree other tests build in too (see k8s-tree.ts, lockedArgv). */
-function lockedKplay(lock: string, args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs: number }): { code: number | null; out: string; err: string } {
-  const r = spawnSync('flock', [lock, process.execPath, KPLAY_BIN, ...args], { cwd: opts.cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', ...opts.env }, timeout: opts.timeoutMs });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
 
 /** Puts a checkout's own .vscode and .idea back as they were once the test is done with it. */
 function keepIdeFolders(tree: string): () => void {
@@ -155,9 +132,8 @@ describe('IDE path mapping: a breakpoint on a checkout file binds in Delve throu
       try {
         const args = ['run', 'ide.yaml', '-i', lab.inventory(), '-e', `source_dir=${tree}`, '-e', `component=${c.component}`, '-e', `local_port=${await freePort()}`, ...(c.binary ? ['-e', `binary=${c.binary}`] : [])];
         const opts = { cwd: work, env: { SSH_AUTH_SOCK: '', KPLAY_STATE_DIR: path.join(work, 'state') }, timeoutMs: 1_500_000 };
-        const r = c.lockFile ? lockedKplay(await c.lockFile(), [...args, '-v'], opts) : kplay(args, opts);
+        const r = kplay(args, opts);
         assert.equal(r.code, 0, r.out + r.err);
-        if (c.style) assert.match(r.out + r.err, new RegExp(`\\(style ${c.style}\\)`), 'build_style=auto chose the build this tree needs');
         const rules = launchRules(path.join(tree, '.vscode/launch.json'), tree);
         const binary = c.binary ?? path.join(tree, '_output/local/bin/linux/amd64', c.component);
         const bps = c.breakpoints(tree);
@@ -177,7 +153,7 @@ describe('IDE path mapping: a breakpoint on a checkout file binds in Delve throu
             // The control: without the mapping the IDE's own path does not bind on older layouts.
             if (remote !== local) await assert.rejects(client.call('CreateBreakpoint', { Breakpoint: { file: local, line: bp.line } }), /could not find file/);
           }
-          if ((c.layout && c.layout !== 'v1.30') || c.style === 'goflags') assert.ok(rules.some((x) => x.from.endsWith('/staging/src/k8s.io/apiserver')), `a rule for the staging repository: ${JSON.stringify(rules)}`);
+          if (c.layout && c.layout !== 'v1.30') assert.ok(rules.some((x) => x.from.endsWith('/staging/src/k8s.io/apiserver')), `a rule for the staging repository: ${JSON.stringify(rules)}`);
         } finally {
           stop();
         }

@@ -8,13 +8,13 @@
  *   const skip = k8sTreeUnavailable();                      // a reason to skip, or undefined
  *   const tree = await k8sTree();                           // tree.dir: source_dir for the debug playbooks
  *   const bins = await releaseBinaries();                   // bins['kube-apiserver']: the cached release build
- *   spawn(...lockedArgv(tree, ['node', 'bin/kplay.js', 'run', ...]))   // a run whose build runs make in tree.dir
+ *   startDebugRun({ ..., treeDir: tree.dir, lockFile: tree.lockFile })   // a run whose build runs make in tree.dir
  *
  * The tree is ONE shared folder, not a copy per test (the vendor folder alone is 34 MB packed): a debug build
  * made by a playbook (build-debug.sh, pointed at tree.dir by source_dir) writes tree.dir/_output, which is
  * why release binaries are copied out of _output into the cache. Two makes in the same tree at once would
  * trample each other's _output, so every make there holds tree.lockFile (flock): the release builds take it
- * themselves, and a test that runs a playbook building in the tree wraps it with lockedArgv.
+ * themselves, and a test that runs a playbook building in the tree holds it for the run (debug-session.ts).
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
@@ -36,7 +36,7 @@ export interface K8sTree {
   readonly version: string;
   /** The unpacked tree: point a playbook's source_dir here. Shared by every test: do not modify it. */
   readonly dir: string;
-  /** The flock every make in dir holds (see lockedArgv). */
+  /** The flock every make in dir holds (debug-session.ts holds it for a whole playbook run). */
   readonly lockFile: string;
   /** Go's build cache, which the 1.20 tree's hack/lib/golang.sh puts in _output itself (whatever GOCACHE
    * says) for release and debug builds alike: kept with the tree, so warm runs compile little. */
@@ -90,11 +90,6 @@ export async function releaseBinaries(components: readonly K8sComponent[] = K8S_
     out[c] = paths[i]!;
   });
   return out as Record<K8sComponent, string>;
-}
-
-/** argv that runs `argv` while holding the tree's make lock: for a playbook run whose build uses tree.dir. */
-export function lockedArgv(tree: K8sTree, argv: readonly string[]): string[] {
-  return ['flock', tree.lockFile, ...argv];
 }
 
 /** Runs k8s-tree.sh; resolves with its stdout lines, rejects with the end of its stderr on failure. */
