@@ -15,9 +15,10 @@
  * With `ssh: true` an sshd of the SSH lab (sshd-lab.ts) runs inside the node, reached from the machine at the
  * lab's address through a relay (netns-forward.ts): kplay drives the node as it would any host.
  *
- *   const cp = await startRealControlPlane();
+ *   const cp = await startRealControlPlane({ ssh: true });
  *   after(() => cp.close());
  *   cp.kubectl(['get', 'namespaces']);
+ *   cp.lab.inventory();                                      // kplay's inventory: host h1 is the node
  */
 import { execFile, spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -121,10 +122,9 @@ class ControlPlane implements RealControlPlane {
   private holder: ChildProcess | undefined;
   private pid1 = 0;
   private pidNs = '';
+  lab: SshLab | undefined;
 
   constructor(readonly dir: string) {}
-
-  lab: SshLab | undefined;
 
   async start(opts: RealControlPlaneOptions): Promise<void> {
     const [bins, standin] = await Promise.all([releaseBinaries(), buildComponents()]);
