@@ -125,41 +125,45 @@ describe('shipped debug playbooks on the real Kubernetes 1.20.2 control plane', 
     assert.equal(cp.kubectl(['get', 'configmap', 'kept', '-o', 'jsonpath={.data.k}']), 'v', 'the real etcd kept its keys through the session');
   });
 
-  test("debug-scheduler.yaml: a breakpoint in scheduleOne is hit by kubectl run", async () => {
-    const b = snapshot(cp, 'kube-scheduler');
-    const run = await session('kube-scheduler');
-    let exit: { code: number | null; out: string };
-    try {
-      await run.attached(3_600_000);
-      assertDebugging(cp, 'kube-scheduler', b, run);
-      const bp = checkoutLine(tree.dir, 'pkg/scheduler/scheduler.go', 'pod := podInfo.Pod', 'func (sched *Scheduler) scheduleOne(');
-      const held = await breakAt(run, tree, bp, () => cp.execAsync('kubectl --kubeconfig /etc/kubernetes/admin.conf run sched-probe --image=example.invalid/p:1 --restart=Never'));
-      assert.match(held.at.function, /\(\*Scheduler\)\.scheduleOne$/);
-      await held.release();
-    } finally {
-      exit = await endSession(run);
-    }
-    await assertRestored(cp, 'kube-scheduler', b, run, tree, exit);
-    await until(() => cp.exec('curl -ksf https://127.0.0.1:10259/healthz').code === 0, 'the original scheduler is healthy');
-  });
+  /** Sessions that differ only in where they break, what hits it and where the original answers health checks. */
+  const CONTROLLERS = [
+    {
+      name: 'debug-scheduler.yaml: a breakpoint in scheduleOne is hit by kubectl run',
+      component: 'kube-scheduler',
+      bp: ['pkg/scheduler/scheduler.go', 'pod := podInfo.Pod', 'func (sched *Scheduler) scheduleOne('],
+      trigger: 'run sched-probe --image=example.invalid/p:1 --restart=Never',
+      fn: /\(\*Scheduler\)\.scheduleOne$/,
+      healthz: 'https://127.0.0.1:10259/healthz',
+    },
+    {
+      name: "debug-controller-manager.yaml: a breakpoint in the deployment controller's sync is hit by kubectl create deployment",
+      component: 'kube-controller-manager',
+      bp: ['pkg/controller/deployment/deployment_controller.go', 'startTime := time.Now()', 'func (dc *DeploymentController) syncDeployment('],
+      trigger: 'create deployment cm-probe --image=example.invalid/d:1',
+      fn: /\(\*DeploymentController\)\.syncDeployment$/,
+      healthz: 'https://127.0.0.1:10257/healthz',
+    },
+  ] as const;
 
-  test('debug-controller-manager.yaml: a breakpoint in the deployment controller\'s sync is hit by kubectl create deployment', async () => {
-    const b = snapshot(cp, 'kube-controller-manager');
-    const run = await session('kube-controller-manager');
-    let exit: { code: number | null; out: string };
-    try {
-      await run.attached(3_600_000);
-      assertDebugging(cp, 'kube-controller-manager', b, run);
-      const bp = checkoutLine(tree.dir, 'pkg/controller/deployment/deployment_controller.go', 'startTime := time.Now()', 'func (dc *DeploymentController) syncDeployment(');
-      const held = await breakAt(run, tree, bp, () => cp.execAsync('kubectl --kubeconfig /etc/kubernetes/admin.conf create deployment cm-probe --image=example.invalid/d:1'));
-      assert.match(held.at.function, /\(\*DeploymentController\)\.syncDeployment$/);
-      await held.release();
-    } finally {
-      exit = await endSession(run);
-    }
-    await assertRestored(cp, 'kube-controller-manager', b, run, tree, exit);
-    await until(() => cp.exec('curl -ksf https://127.0.0.1:10257/healthz').code === 0, 'the original controller-manager is healthy');
-  });
+  for (const c of CONTROLLERS) {
+    test(c.name, async () => {
+      const b = snapshot(cp, c.component);
+      const run = await session(c.component);
+      let exit: { code: number | null; out: string };
+      try {
+        await run.attached(3_600_000);
+        assertDebugging(cp, c.component, b, run);
+        const bp = checkoutLine(tree.dir, c.bp[0], c.bp[1], c.bp[2]);
+        const held = await breakAt(run, tree, bp, () => cp.execAsync(`kubectl --kubeconfig /etc/kubernetes/admin.conf ${c.trigger}`));
+        assert.match(held.at.function, c.fn);
+        await held.release();
+      } finally {
+        exit = await endSession(run);
+      }
+      await assertRestored(cp, c.component, b, run, tree, exit);
+      await until(() => cp.exec(`curl -ksf ${c.healthz}`).code === 0, `the original ${c.component} is healthy`);
+    });
+  }
 
   test('debug-kube-proxy.yaml: the label and affinity go onto the real Node and DaemonSet and come off again; the DaemonSet spec is back byte for byte', async () => {
     const ds = () => JSON.parse(cp.kubectl(['-n', 'kube-system', 'get', 'daemonset', 'kube-proxy', '-o', 'json'])) as { spec: { template: { spec: { affinity?: unknown } } } };
