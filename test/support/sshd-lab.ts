@@ -416,6 +416,8 @@ class Host implements LabHost {
   }
 
   private forward: NetnsForward | undefined;
+  /** kill() was called on the current sshd: start() waits for it to exit instead of taking it as running. */
+  private killed = false;
 
   /** Stops relaying into the host's network namespace (SshLabOptions.netns), if it does. */
   async unforward(): Promise<void> {
@@ -453,8 +455,10 @@ class Host implements LabHost {
   }
 
   async start(): Promise<void> {
-    if (this.sshdPid() !== undefined) return;
+    // A killed sshd may not have exited yet (SIGKILL is delivered asynchronously): it is not running.
+    if (this.sshdPid() !== undefined && !this.killed) return;
     await this.exited();
+    this.killed = false;
     if (this.netnsPid !== undefined && !this.forward) {
       try {
         this.forward = await forwardIntoNetns(this.netnsPid, this.address, this.port);
@@ -537,6 +541,7 @@ class Host implements LabHost {
   kill(): void {
     const pid = this.childPid();
     if (pid === undefined) return;
+    this.killed = true;
     for (const p of [pid, ...descendants(pid)]) signal(p, 'SIGKILL');
   }
 
