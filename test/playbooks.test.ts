@@ -5,7 +5,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { InvalidInputError, listPlaybooks, plan } from '../src/index.js';
+import { InvalidInputError, formatPlan, listPlaybooks, plan } from '../src/index.js';
 import type { PlanStep } from '../src/index.js';
 import { REPO_ROOT, writeTree } from './helpers/files.js';
 import { standinTree } from './support/ide-mapping.js';
@@ -54,6 +54,23 @@ describe('shipped debug playbooks', () => {
       for (const s of steps.slice(0, upload)) if (s.action === 'run' && !s.local) assert.ok(s.kind === 'command' && /^(Find|Check)/.test(s.name), `${s.name} before the upload only checks`);
     });
   }
+
+  test('each debug playbook says what it does to the cluster: in the plan before anything runs, and again while it holds', () => {
+    const effects: Record<keyof typeof DEBUG_PLAYBOOKS, RegExp> = {
+      'debug-apiserver.yaml': /scheduler and controller-manager here lose their leases and kubelets sent to this node by a load balancer can go NotReady/,
+      'debug-scheduler.yaml': /loses its leader lease after 15 s .* no new pod is placed/,
+      'debug-controller-manager.yaml': /loses its leader lease after 15 s .* nothing is reconciled/,
+      'debug-kube-proxy.yaml': /restarted kube-proxy once on every node/,
+      'debug-kubelet.yaml': /NotReady after 40-50 s and its pods are evicted after the default 300 s toleration \(CoreDNS too on a single node\)/,
+    };
+    for (const [file, said] of Object.entries(effects)) {
+      const p = planShipped(file);
+      // formatPlan prints the description under the plan's title; the run's first event carries it too.
+      assert.match(formatPlan(p).split('\ncp1  ')[0]!, /What it does to the cluster:/, `${file}: the plan's head says it`);
+      const hold = runs(p.hosts[0]!.steps, 'Debug until Ctrl-C');
+      assert.match((hold.args as { message: string }).message.replace(/\s+/g, ' '), said, `${file}: the hold message says it`);
+    }
+  });
 
   test('every variable of every shipped playbook has a default and a description', () => {
     const all = listPlaybooks();

@@ -130,7 +130,8 @@ export class Run implements RunShared {
 
   /** Runs the plan to its end; resolves with the summary whatever happens on the hosts. */
   async execute(): Promise<RunSummary> {
-    this.emit({ type: 'run_start', runId: this.opts.runId, playbook: this.plan.playbook.name, file: this.plan.playbook.file, hosts: this.plan.hosts.map((h) => h.name) });
+    const { name, file, description } = this.plan.playbook;
+    this.emit({ type: 'run_start', runId: this.opts.runId, playbook: name, file, hosts: this.plan.hosts.map((h) => h.name), ...(description ? { description } : {}) });
     try {
       await this.batches();
     } catch (e) {

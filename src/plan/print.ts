@@ -1,5 +1,6 @@
 import { formatDuration } from '../config/duration.js';
 import { TASK_DEFAULTS } from '../config/model.js';
+import { descriptionLines } from '../report/format.js';
 import { NO_LOG_SHOWN } from './plan.js';
 import type { Plan, PlanStep } from './plan.js';
 
@@ -26,6 +27,7 @@ export function formatPlan(plan: Plan): string {
   const out: string[] = [];
   const stepCount = plan.hosts.reduce((n, h) => n + h.steps.filter((s) => s.action === 'run').length, 0);
   out.push(`Plan: ${plan.playbook.name}`);
+  out.push(...descriptionLines(plan.playbook.description));
   out.push(`  playbook ${plan.playbook.file}, inventory ${plan.inventory}${plan.inputs.limit ? `, --limit ${plan.inputs.limit}` : ''}`);
   out.push(
     `  ${plan.hosts.length} host${plural(plan.hosts.length)}, ${stepCount} step${plural(stepCount)} to run` +

@@ -29,6 +29,8 @@ export interface RunStartEvent extends Base {
   playbook: string;
   file: string;
   hosts: string[];
+  /** The playbook's description: what it does, to the cluster too, said before it happens. */
+  description?: string;
 }
 
 export interface HostStartEvent extends Base {

@@ -1,4 +1,5 @@
 // Wording shared by the text reporters, so the terminal and CI logs say the same thing the same way.
+import wrapAnsi from 'wrap-ansi';
 import type { Recap, TaskEndEvent, TaskStartEvent } from './events.js';
 
 /** 340 -> "340ms", 1234 -> "1.2s", 125000 -> "2m 5s", 3720000 -> "1h 2m": elapsed time as people read it. */
@@ -82,6 +83,18 @@ export function countsText(r: Recap): string {
 /** A message meant for one line, kept on one line. */
 export function oneLine(text: string): string {
   return sanitize(text.replace(/\s*\r?\n\s*/g, ' ').trim());
+}
+
+/**
+ * A playbook's description as lines under a heading, wrapped to 100 columns: what a run does (to the
+ * cluster too) is read before it starts, so it must be readable in a terminal and in a CI log.
+ */
+export function descriptionLines(description: string | undefined, indent = '  '): string[] {
+  const text = description ? oneLine(description) : '';
+  if (!text) return [];
+  return wrapAnsi(text, 100 - indent.length, { hard: false, trim: true })
+    .split('\n')
+    .map((l) => `${indent}${l}`);
 }
 
 /** An event's time in epoch ms; the reporter's own clock if the engine sent something unparsable. */

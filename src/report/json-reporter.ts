@@ -7,7 +7,7 @@ type FieldsOf<K extends EventType> = keyof Extract<RunEvent, { type: K }>;
 
 // The order consumers see, whatever order the engine built the object in: type and time first, then as events.ts declares.
 const FIELD_ORDER = {
-  run_start: ['type', 'time', 'runId', 'playbook', 'file', 'hosts'],
+  run_start: ['type', 'time', 'runId', 'playbook', 'file', 'hosts', 'description'],
   host_start: ['type', 'time', 'host', 'address'],
   task_start: ['type', 'time', 'host', 'taskId', 'name', 'kind', 'preview'],
   task_progress: ['type', 'time', 'host', 'taskId', 'message', 'done', 'total'],

@@ -11,7 +11,7 @@
 import { DefaultRenderer, Listr, ListrDefaultRendererLogLevels, ListrLogger, ProcessOutput, figures } from 'listr2';
 import type { ListrTask, ListrTaskWrapper, LoggerFormat } from 'listr2';
 import type { HostEndEvent, Reporter, RunEvent, TaskEndEvent, TaskStartEvent } from './events.js';
-import { countsText, eventTime, failureOutput, failureReason, formatElapsed, oneLine, sanitize, taskLabel, taskOutcome } from './format.js';
+import { countsText, descriptionLines, eventTime, failureOutput, failureReason, formatElapsed, oneLine, sanitize, taskLabel, taskOutcome } from './format.js';
 import { RecapCollector, formatRecap } from './recap.js';
 import { createPaint, statusColor } from './style.js';
 import type { Paint } from './style.js';
@@ -152,6 +152,8 @@ export class ListrReporter implements Reporter {
   onEvent(e: RunEvent): void {
     if (this.finished) return;
     this.recap.onEvent(e);
+    // Written before the live display starts, so it stays above it.
+    if (e.type === 'run_start' && e.description) this.out.write(`${descriptionLines(e.description).join('\n')}\n`);
     this.startDrawing();
     switch (e.type) {
       case 'host_start': {

@@ -1,7 +1,7 @@
 // Text for CI logs and pipes: one line per event, each prefixed with its host so interleaved hosts stay readable
 // and `grep '^cp1 '` gives one host's story. No escape codes: logs are read in viewers that do not render them.
 import type { Reporter, RunEvent, TaskEndEvent } from './events.js';
-import { eventTime, failureOutput, failureReason, oneLine, outputLines, sanitize, taskLabel, taskOutcome } from './format.js';
+import { descriptionLines, eventTime, failureOutput, failureReason, oneLine, outputLines, sanitize, taskLabel, taskOutcome } from './format.js';
 import { RecapCollector, formatRecap } from './recap.js';
 import { flush } from './streams.js';
 
@@ -56,6 +56,7 @@ export class PlainReporter implements Reporter {
         return [
           `Running ${sanitize(e.playbook)} (${sanitize(e.file)}) on ${e.hosts.length} host${e.hosts.length === 1 ? '' : 's'}: ` +
             `${e.hosts.join(', ')}; run ${e.runId}`,
+          ...descriptionLines(e.description),
         ];
       case 'host_start':
         return [this.line(e.host, `starting (${e.address})`)];

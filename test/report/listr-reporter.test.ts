@@ -109,3 +109,10 @@ test('listr: colors only when asked', GUARD, async () => {
   assert.doesNotMatch((await run(scenario())).raw, sgr);
   assert.match((await run(scenario(), { color: true })).raw, sgr);
 });
+
+test("listr: the playbook's description is written above the live display, before it starts", GUARD, async () => {
+  const [start, ...rest] = scenario();
+  const description = 'Restarts the kubelet on every node. What it does to the cluster: each node goes NotReady for a few seconds.';
+  const { raw } = await run([{ ...(start as Extract<RunEvent, { type: 'run_start' }>), description }, ...rest]);
+  assert.ok(raw.startsWith('  Restarts the kubelet on every node. What it does to the cluster: each node goes NotReady for a few\n  seconds.\n'), raw.slice(0, 300));
+});

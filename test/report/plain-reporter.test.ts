@@ -115,3 +115,14 @@ test('plain: timeouts, signals and stdout-only failures, with escape codes from 
     '',
   ]);
 });
+
+test("plain: the playbook's description follows the first line, wrapped to 100 columns", async () => {
+  const [start, ...rest] = scenario();
+  const description = `Restarts the kubelet on every node. ${'What it does to the cluster: each node goes NotReady for a few seconds. '.repeat(3)}`;
+  const lines = await run([{ ...(start as Extract<RunEvent, { type: 'run_start' }>), description }, ...rest]);
+  const first = lines.indexOf('Running restart-kubelet (playbooks/restart.yaml) on 3 hosts: cp1, cp2, cp3; run run-42');
+  const said = lines.slice(first + 1, lines.findIndex((l) => l.startsWith('cp1 |')));
+  assert.ok(said.length >= 2, `wrapped over several lines: ${said.join('|')}`);
+  for (const l of said) assert.ok(l.startsWith('  ') && l.length <= 100, `indented and at most 100 columns: "${l}"`);
+  assert.equal(said.map((l) => l.trim()).join(' '), description.trim());
+});
