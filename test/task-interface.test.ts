@@ -2,11 +2,14 @@
 // `kplay validate` and before every plan; shipped files named `kplay:lib/...` from anywhere, and
 // task_dir, the folder of the file a task is written in.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import type { Diagnostic } from '../src/errors.js';
 import { InvalidInputError, plan, validate } from '../src/index.js';
+import { HELPERS } from '../src/template/helpers.js';
 import { REPO_ROOT, writeTree } from './helpers/files.js';
+import { readmeEtcdPlaybook } from './helpers/readme-section.js';
 
 const INVENTORY = 'defaults: {user: root}\nhosts:\n  n1: {address: 127.0.0.2}\n  n2: {address: 127.0.0.3, vars: {from_inventory: yes}}\n';
 
@@ -170,5 +173,24 @@ describe('shipped task files from anywhere', () => {
     const build = steps.find((s) => s.name === 'Build the component with debug information')!;
     assert.equal((build.args as { cmd: string }).cmd, "cd -- /src/etcd && sh -c 'go build -o bin/x . >&2 && echo $PWD/bin/x'");
     assert.equal(steps.find((s) => s.name === 'Fetch the build from the build host')!.action, 'skip');
+  });
+});
+
+describe('README: Debug another component', () => {
+  test("its debug-etcd.yaml validates and plans from a folder of its own: kplay:lib steps, build_command instead of make, etcd's health URL", () => {
+    const dir = writeTree({ 'debug-etcd.yaml': readmeEtcdPlaybook(), 'inv.yaml': INVENTORY });
+    assert.deepEqual(validate([path.join(dir, 'debug-etcd.yaml')]).flatMap((r) => r.problems), []);
+    const steps = plan({ playbook: path.join(dir, 'debug-etcd.yaml'), inventory: path.join(dir, 'inv.yaml'), limit: 'n1' }).plan.hosts[0]!.steps;
+    const cmd = (name: string): string => ((steps.find((s) => s.name === name && s.action === 'run')?.args ?? {}) as { cmd?: string }).cmd ?? '';
+    assert.match(cmd('Build the component with debug information'), /^cd -- etcd-3\.4\.23 && sh -c '.*go build -gcflags=/);
+    assert.match(cmd('Wait until the debug build is healthy'), /http:\/\/127\.0\.0\.1:2381\/health$/);
+    assert.equal((steps.find((s) => s.name === 'Launch under Delve')!.args as { binary: string }).binary, '/var/lib/kplay/debug/etcd');
+    assert.equal(steps.find((s) => s.name === 'Write the VS Code launch configuration')!.action, 'skip');
+  });
+
+  test('the README lists every template helper', () => {
+    const readme = readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
+    const helpers = readme.slice(readme.indexOf('- Helpers: '), readme.indexOf('- `when` and `until` hold'));
+    for (const [name, spec] of Object.entries(HELPERS)) assert.ok(helpers.includes(spec.block ? `{{#${name}` : `\`${name} `) || helpers.includes(`\`${name}\``), `the README's list of helpers names ${name}`);
   });
 });
