@@ -159,6 +159,15 @@ describe('shipped task files from anywhere', () => {
     assert.equal(steps.find((s) => s.name === 'Build the component with debug information')!.action, 'skip');
   });
 
+  test("the session without kplay's defaults: one error at the include naming every missing variable, and the vars files that define them", () => {
+    const errs = errorsOf({ 'pb.yaml': playbook('component: etcd', '  - name: s\n    include: kplay:lib/debug-session.yaml\n') });
+    assert.equal(errs.length, 1, JSON.stringify(errs));
+    assert.match(errs[0]!.message, /^kplay:lib\/debug-session\.yaml needs \d+ variables that are not defined where it is included: "stop_method", .*"local_port"$/);
+    assert.doesNotMatch(errs[0]!.message, /"component"/);
+    assert.match(errs[0]!.hint!, /^Add vars_files: \[kplay:lib\/build-vars\.yaml, kplay:lib\/debug-vars\.yaml\] \(kplay's defaults\)/);
+    assert.equal(errs[0]!.pos!.line, 6);
+  });
+
   test('an unknown kplay: name is a missing file at the include', () => {
     const errs = errorsOf({ 'pb.yaml': playbook('x: 1', '  - name: i\n    include: kplay:lib/no-such.yaml\n') });
     assert.equal(errs.length, 1);

@@ -2,8 +2,12 @@
 // Loading records, for every include of a file that declares needs, what the includes around it
 // define; what the inventory and -e define is known only when a plan is built (or when validate
 // is given inventories), so the check takes that part as a function.
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
 import type { Diagnostic, SourcePos } from '../errors.js';
-import { posAt } from './yaml-source.js';
+import { SHIPPED_DIR } from '../playbooks/shipped.js';
+import { SHIPPED_PREFIX } from './file-ref.js';
+import { loadYamlFile, posAt } from './yaml-source.js';
 import type { YamlSource } from './yaml-source.js';
 
 /** What a task file says it needs from where it is included, and what it registers for the tasks after it. */
@@ -81,12 +85,20 @@ export function unmetNeeds({ contracts, providers }: TaskFileContracts, defined:
   const out: Diagnostic[] = [];
   for (const c of contracts) {
     const has = (name: string): boolean => c.given.includes(name) || defined(name);
-    for (const name of c.needsVars.filter((n) => !has(n))) {
+    const missing = c.needsVars.filter((n) => !has(n));
+    if (missing.length) {
+      const names = missing.map((n) => `"${n}"`).join(', ');
+      const shipped = shippedDefaultsOf(missing);
       out.push({
         code: 'E_NEEDS',
         severity: 'error',
-        message: `${c.file} needs the variable "${name}", which is not defined where it is included`,
-        hint: `Define "${name}" in the playbook's vars (or a vars_files entry such as kplay:lib/debug-vars.yaml), the inventory, -e ${name}=VALUE, or this include's vars.`,
+        message:
+          missing.length === 1
+            ? `${c.file} needs the variable ${names}, which is not defined where it is included`
+            : `${c.file} needs ${missing.length} variables that are not defined where it is included: ${names}`,
+        hint:
+          (shipped.length ? `Add vars_files: [${shipped.join(', ')}] (kplay's defaults), or define ` : 'Define ') +
+          `${missing.length === 1 ? 'it' : 'them'} in the playbook's vars, the inventory, with -e ${missing[0]}=VALUE, or in this include's vars.`,
         pos: c.pos,
       });
     }
@@ -104,4 +116,17 @@ export function unmetNeeds({ contracts, providers }: TaskFileContracts, defined:
     }
   }
   return out;
+}
+
+/** The shipped vars files (kplay:lib/*-vars.yaml) that give a default to any of these names: read only when something is missing. */
+function shippedDefaultsOf(names: string[]): string[] {
+  const lib = path.join(SHIPPED_DIR, 'lib');
+  return readdirSync(lib)
+    .filter((f) => f.endsWith('-vars.yaml'))
+    .sort()
+    .filter((f) => {
+      const vars = (loadYamlFile(path.join(lib, f), [])?.value as { vars?: Record<string, unknown> } | undefined)?.vars ?? {};
+      return names.some((n) => Object.hasOwn(vars, n));
+    })
+    .map((f) => `${SHIPPED_PREFIX}lib/${f}`);
 }
