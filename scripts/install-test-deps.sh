@@ -77,5 +77,21 @@ fetch_source() {
   "${as_root[@]}" chmod 755 "$CACHE" "$CACHE/src"
 }
 
+# The README's "Debug another component" playbook builds Debian's etcd 3.4 from its source package
+# (test/support/etcd-source.ts): the source into $KPLAY_TEST_CACHE/etcd-src, once, and the Go
+# libraries Debian builds it against (apt-get build-dep etcd). Same archive as the kubernetes source.
+fetch_etcd_source() {
+  "${as_root[@]}" apt-get build-dep -y -qq --no-install-recommends etcd
+  ls "$CACHE"/etcd-src/etcd_*.dsc >/dev/null 2>&1 && return 0
+  local tmp
+  "${as_root[@]}" rm -rf "$CACHE"/etcd-src.partial.*
+  tmp=$("${as_root[@]}" mktemp -d "$CACHE/etcd-src.partial.XXXXXX")
+  (cd "$tmp" && "${as_root[@]}" apt-get source --download-only -qq etcd 2>&1 | grep -v 'unsandboxed' >&2 || true)
+  ls "$tmp"/etcd_*.dsc >/dev/null 2>&1 || { "${as_root[@]}" rm -rf "$tmp"; echo "apt-get source --download-only etcd fetched nothing (see above)" >&2; return 1; }
+  "${as_root[@]}" mv "$tmp" "$CACHE/etcd-src"
+  "${as_root[@]}" chmod 755 "$CACHE/etcd-src"
+}
+
 install_packages
 fetch_source
+fetch_etcd_source

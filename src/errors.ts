@@ -20,6 +20,7 @@ export type ErrorCode =
   | 'E_KIND' // a file whose kind (playbook, task file, inventory) cannot be told
   | 'E_TASK' // a task with zero or several kinds, or an inconsistent task
   | 'E_INCLUDE' // include cycles and include files that do not fit
+  | 'E_NEEDS' // an include of a task file that lacks a variable or registered result the file declares it needs
   | 'E_TEMPLATE' // template syntax errors and missing variables
   | 'E_INVENTORY' // unknown hosts or groups, bad patterns
   | 'E_VARS' // -e values and variable cycles

@@ -100,6 +100,14 @@ function program(io: CommandIO, setCode: (code: number) => void, onCommand: (com
       setCode(await rollbackCommand({ runId, ...flags }, io));
     });
   prog
+    .command('schemas')
+    .description("print the folder of kplay's JSON Schemas, or copy them into a folder of yours for the $schema line of your playbooks")
+    .option('--write <dir>', 'copy playbook, tasks, vars and inventory schemas into this folder (created if missing)')
+    .action(async (flags: { write?: string }) => {
+      const { schemasCommand } = await import('../commands/schemas.js');
+      setCode(await schemasCommand(flags, io));
+    });
+  prog
     .command('list')
     .description('list the shipped playbooks with their descriptions and variables')
     .addOption(outputOption())

@@ -1,5 +1,6 @@
 import type { Diagnostic, SourcePos } from '../errors.js';
 import type { KindName } from '../tasks/kind.js';
+import type { TaskFileContracts } from './task-interface.js';
 import type { DataPath, YamlSource } from './yaml-source.js';
 
 /** Where something was written, so that errors found later (templates, hosts) point back at it. */
@@ -83,6 +84,8 @@ export interface Playbook {
   /** Variables whose values come from the environment or a file, never from YAML; masked everywhere. */
   secrets: SecretDecl[];
   tasks: TaskSpec[];
+  /** The includes of task files that declare needs, checked once the inventory and -e are known. */
+  taskFiles: TaskFileContracts;
   /** Every YAML file read to load it: the playbook, its vars files, the task files it includes. */
   sources: YamlSource[];
 }

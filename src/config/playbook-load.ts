@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { Diagnostic, SourcePos } from '../errors.js';
+import { formatPos } from '../errors.js';
 import type { KindName } from '../tasks/kind.js';
 import { COMMON_KEYS } from '../tasks/kind.js';
 import { KIND_NAMES, taskKinds } from '../tasks/registry.js';
@@ -9,6 +10,9 @@ import { secretDecls, secretShadows } from './secrets.js';
 import type { Condition, Loaded, Origin, Playbook, TaskSpec, VarsFile } from './model.js';
 import { TASK_DEFAULTS } from './model.js';
 import { checkSchema } from './schema-check.js';
+import { resolveFileRef } from './file-ref.js';
+import { splitTaskFile, unkeptProvides } from './task-interface.js';
+import type { IncludeContract, TaskFileContracts, TaskFileInterface } from './task-interface.js';
 import { keyPos, loadYamlFile, posAt } from './yaml-source.js';
 import type { DataPath, YamlSource } from './yaml-source.js';
 
@@ -30,7 +34,7 @@ export function playbookFromSource(src: YamlSource, problems: Diagnostic[] = [])
   const written = src.value as KplayPlaybook;
   const varsFiles = loadVarsFiles(src, written.vars_files ?? [], problems);
   const loader = new TaskLoader(problems);
-  const tasks = loader.tasks(src, ['tasks'], written.tasks, [], [src.absPath], '');
+  const tasks = loader.tasks(src, ['tasks'], written.tasks, { includedFrom: [], stack: [src.absPath], given: NO_NAMES }, '');
   const playbook: Playbook = {
     name: written.name,
     description: written.description,
@@ -48,6 +52,7 @@ export function playbookFromSource(src: YamlSource, problems: Diagnostic[] = [])
     varDescriptions: Object.assign({}, ...varsFiles.map((f) => f.descriptions), written.var_descriptions),
     secrets: secretDecls(src, [], written, problems),
     tasks,
+    taskFiles: loader.contracts(),
     sources: [src, ...varsFiles.map((f) => f.src), ...loader.included],
   };
   warnUndefinedDescriptions(src, written.var_descriptions, (name) => name in playbook.vars || varsFiles.some((f) => name in f.vars), problems);
@@ -74,7 +79,7 @@ function loadVarsFiles(src: YamlSource, files: string[], problems: Diagnostic[])
   const out: VarsFile[] = [];
   files.forEach((f, i) => {
     const from = posAt(src, ['vars_files', i]);
-    const vsrc = loadYamlFile(path.resolve(path.dirname(src.absPath), f), problems, from);
+    const vsrc = loadYamlFile(resolveFileRef(src.absPath, f), problems, from);
     const loaded = vsrc && varsFileFromSource(vsrc, problems).value;
     if (loaded) out.push(loaded);
   });
@@ -90,12 +95,34 @@ export function varsFileFromSource(src: YamlSource, problems: Diagnostic[] = [])
   return { value: { src, vars: written.vars, descriptions: written.var_descriptions ?? {} }, problems };
 }
 
-/** Checks a parsed task file on its own (for `kplay validate`). */
-export function taskFileFromSource(src: YamlSource, problems: Diagnostic[] = []): Loaded<TaskSpec[]> {
+/** A task file checked on its own: its tasks, and the includes in it to check against what they need. */
+export interface LoadedTaskFile {
+  tasks: TaskSpec[];
+  taskFiles: TaskFileContracts;
+  /** What the file declares, when it is written in the mapping form. */
+  iface?: TaskFileInterface;
+}
+
+/**
+ * Checks a parsed task file on its own (for `kplay validate`): its own needs count as defined, so
+ * what is checked is that they cover the needs of the files it includes, and that it registers
+ * what it provides.
+ */
+export function taskFileFromSource(src: YamlSource, problems: Diagnostic[] = []): Loaded<LoadedTaskFile> {
   if (src.value === undefined) return { problems };
   if (!checkSchema(src, 'tasks', problems)) return { problems };
-  const tasks = new TaskLoader(problems).tasks(src, [], src.value as WrittenTask[], [], [src.absPath], '');
-  return { value: tasks, problems };
+  const { tasks: written, listPath, iface } = splitTaskFile(src);
+  const given = new Set([...(iface?.needsVars ?? []), ...(iface?.needsRegistered ?? [])]);
+  const loader = new TaskLoader(problems);
+  const tasks = loader.tasks(src, listPath, written as WrittenTask[], { includedFrom: [], stack: [src.absPath], given }, '');
+  if (iface) problems.push(...unkeptProvides(src, iface, registersOf(tasks)));
+  return { value: { tasks, taskFiles: loader.contracts(), iface }, problems };
+}
+
+const NO_NAMES: ReadonlySet<string> = new Set();
+
+function registersOf(tasks: TaskSpec[]): Set<string> {
+  return new Set(tasks.flatMap((t) => (t.register ? [t.register] : [])));
 }
 
 function origin(src: YamlSource, dataPath: DataPath, includedFrom: SourcePos[]): Origin {
@@ -107,27 +134,37 @@ function kindOf(t: WrittenTask | RollbackTask): KindName {
   return KIND_NAMES.find((k) => k in t)!;
 }
 
+/** Where a list of tasks sits: the includes that led to it, the files being included (to catch cycles), and the names they define. */
+interface Scope {
+  includedFrom: SourcePos[];
+  stack: string[];
+  /** Variables the includes around define, and the needs of the files around (see IncludeContract.given). */
+  given: ReadonlySet<string>;
+}
+
 class TaskLoader {
   /** Every task file read through an include, for the plan's list of inputs. */
   readonly included: YamlSource[] = [];
+  /** Results registered by the tasks loaded so far, in run order: what an include's needs can count on. */
+  private readonly registered = new Set<string>();
+  private readonly includes: IncludeContract[] = [];
+  private readonly providers: Record<string, string> = {};
 
   constructor(private readonly problems: Diagnostic[]) {}
 
-  /** Normalizes a list of written tasks, expanding includes; `stack` holds the files being included, to catch cycles. */
-  tasks(
-    src: YamlSource,
-    listPath: DataPath,
-    written: WrittenTask[],
-    includedFrom: SourcePos[],
-    stack: string[],
-    idPrefix: string,
-  ): TaskSpec[] {
+  /** The includes of files that declare needs, to check once the inventory and -e are known. */
+  contracts(): TaskFileContracts {
+    return { contracts: this.includes, providers: this.providers };
+  }
+
+  /** Normalizes a list of written tasks, expanding includes. */
+  tasks(src: YamlSource, listPath: DataPath, written: WrittenTask[], scope: Scope, idPrefix: string): TaskSpec[] {
     const out: TaskSpec[] = [];
     written.forEach((t, i) => {
       const dataPath = [...listPath, i];
       const id = `${idPrefix}${i + 1}`;
-      if (kindOf(t) === 'include') out.push(...this.include(src, dataPath, t, includedFrom, stack, id));
-      else out.push(this.task(src, dataPath, t, includedFrom, id));
+      if (kindOf(t) === 'include') out.push(...this.include(src, dataPath, t, scope, id));
+      else out.push(this.task(src, dataPath, t, scope.includedFrom, id));
     });
     return out;
   }
@@ -135,6 +172,7 @@ class TaskLoader {
   private task(src: YamlSource, dataPath: DataPath, t: WrittenTask, includedFrom: SourcePos[], id: string): TaskSpec {
     const spec = this.common(src, dataPath, t, includedFrom, id, t.name);
     spec.register = t.register;
+    if (t.register) this.registered.add(t.register);
     spec.runOnce = t.run_once ?? false;
     spec.tags = t.tags ?? [];
     if (t.rollback !== undefined) {
@@ -187,14 +225,8 @@ class TaskLoader {
     };
   }
 
-  private include(
-    src: YamlSource,
-    dataPath: DataPath,
-    t: WrittenTask,
-    includedFrom: SourcePos[],
-    stack: string[],
-    id: string,
-  ): TaskSpec[] {
+  private include(src: YamlSource, dataPath: DataPath, t: WrittenTask, scope: Scope, id: string): TaskSpec[] {
+    const { includedFrom, stack } = scope;
     const here = posAt(src, dataPath);
     for (const key of Object.keys(t)) {
       if (!INCLUDE_KEYS.has(key) && (COMMON_KEYS as readonly string[]).includes(key)) {
@@ -208,8 +240,8 @@ class TaskLoader {
       }
     }
     const args = taskKinds.include.normalize(t.include!);
-    const argPath = typeof t.include === 'string' ? [...dataPath, 'include'] : [...dataPath, 'include', 'file'];
-    const target = path.resolve(path.dirname(src.absPath), args.file);
+    const argPos = posAt(src, typeof t.include === 'string' ? [...dataPath, 'include'] : [...dataPath, 'include', 'file']);
+    const target = resolveFileRef(src.absPath, args.file);
     if (stack.includes(target)) {
       const chain = [...stack.slice(stack.indexOf(target)), target].map((f) => path.basename(f)).join(' -> ');
       this.problems.push({
@@ -217,31 +249,25 @@ class TaskLoader {
         severity: 'error',
         message: `include cycle: ${chain}`,
         hint: 'A task file must not include itself, directly or through other files; move the shared tasks into a file both can include.',
-        pos: posAt(src, argPath),
+        pos: argPos,
       });
       return [];
     }
-    const child = loadYamlFile(target, this.problems, posAt(src, argPath));
-    if (child && !this.included.includes(child)) this.included.push(child);
-    if (!child || child.value === undefined) return [];
-    if (!Array.isArray(child.value)) {
-      // Reported at the include, not in the other file: that file may be a fine playbook.
-      const isPlaybook = child.value !== null && typeof child.value === 'object' && 'tasks' in child.value;
-      this.problems.push({
-        code: 'E_INCLUDE',
-        severity: 'error',
-        message: `${args.file} is ${isPlaybook ? 'a playbook' : 'not a task file'}: include takes a task file, a YAML list of tasks`,
-        hint: isPlaybook ? 'Move the shared tasks into a file of their own (a list of tasks) and include that.' : 'A task file is a list: each task starts with "- name: ...".',
-        pos: posAt(src, argPath),
-      });
-      return [];
-    }
-    if (!checkSchema(child, 'tasks', this.problems)) return [];
-    const chain = [...includedFrom, here];
-    const tasks = this.tasks(child, [], child.value as WrittenTask[], chain, [...stack, target], `${id}.`);
-    const outerWhen: Condition[] = t.when === undefined ? [] : [{ expr: t.when, origin: origin(src, [...dataPath, 'when'], includedFrom) }];
+    const child = this.taskFile(target, args.file, argPos);
+    if (!child) return [];
     // Include vars sit between the include task's vars and each inner task's own vars.
     const outerVars = { ...(t.vars ?? {}), ...args.vars };
+    const { tasks: written, listPath, iface } = splitTaskFile(child);
+    const given = new Set([...scope.given, ...Object.keys(outerVars)]);
+    if (iface) {
+      this.includes.push({ file: args.file, pos: argPos, needsVars: iface.needsVars, needsRegistered: iface.needsRegistered, given: [...given], registeredBefore: [...this.registered] });
+      // The file's needs are answered here; the includes inside it may count on them.
+      for (const n of [...iface.needsVars, ...iface.needsRegistered]) given.add(n);
+    }
+    const inner = { includedFrom: [...includedFrom, here], stack: [...stack, target], given };
+    const tasks = this.tasks(child, listPath, written as WrittenTask[], inner, `${id}.`);
+    if (iface) this.provided(child, args.file, iface, registersOf(tasks));
+    const outerWhen: Condition[] = t.when === undefined ? [] : [{ expr: t.when, origin: origin(src, [...dataPath, 'when'], includedFrom) }];
     for (const task of tasks) {
       task.when = [...outerWhen, ...task.when];
       task.tags = [...new Set([...(t.tags ?? []), ...task.tags])];
@@ -252,5 +278,36 @@ class TaskLoader {
       }
     }
     return tasks;
+  }
+
+  /** Reads and schema-checks an included file; a file that is not a task file is a problem at the include. */
+  private taskFile(target: string, written: string, at: SourcePos): YamlSource | undefined {
+    const child = loadYamlFile(target, this.problems, at);
+    if (child && !this.included.includes(child)) this.included.push(child);
+    if (!child || child.value === undefined) return undefined;
+    const v = child.value;
+    const mapping = v !== null && typeof v === 'object' && !Array.isArray(v);
+    // A mapping with hosts or a name is a playbook; a task file's mapping form has neither.
+    const isPlaybook = mapping && 'tasks' in v && ('hosts' in v || 'name' in v);
+    if (isPlaybook || !(Array.isArray(v) || (mapping && 'tasks' in v))) {
+      // Reported at the include, not in the other file: that file may be a fine playbook.
+      this.problems.push({
+        code: 'E_INCLUDE',
+        severity: 'error',
+        message: `${written} is ${isPlaybook ? 'a playbook' : 'not a task file'}: include takes a task file, a YAML list of tasks (or a mapping with needs, provides and tasks)`,
+        hint: isPlaybook ? 'Move the shared tasks into a file of their own (a list of tasks) and include that.' : 'A task file is a list: each task starts with "- name: ...".',
+        pos: at,
+      });
+      return undefined;
+    }
+    return checkSchema(child, 'tasks', this.problems) ? child : undefined;
+  }
+
+  /** Records what an included file provides, once its promise is checked against what its tasks register. */
+  private provided(child: YamlSource, written: string, iface: TaskFileInterface, registers: ReadonlySet<string>): void {
+    // The same file included twice would report the same broken promise twice.
+    const known = new Set(this.problems.map((p) => `${p.pos ? formatPos(p.pos) : ''} ${p.message}`));
+    for (const d of unkeptProvides(child, iface, registers)) if (!known.has(`${formatPos(d.pos!)} ${d.message}`)) this.problems.push(d);
+    for (const name of iface.provides) this.providers[name] ??= written;
   }
 }

@@ -32,7 +32,7 @@ export interface KplayPlaybook {
    */
   max_hosts?: number;
   /**
-   * Files of shared variable defaults (each with vars and var_descriptions), relative to the playbook, read in order before its own vars, which override them.
+   * Files of shared variable defaults (each with vars and var_descriptions), relative to the playbook, read in order before its own vars, which override them. `kplay:NAME` names a file shipped with kplay (kplay:lib/build-vars.yaml), wherever kplay is installed.
    */
   vars_files?: string[];
   vars?: Vars;
@@ -166,13 +166,13 @@ export interface Task {
   read?: Read;
   move?: Move;
   /**
-   * Run the tasks of a task file (a YAML list of tasks), relative to this file, with extra variables.
+   * Run the tasks of a task file, relative to this file (or `kplay:lib/NAME.yaml` for a task file shipped with kplay), with extra variables. What the file declares under needs must be defined here: checked by kplay validate and before every run.
    */
   include?:
     | string
     | {
         /**
-         * The task file.
+         * The task file: a path relative to this file, or kplay:lib/NAME.yaml for one shipped with kplay.
          */
         file: string;
         vars?: Vars2;

@@ -55,7 +55,7 @@ export function secretDecls(src: YamlSource, at: DataPath, holder: SecretHolder,
 }
 
 /** Names every template already has a meaning for. */
-const RESERVED = new Set(['host', 'playbook_dir']);
+const RESERVED = new Set(['host', 'playbook_dir', 'task_dir']);
 
 /** Tasks that would replace a secret with a value of their own (task vars, register): each is an error there. */
 export function secretShadows(decls: readonly SecretDecl[], tasks: readonly TaskSpec[]): Diagnostic[] {

@@ -4,9 +4,11 @@ import type { Diagnostic } from '../errors.js';
 import { inventoryFromSource } from '../inventory/inventory.js';
 import { checkPlaybookValues } from '../plan/check.js';
 import { checkTaskTemplates } from '../plan/task-templates.js';
+import { undeclaredReads } from '../plan/task-reads.js';
 import { checkTemplateFileSyntax } from '../plan/template-files.js';
 import type { Playbook, TaskSpec } from './model.js';
 import { playbookFromSource, taskFileFromSource, varsFileFromSource } from './playbook-load.js';
+import { unmetNeeds } from './task-interface.js';
 import { loadYamlFile } from './yaml-source.js';
 import type { YamlSource } from './yaml-source.js';
 
@@ -31,6 +33,8 @@ export function detectKind(src: YamlSource): FileKind | undefined {
   if (Array.isArray(v)) return 'tasks';
   if (!v || typeof v !== 'object') return undefined;
   const m = v as Record<string, unknown>;
+  // A task file's mapping form: its interface, then its tasks.
+  if (('needs' in m || 'provides' in m) && !('hosts' in m) && !('name' in m)) return 'tasks';
   if ('tasks' in m || typeof m.hosts === 'string' || Array.isArray(m.hosts)) return 'playbook';
   if ('hosts' in m || 'groups' in m || 'defaults' in m) return 'inventory';
   // Shared defaults; other keys (typos) are the vars schema's to report. A named mapping is a
@@ -64,10 +68,16 @@ export function checkFile(file: string, outsideVars: ReadonlySet<string> = new S
     case 'playbook':
       playbook = playbookFromSource(src, problems).value;
       tasks = playbook?.tasks;
+      if (playbook) problems.push(...unmetNeeds(playbook.taskFiles, (name) => playbookDefines(playbook!, name) || outsideVars.has(name)));
       break;
-    case 'tasks':
-      tasks = taskFileFromSource(src, problems).value;
+    case 'tasks': {
+      const loaded = taskFileFromSource(src, problems).value;
+      tasks = loaded?.tasks;
+      // On its own, a task file can count only on what it declares it needs.
+      if (loaded) problems.push(...unmetNeeds(loaded.taskFiles, () => false));
+      if (loaded?.iface) problems.push(...undeclaredReads(loaded.tasks, loaded.iface, src));
       break;
+    }
     case 'inventory':
       inventoryFromSource(src, problems);
       break;
@@ -88,6 +98,11 @@ export function checkFile(file: string, outsideVars: ReadonlySet<string> = new S
   if (playbook && !problems.some((p) => p.severity === 'error')) checkPlaybookValues(playbook, outsideVars, problems);
   else checkTemplateFileSyntax(tasks ?? [], problems);
   return { file, kind, problems };
+}
+
+/** Whether the playbook itself (its vars, vars files or secrets) defines a variable. */
+function playbookDefines(playbook: Playbook, name: string): boolean {
+  return Object.hasOwn(playbook.vars, name) || playbook.varsFiles.some((f) => Object.hasOwn(f.vars, name)) || playbook.secrets.some((s) => s.name === name);
 }
 
 /**

@@ -5,6 +5,7 @@ import { formatPos } from '../errors.js';
 import type { Condition, Playbook, TaskSpec } from '../config/model.js';
 import type { ResolvedSecret } from '../config/secrets.js';
 import { sealSecrets } from '../journal/secret-seal.js';
+import { unmetNeeds } from '../config/task-interface.js';
 import { posAt } from '../config/yaml-source.js';
 import type { Inventory, InventoryHost } from '../inventory/inventory.js';
 import { matchHosts, splitLimit } from '../inventory/pattern.js';
@@ -61,6 +62,9 @@ export function buildPlan(playbook: Playbook, inventory: Inventory, opts: PlanOp
   const problems: Diagnostic[] = secretConflicts(playbook, inventory, opts.extraVars ?? {});
   const hosts = selectHosts(playbook, inventory, opts, problems);
   if (problems.some((p) => p.severity === 'error')) return { problems };
+  // An include that lacks what its file needs would fail deep inside that file: say so at the include.
+  checkNeeds(playbook, inventory, hosts, opts, problems);
+  if (problems.some((p) => p.severity === 'error')) return { problems };
 
   const batchSize = playbook.serial ?? hosts.length;
   const batches: string[][] = [];
@@ -82,6 +86,18 @@ export function buildPlan(playbook: Playbook, inventory: Inventory, opts: PlanOp
     hosts: hostPlans,
   };
   return { problems, plan, source: { playbook, inventory, opts } };
+}
+
+/** The needs of included task files that neither the playbook, nor the inventory for a host, nor -e define. */
+function checkNeeds(playbook: Playbook, inv: Inventory, hosts: InventoryHost[], opts: PlanOptions, problems: Diagnostic[]): void {
+  const sink = new ProblemSink();
+  for (const h of hosts) {
+    const layers = [...varLayers(playbook, inv, h), { vars: opts.extraVars ?? {} }];
+    const secrets = new Set(hostSecretDecls(playbook, inv, h).map((d) => d.name));
+    const defined = (name: string): boolean => secrets.has(name) || layers.some((l) => Object.hasOwn(l.vars, name));
+    for (const d of unmetNeeds(playbook.taskFiles, defined)) sink.add(d, h.name);
+  }
+  sink.flush(problems, hosts.length);
 }
 
 /** Every file read to build a plan, with its checksum, and the options it was built with. */
@@ -264,20 +280,26 @@ export class HostRenderer {
     return step;
   }
 
-  /** The values a task's templates see: the host's, with the task's own (and its include's) vars. */
+  /**
+   * The values a task's templates see: the host's, with the task's own (and its include's) vars,
+   * and task_dir, the folder of the file the task is written in (a shared task file finds its
+   * scripts beside itself, wherever the playbook that includes it is).
+   */
   private contextOf(task: TaskSpec, sink: ProblemSink): { context: Record<string, unknown>; failed: ReadonlySet<string> } {
-    if (!Object.keys(task.vars).length) return { context: this.context, failed: this.hostFailed };
+    const task_dir = taskDir(task);
+    if (!Object.keys(task.vars).length) return { context: { ...this.context, task_dir }, failed: this.hostFailed };
     const taskProblems: Diagnostic[] = [];
     const taskLayer: VarLayer = { vars: task.vars, src: task.origin.src, path: [...task.origin.dataPath, 'vars'] };
     const resolved = resolveVars([...this.layers, { vars: this.registered }, taskLayer, this.extra], this.base, taskProblems);
     resolved.vars.host = this.base.host;
+    resolved.vars.task_dir = task_dir;
     for (const p of taskProblems) sink.add(p, this.host.name);
     return { context: resolved.vars, failed: resolved.failed };
   }
 
   /** Evaluates a task's `until` with its latest result, at run time; a problem is an E_TEMPLATE error at the `until`. */
   until(task: TaskSpec, result: unknown): boolean {
-    const context = { ...this.context, ...task.vars, result, ...(task.register ? { [task.register]: result } : {}) };
+    const context = { ...this.context, ...task.vars, task_dir: taskDir(task), result, ...(task.register ? { [task.register]: result } : {}) };
     try {
       return conditionAt(task.until!, untilSite(task)).evaluate(context) === true;
     } catch (err) {
@@ -321,6 +343,10 @@ export class HostRenderer {
 }
 
 const NO_NAMES: ReadonlySet<string> = new Set();
+
+function taskDir(task: TaskSpec): string {
+  return path.dirname(task.origin.src.absPath);
+}
 
 function planHost(renderer: HostRenderer, batchLeader: string): HostPlan {
   const h = renderer.host;

@@ -87,7 +87,10 @@ export function standinTarget(cluster: StandinCluster, node: StandinNode, c: Com
 }
 
 export interface DebugRunOptions extends DebugTarget {
-  component: Component;
+  /** One of the five, or another component together with `playbook`. */
+  component: Component | string;
+  /** A playbook file of the user's instead of the shipped playbook of `component`. */
+  playbook?: string;
   /** Scratch folder on the machine: IDE settings, uploads, kplay's state. */
   workDir: string;
   /** ide_dir, where the IDE settings go (default workDir/ide). */
@@ -135,7 +138,7 @@ export async function startDebugRun(o: DebugRunOptions): Promise<DebugRun> {
   // kplay's state on the node goes to the scratch folder, not the machine's /var/lib/kplay.
   const inventory = o.lab.inventory(o.user ? { user: o.user, hostSettings: { [o.host]: { stateDir: path.join(o.workDir, 'node-state') } } } : undefined);
   const args = [
-    BIN, 'run', PLAYBOOK_OF[o.component], '-i', inventory, '--limit', o.host,
+    BIN, 'run', o.playbook ?? PLAYBOOK_OF[o.component as Component], '-i', inventory, '--limit', o.host,
     '-e', `source_dir=${treeDir}`,
     ...(o.healthUrl ? ['-e', `health_url=${o.healthUrl}`] : []),
     '-e', `dlv_port=${dlvPort}`, '-e', `local_port=${localPort}`,
