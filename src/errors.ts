@@ -22,6 +22,7 @@ export type ErrorCode =
   | 'E_INCLUDE' // include cycles and include files that do not fit
   | 'E_TEMPLATE' // template syntax errors and missing variables
   | 'E_INVENTORY' // unknown hosts or groups, bad patterns
+  | 'E_CLUSTER' // the Nodes of a cluster inventory could not be listed (no kubectl, unknown context, unreachable)
   | 'E_VARS' // -e values and variable cycles
   | 'E_SECRET' // a secret whose value cannot be read, or one given where secrets may not be
   | 'E_USAGE' // command-line flags

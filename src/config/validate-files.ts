@@ -32,7 +32,7 @@ export function detectKind(src: YamlSource): FileKind | undefined {
   if (!v || typeof v !== 'object') return undefined;
   const m = v as Record<string, unknown>;
   if ('tasks' in m || typeof m.hosts === 'string' || Array.isArray(m.hosts)) return 'playbook';
-  if ('hosts' in m || 'groups' in m || 'defaults' in m) return 'inventory';
+  if ('hosts' in m || 'groups' in m || 'defaults' in m || 'cluster' in m) return 'inventory';
   // Shared defaults; other keys (typos) are the vars schema's to report. A named mapping is a
   // playbook missing its hosts or tasks, and is reported as one above.
   if ('vars' in m && !('name' in m)) return 'vars';

@@ -93,7 +93,8 @@ function planInputs(playbook: Playbook, inventory: Inventory, opts: PlanOptions,
   for (const [file, sum] of templates.read) files.set(file, sum);
   return {
     playbook: playbook.absPath,
-    inventory: inventory.src?.absPath ?? path.resolve(inventory.file),
+    // `-i k8s:CONTEXT` names no file: it is kept as given, to list the Nodes again.
+    inventory: inventory.src?.absPath ?? (inventory.cluster ? inventory.file : path.resolve(inventory.file)),
     extraVars: opts.extraVarArgs ?? [],
     limit: opts.limit,
     tags: opts.tags,
@@ -324,7 +325,7 @@ const NO_NAMES: ReadonlySet<string> = new Set();
 
 function planHost(renderer: HostRenderer, batchLeader: string): HostPlan {
   const h = renderer.host;
-  return { name: h.name, address: h.address, port: h.port, user: h.connection.user, groups: h.groups, steps: renderer.planSteps(batchLeader) };
+  return { name: h.name, address: h.address, port: h.port, user: h.connection.user, groups: h.groups, ...(h.origin ? { origin: h.origin } : {}), steps: renderer.planSteps(batchLeader) };
 }
 
 function selectedByTags(task: TaskSpec, opts: PlanOptions): string | undefined {
