@@ -10,6 +10,8 @@ import { loadPlaybook } from '../../src/config/playbook-load.js';
 import { loadInventory } from '../../src/inventory/inventory.js';
 import { labelGroupName, NodeListError, parseNodeList } from '../../src/inventory/kube-nodes.js';
 import type { KubectlResult } from '../../src/inventory/kube-source.js';
+import { resolveTarget } from '../../src/connection/ssh.js';
+import { sshTarget } from '../../src/executor/run-playbook.js';
 import { buildPlan } from '../../src/plan/build.js';
 import { formatPlan } from '../../src/plan/print.js';
 import { kplay } from '../helpers/cli.js';
@@ -104,6 +106,18 @@ describe('-i k8s:[CONTEXT]', () => {
     const errors = inv.problems.filter((p) => p.severity === 'error');
     assert.equal(errors.length, 1);
     assert.match(errors[0]!.message, /the Node "workers" has the name of a group kplay makes from the cluster/);
+  });
+
+  test("~/.ssh/config's HostName for the Node's name wins over the Node's address; without one, the Node's address is used", () => {
+    const inv = loadInventory('k8s:', { run: kubectl().run, env: {} }).value!;
+    const dir = writeTree({ ssh_config: 'Host cp1\n  HostName 192.0.2.10\n  User admin\nHost worker*\n  Port 2222\n' });
+    const config = path.join(dir, 'ssh_config');
+    const cp1 = resolveTarget(sshTarget(inv.hosts.get('cp1')!), config);
+    assert.deepEqual([cp1.address, cp1.user, cp1.port], ['192.0.2.10', 'admin', 22]);
+    const w1 = resolveTarget(sshTarget(inv.hosts.get('worker1')!), config);
+    assert.deepEqual([w1.address, w1.port], ['10.0.0.21', 2222]);
+    const w3 = resolveTarget(sshTarget(inv.hosts.get('worker3')!), config);
+    assert.equal(w3.address, 'worker3', 'a Node without addresses: its name');
   });
 
   test('k8s: alone uses the current context', () => {
