@@ -82,7 +82,7 @@ function clusterArgInventory(arg: string, opts: ClusterOptions): Loaded<Inventor
   if (!listed.nodes) return { problems: [listed.problem!] };
   const problems: Diagnostic[] = [];
   const inv: Inventory = { file: arg, vars: {}, secrets: [], hosts: new Map(), groups: new Map(), cluster: describeCluster(spec) };
-  addNodes(inv, listed.nodes, { defaults: {}, pos: { file: arg, line: 1, col: 1 } }, problems);
+  addNodes(inv, listed.nodes, { defaults: {} }, problems);
   return { value: inv, problems };
 }
 
@@ -137,7 +137,7 @@ function buildInventory(src: YamlSource, written: KplayInventory, problems: Diag
   const inv: Inventory = { file: src.file, src, vars: written.vars ?? {}, secrets: secretDecls(src, [], written, problems), hosts, groups: new Map() };
   if (listed) {
     inv.cluster = describeCluster(listed.spec);
-    addNodes(inv, listed.nodes, { defaults, pos: listed.spec.pos! }, problems);
+    addNodes(inv, listed.nodes, { defaults, pos: listed.spec.pos }, problems);
   }
   addGroups(inv, src, written, problems, Boolean(written.cluster && !listed));
   return inv;
@@ -186,8 +186,8 @@ function addGroups(inv: Inventory, src: YamlSource, written: KplayInventory, pro
 /** Where Node hosts get what the file does not give them. */
 interface NodeDefaults {
   defaults: ConnectionSettings;
-  /** The `cluster:` key, or the -i argument: where a Node host is "written". */
-  pos: SourcePos;
+  /** The `cluster:` key, where a Node host is "written"; none for `-i k8s:`. */
+  pos?: SourcePos;
 }
 
 /**
@@ -213,7 +213,7 @@ function addNodes(inv: Inventory, nodes: KubeNode[], at: NodeDefaults, problems:
       groups: [],
       vars: { node_name: node.name, ...own?.vars },
       secrets: own?.secrets ?? [],
-      pos: own?.pos ?? at.pos,
+      pos: own?.pos ?? at.pos ?? { file: inv.file, line: 1, col: 1 },
       origin: `Node ${node.name} of ${inv.cluster}${node.addressType ? `, its ${node.addressType}` : ''}`,
     });
     for (const gname of node.groups) {
@@ -238,7 +238,7 @@ function addNodes(inv: Inventory, nodes: KubeNode[], at: NodeDefaults, problems:
 }
 
 /** A Node named like a group made from the cluster (`workers`) would make patterns and --limit ambiguous. */
-function refuseClashingGroups(inv: Inventory, pos: SourcePos, problems: Diagnostic[]): void {
+function refuseClashingGroups(inv: Inventory, pos: SourcePos | undefined, problems: Diagnostic[]): void {
   for (const gname of inv.groups.keys()) {
     if (!inv.hosts.has(gname)) continue;
     problems.push({

@@ -15,7 +15,7 @@ import { sshTarget } from '../../src/executor/run-playbook.js';
 import { buildPlan } from '../../src/plan/build.js';
 import { formatPlan } from '../../src/plan/print.js';
 import { kplay } from '../helpers/cli.js';
-import { writeTree } from '../helpers/files.js';
+import { REPO_ROOT, writeTree } from '../helpers/files.js';
 
 function node(name: string, labels: Record<string, string>, addresses: [string, string][]): unknown {
   return {
@@ -106,6 +106,7 @@ describe('-i k8s:[CONTEXT]', () => {
     const errors = inv.problems.filter((p) => p.severity === 'error');
     assert.equal(errors.length, 1);
     assert.match(errors[0]!.message, /the Node "workers" has the name of a group kplay makes from the cluster/);
+    assert.equal(errors[0]!.pos, undefined, '-i k8s: is no file to point into');
   });
 
   test("~/.ssh/config's HostName for the Node's name wins over the Node's address; without one, the Node's address is used", () => {
@@ -137,6 +138,16 @@ describe('-i k8s:[CONTEXT]', () => {
     assert.match(text, /^worker2  \(203\.0\.113\.22; groups workers, .*label_topology\.kubernetes\.io_zone_eu-1b\)\n  from Node worker2 of kubectl context prod, its ExternalIP$/m);
     assert.match(text, /echo worker1/);
   });
+});
+
+test('kplay list -i lists a plain inventory too, --limit selecting; --limit alone is refused', () => {
+  const example = path.join(REPO_ROOT, 'inventory.example.yaml');
+  const r = kplay(['list', '-i', example, '--limit', 'workers']);
+  assert.equal(r.code, 0, r.err);
+  assert.equal(r.out, `Hosts of inventory.example.yaml: 2\nworker1  admin@192.0.2.21  groups workers\nworker2  admin@192.0.2.22  groups workers\n`);
+  const alone = kplay(['list', '--limit', 'workers']);
+  assert.equal(alone.code, 4);
+  assert.match(alone.err, /--limit selects hosts of an inventory, and none was given \[E_USAGE\]/);
 });
 
 describe('an inventory file with cluster:', () => {
