@@ -117,9 +117,10 @@ function kubectlProblem(spec: ClusterSpec, r: KubectlResult, run: KubectlRunner)
     return fail(spec, `kubectl was not found (looked for ${JSON.stringify(spec.kubectl)})`, `Install kubectl on this machine, or name it: ${KUBECTL_ENV}=/path/to/kubectl, or kubectl: in the inventory's cluster: mapping.`).problem;
   }
   if (code === 'EACCES') return fail(spec, `${spec.kubectl} cannot be run (permission denied)`, `Make it executable (chmod +x), or name another kubectl with ${KUBECTL_ENV}.`).problem;
-  if (code === 'ETIMEDOUT' || r.status === null) {
+  if (code === 'ETIMEDOUT') {
     return fail(spec, `kubectl get nodes did not finish within ${KUBECTL_TIMEOUT_MS / 1000} s (${where})`, 'Check that the API server is reachable from this machine (kubectl get nodes), and any credential plugin the kubeconfig runs.').problem;
   }
+  if (r.status === null) return fail(spec, `kubectl get nodes was ended by a signal (${where})`, 'Run the same kubectl get nodes yourself to see what stops it.').problem;
   const said = kubectlMessage(r.stderr);
   const unknownContext = /context "(.*)" does not exist/.exec(r.stderr) ?? /context was not found for specified context: (.*)/.exec(r.stderr);
   if (unknownContext && spec.context !== undefined) {

@@ -9,6 +9,7 @@ import { describe, test } from 'node:test';
 import { loadPlaybook } from '../../src/config/playbook-load.js';
 import { loadInventory } from '../../src/inventory/inventory.js';
 import { labelGroupName, NodeListError, parseNodeList } from '../../src/inventory/kube-nodes.js';
+import { listClusterNodes } from '../../src/inventory/kube-source.js';
 import type { KubectlResult } from '../../src/inventory/kube-source.js';
 import { resolveTarget } from '../../src/connection/ssh.js';
 import { sshTarget } from '../../src/executor/run-playbook.js';
@@ -215,6 +216,29 @@ groups:
     assert.equal(none.code, 4, 'without cluster:, hosts stays required');
     assert.match(none.err + none.out, /hosts/);
   });
+});
+
+describe('what kubectl ended with, in one line with what to do', () => {
+  const spec = { context: 'prod', kubectl: 'kubectl', address: 'InternalIP' as const };
+  const cases: [string, KubectlResult, RegExp, RegExp][] = [
+    ['a timeout', { status: null, stdout: '', stderr: '', error: Object.assign(new Error('spawnSync kubectl ETIMEDOUT'), { code: 'ETIMEDOUT' }) }, /did not finish within 60 s \(kubectl context prod\)/, /credential plugin/],
+    ['a signal', { status: null, stdout: '', stderr: '' }, /was ended by a signal/, /Run the same kubectl get nodes yourself/],
+    ['no permission to run it', { status: null, stdout: '', stderr: '', error: Object.assign(new Error('EACCES'), { code: 'EACCES' }) }, /kubectl cannot be run \(permission denied\)/, /chmod \+x/],
+    ['refused credentials', { status: 1, stdout: '', stderr: 'error: You must be logged in to the server (Unauthorized)\n' }, /refused kubectl's credentials \(kubectl context prod\): You must be logged in to the server \(Unauthorized\)$/, /kubectl auth can-i list nodes/],
+    ['no right to list Nodes', { status: 1, stdout: '', stderr: 'Error from server (Forbidden): nodes is forbidden: User "dev" cannot list resource "nodes"\n' }, /refused kubectl's credentials .*cannot list resource "nodes"/, /can-i/],
+    ['anything else, with its last line', { status: 2, stdout: '', stderr: 'W1130 18:53:01.057715 6811 loader.go:223] noise\nsomething new\n' }, /^kubectl get nodes failed \(exit 2, kubectl context prod\): something new$/, /yourself/],
+    ['output that is no NodeList', { status: 0, stdout: 'No resources found', stderr: '' }, /printed something kplay cannot read: not JSON/, /KPLAY_KUBECTL or cluster\.kubectl/],
+    ['no Nodes', { status: 0, stdout: '{"items": []}', stderr: '' }, /kubectl listed no Nodes in kubectl context prod/, /kubectl get nodes/],
+  ];
+  for (const [what, result, message, hint] of cases) {
+    test(what, () => {
+      const r = listClusterNodes(spec, () => result);
+      assert.equal(r.nodes, undefined);
+      assert.equal(r.problem!.code, 'E_CLUSTER');
+      assert.match(r.problem!.message, message);
+      assert.match(r.problem!.hint!, hint);
+    });
+  }
 });
 
 /** A kubectl to fail with for real: the Kubernetes 1.20 release build of the test cache, else one on PATH. */
