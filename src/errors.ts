@@ -23,6 +23,7 @@ export type ErrorCode =
   | 'E_NEEDS' // an include of a task file that lacks a variable or registered result the file declares it needs
   | 'E_TEMPLATE' // template syntax errors and missing variables
   | 'E_INVENTORY' // unknown hosts or groups, bad patterns
+  | 'E_CLUSTER' // the Nodes of a cluster inventory could not be listed (no kubectl, unknown context, unreachable)
   | 'E_VARS' // -e values and variable cycles
   | 'E_SECRET' // a secret whose value cannot be read, or one given where secrets may not be
   | 'E_USAGE' // command-line flags

@@ -10,3 +10,4 @@ export { runsCommand } from './commands/runs.js';
 export type { RunsCommandOptions } from './commands/runs.js';
 export { validateCommand } from './commands/validate.js';
 export { listCommand } from './commands/list.js';
+export type { ListCommandOptions } from './commands/list.js';

@@ -109,9 +109,11 @@ function program(io: CommandIO, setCode: (code: number) => void, onCommand: (com
     });
   prog
     .command('list')
-    .description('list the shipped playbooks with their descriptions and variables')
+    .description('list the shipped playbooks with their descriptions and variables; with -i, the hosts of an inventory')
+    .option('-i, --inventory <file>', "list this inventory's hosts, with where each came from (a file, or k8s:[CONTEXT] for a cluster's Nodes)")
+    .option('-l, --limit <hosts>', 'only these hosts or groups (with -i)')
     .addOption(outputOption())
-    .action(async (flags: { output: OutputFormat }) => {
+    .action(async (flags: { output: OutputFormat; inventory?: string; limit?: string }) => {
       const { listCommand } = await import('../commands/list.js');
       setCode(await listCommand(flags, io));
     });
@@ -127,8 +129,8 @@ function runCommands(prog: Command, io: CommandIO, setCode: (code: number) => vo
     const cmd = prog.command(name).description(description);
     const playbookHelp = 'a playbook file, or the name of a shipped playbook (see kplay list)';
     // A run can instead take everything from a saved plan (--plan).
-    if (dryRunAlways) cmd.argument('<playbook>', playbookHelp).requiredOption('-i, --inventory <file>', 'the inventory file');
-    else cmd.argument('[playbook]', playbookHelp).option('-i, --inventory <file>', 'the inventory file (required without --plan)');
+    if (dryRunAlways) cmd.argument('<playbook>', playbookHelp).requiredOption('-i, --inventory <file>', 'the inventory file, or k8s:[CONTEXT] for the Nodes of a cluster');
+    else cmd.argument('[playbook]', playbookHelp).option('-i, --inventory <file>', 'the inventory file, or k8s:[CONTEXT] for the Nodes of a cluster (required without --plan)');
     cmd
       .option('-l, --limit <hosts>', 'only these hosts or groups (comma-separated; ! excludes)')
       .option('-e, --extra-vars <KEY=VALUE|@file>', 'set a variable (highest precedence); repeatable', collect, [])

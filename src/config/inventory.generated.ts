@@ -38,9 +38,34 @@ export interface KplayInventory {
     [k: string]: SecretSource;
   };
   /**
-   * The hosts, by name. The name is what playbooks, groups and --limit use.
+   * Take the hosts from the Nodes of a Kubernetes cluster (kubectl get nodes, run on this machine): one host per Node, named as the Node, at its InternalIP, in the group control-plane or workers and in a group per label. Entries under hosts then add settings and vars to the Node of that name.
    */
-  hosts: {
+  cluster?: {
+    /**
+     * The kubeconfig context. Default: the current context.
+     */
+    context?: string;
+    /**
+     * The kubeconfig file, relative to this file; ~ is expanded. Default: $KUBECONFIG, else ~/.kube/config.
+     */
+    kubeconfig?: string;
+    /**
+     * kubectl on this machine: a name on PATH or a path (relative to this file). Default: $KPLAY_KUBECTL, else kubectl.
+     */
+    kubectl?: string;
+    /**
+     * Which of a Node's addresses to connect to; a Node without one falls back to InternalIP, ExternalIP, Hostname in that order. Default InternalIP.
+     */
+    address?: 'InternalIP' | 'ExternalIP' | 'Hostname';
+    /**
+     * Only the Nodes with these labels (a label selector, as kubectl get nodes -l takes it).
+     */
+    selector?: string;
+  };
+  /**
+   * The hosts, by name. The name is what playbooks, groups and --limit use. With cluster:, each entry adds settings and vars to the Node of that name.
+   */
+  hosts?: {
     [k: string]: Host;
   };
   /**
@@ -184,9 +209,9 @@ export interface Vars1 {
  */
 export interface Group {
   /**
-   * Names of member hosts, as defined under the top-level hosts.
+   * Names of member hosts, as defined under the top-level hosts (or Nodes of the cluster). Without it, the group only gives vars to the members it has already (a cluster group such as workers).
    */
-  hosts: Name[];
+  hosts?: Name[];
   vars?: Vars2;
   /**
    * Secrets of the group's hosts; they override inventory secrets of the same name.

@@ -36,7 +36,7 @@ export function detectKind(src: YamlSource): FileKind | undefined {
   // A task file's mapping form: its interface, then its tasks.
   if (('needs' in m || 'provides' in m) && !('hosts' in m) && !('name' in m)) return 'tasks';
   if ('tasks' in m || typeof m.hosts === 'string' || Array.isArray(m.hosts)) return 'playbook';
-  if ('hosts' in m || 'groups' in m || 'defaults' in m) return 'inventory';
+  if ('hosts' in m || 'groups' in m || 'defaults' in m || 'cluster' in m) return 'inventory';
   // Shared defaults; other keys (typos) are the vars schema's to report. A named mapping is a
   // playbook missing its hosts or tasks, and is reported as one above.
   if ('vars' in m && !('name' in m)) return 'vars';

@@ -25,6 +25,8 @@ export interface SshTarget {
   name: string;
   /** Address to connect to; undefined lets ~/.ssh/config's HostName (or the name) decide. */
   address?: string;
+  /** Where to connect when neither address nor ~/.ssh/config's HostName says (a Node's own address); default the name. */
+  fallbackAddress?: string;
   port?: number;
   user?: string;
   identityFile?: string;
@@ -61,7 +63,7 @@ export function resolveTarget(t: SshTarget, sshConfigFile?: string): Required<Pi
   const cfg = loadSshConfig(t.name, sshConfigFile);
   return {
     ...t,
-    address: t.address ?? cfg.hostName ?? t.name,
+    address: t.address ?? cfg.hostName ?? t.fallbackAddress ?? t.name,
     port: t.port ?? cfg.port ?? 22,
     user: t.user ?? cfg.user ?? os.userInfo().username,
     identityFile: t.identityFile ?? cfg.identityFiles[0],

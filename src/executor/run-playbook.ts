@@ -42,6 +42,8 @@ export function sshTarget(h: InventoryHost): SshTarget {
     name: h.name,
     // Left unset when the inventory does not say, so that ~/.ssh/config can.
     address: h.addressGiven ? h.address : undefined,
+    // A cluster Node's own address stays under ~/.ssh/config's HostName for its name.
+    fallbackAddress: h.addressGiven || h.address === h.name ? undefined : h.address,
     port: c.port,
     user: c.user,
     identityFile: c.identityFile,

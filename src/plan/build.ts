@@ -109,7 +109,8 @@ function planInputs(playbook: Playbook, inventory: Inventory, opts: PlanOptions,
   for (const [file, sum] of templates.read) files.set(file, sum);
   return {
     playbook: playbook.absPath,
-    inventory: inventory.src?.absPath ?? path.resolve(inventory.file),
+    // `-i k8s:CONTEXT` names no file: it is kept as given, to list the Nodes again.
+    inventory: inventory.src?.absPath ?? (inventory.cluster ? inventory.file : path.resolve(inventory.file)),
     extraVars: opts.extraVarArgs ?? [],
     limit: opts.limit,
     tags: opts.tags,
@@ -350,7 +351,7 @@ function taskDir(task: TaskSpec): string {
 
 function planHost(renderer: HostRenderer, batchLeader: string): HostPlan {
   const h = renderer.host;
-  return { name: h.name, address: h.address, port: h.port, user: h.connection.user, groups: h.groups, steps: renderer.planSteps(batchLeader) };
+  return { name: h.name, address: h.address, port: h.port, user: h.connection.user, groups: h.groups, ...(h.origin ? { origin: h.origin } : {}), steps: renderer.planSteps(batchLeader) };
 }
 
 function selectedByTags(task: TaskSpec, opts: PlanOptions): string | undefined {

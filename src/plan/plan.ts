@@ -54,6 +54,8 @@ export interface HostPlan {
   port: number;
   user?: string;
   groups: string[];
+  /** Where the host came from when the inventory file does not list it: a cluster's Node. */
+  origin?: string;
   steps: PlanStep[];
 }
 

@@ -2,7 +2,7 @@ import { formatDuration } from '../config/duration.js';
 import { TASK_DEFAULTS } from '../config/model.js';
 import { descriptionLines } from '../report/format.js';
 import { NO_LOG_SHOWN } from './plan.js';
-import type { Plan, PlanStep } from './plan.js';
+import type { HostPlan, Plan, PlanStep } from './plan.js';
 
 /**
  * The plan as it may be shown: the arguments of no_log steps (and of their undos) hidden. Their
@@ -36,11 +36,16 @@ export function formatPlan(plan: Plan): string {
   out.push('  Dry run: nothing was connected and nothing changed. <...> marks values known only at run time.');
   for (const h of plan.hosts) {
     out.push('');
-    const who = `${h.user ? `${h.user}@` : ''}${h.address}${h.port !== 22 ? `:${h.port}` : ''}`;
-    out.push(`${h.name}  (${who}${h.groups.length ? `; groups ${h.groups.join(', ')}` : ''})`);
+    out.push(`${h.name}  (${login(h)}${h.groups.length ? `; groups ${h.groups.join(', ')}` : ''})`);
+    if (h.origin) out.push(`  from ${h.origin}`);
     for (const s of h.steps) out.push(...formatStep(s));
   }
   return `${out.join('\n')}\n`;
+}
+
+/** Where a host is reached, as ssh would be told: user@address:port, the parts that are known. */
+export function login(h: Pick<HostPlan, 'user' | 'address' | 'port'>): string {
+  return `${h.user ? `${h.user}@` : ''}${h.address}${h.port !== 22 ? `:${h.port}` : ''}`;
 }
 
 function formatStep(s: PlanStep): string[] {
