@@ -121,7 +121,13 @@ export function unmetNeeds({ contracts, providers }: TaskFileContracts, defined:
 /** The shipped vars files (kplay:lib/*-vars.yaml) that give a default to any of these names: read only when something is missing. */
 function shippedDefaultsOf(names: string[]): string[] {
   const lib = path.join(SHIPPED_DIR, 'lib');
-  return readdirSync(lib)
+  let files: string[];
+  try {
+    files = readdirSync(lib);
+  } catch {
+    return []; // only a hint: an install without the shipped lib just gives none
+  }
+  return files
     .filter((f) => f.endsWith('-vars.yaml'))
     .sort()
     .filter((f) => {
