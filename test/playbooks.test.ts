@@ -119,6 +119,19 @@ describe('shipped debug playbooks', () => {
     assert.ok(runs(unchecked, 'Check the Delve to upload'));
   });
 
+  test('every debug playbook checks versions and the captured flags against the build after the capture and before the stop', () => {
+    for (const [file, want] of Object.entries(DEBUG_PLAYBOOKS)) {
+      const steps = stepsOf(file);
+      const at = (n: string) => steps.indexOf(runs(steps, n));
+      const flagsCheck = runs(steps, 'Check the build accepts the captured flags');
+      assert.match((flagsCheck.args as { cmd: string }).cmd, new RegExp(`timeout 60 /var/lib/kplay/debug/${want.component} <args\\(value of "Read the flags back"\\)> --version`));
+      assert.ok(at("Capture the component's exact flags") < at("Find the running component's version"), file);
+      assert.ok(at('Check the versions of the running component, the build and the apiserver') < at(want.stop), `${file}: before the stop`);
+      const api = steps.find((s) => s.name === "Find the apiserver's version")!;
+      assert.equal(api.action, want.component === 'kubelet' ? 'run' : 'skip', `${file}: the apiserver's version matters for the kubelet only`);
+    }
+  });
+
   test('a non-loopback Delve address is kept (the dlv task warns), and the tunnel still reaches it', () => {
     const steps = stepsOf('debug-apiserver.yaml', ['dlv_address=0.0.0.0']);
     assert.equal((runs(steps, 'Launch under Delve').args as { listen: string }).listen, '0.0.0.0:2345');
