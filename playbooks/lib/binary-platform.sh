@@ -5,10 +5,10 @@
 # NODE_PLATFORM as node-platform.yaml registers it (linux/arm64); WHAT names the file in messages
 # (the debug build, dlv_upload) and the variable to change.
 set -eu
-file=$1 node=$2 what=$3
+file=$1 platform=$2 what=$3
 arch=$(node "$(dirname -- "$0")/go-binary-info.mjs" "$file" arch 2>&1) || { echo "$what ($file) is not a program for Linux: $arch" >&2; exit 1; }
-if [ "linux/$arch" != "$node" ]; then
-  echo "$what ($file) is built for linux/$arch, but the node is $node, where it would fail with exec format error: use one built for $node" >&2
+if [ "linux/$arch" != "$platform" ]; then
+  echo "$what ($file) is built for linux/$arch, but the node is $platform, where it would fail with exec format error: use one built for $platform" >&2
   exit 1
 fi
 echo "linux/$arch"

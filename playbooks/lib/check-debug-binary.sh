@@ -10,6 +10,7 @@ set -eu
 bin=$1 component=${2:-COMPONENT} style=${3:-auto} src=${4:-}
 here=$(dirname -- "$0")
 [ -f "$bin" ] || { echo "$bin does not exist" >&2; exit 1; }
+command -v node >/dev/null 2>&1 || { echo "node (which runs kplay) is not on PATH here, and it reads $bin: add its folder to PATH" >&2; exit 1; }
 info=$(node "$here/go-binary-info.mjs" "$bin" 2>&1) || { echo "$bin is not a Go binary ($info)" >&2; exit 1; }
 field() { printf '%s\n' "$info" | sed -n "s/^$1	//p"; }
 version=$(field go)
