@@ -4,7 +4,9 @@
 # COMPONENT, STYLE (auto, dbg or goflags) and SOURCE_DIR only shape the advice on how to rebuild.
 # Go records its build flags in the binary (.go.buildinfo, what go version -m shows): a debug build
 # has -N -l in its gcflags and no -s or -w (stripping) in its ldflags. Go older than 1.18 records no
-# build flags: then the DWARF sections are checked, with a warning that optimisation cannot be seen.
+# build flags: then the DWARF sections are checked, with a warning that optimisation cannot be seen
+# (the one telling sign, DW_TAG_inlined_subroutine entries, needs a walk of all of .debug_info, and
+# Go's abbreviation table lists that tag whether or not anything was inlined).
 # The binary is read by go-binary-info.mjs (node, which runs kplay), so go is not needed here.
 set -eu
 bin=$1 component=${2:-COMPONENT} style=${3:-auto} src=${4:-}
