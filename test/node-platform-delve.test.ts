@@ -182,6 +182,42 @@ describe('delve-supports-go.yaml: the Delve that will run, checked before the up
     assert.equal(onArm.summary.exitCode, ExitCode.ok);
   });
 
+  // A dlv made by `go install github.com/go-delve/delve/cmd/dlv@VERSION` records VERSION as its module's.
+  // The stand-in module of that path (served by a file:// module proxy, no network) prints another
+  // version when run, so the test sees that the version comes from the file, not from running it.
+  function goInstalledDlv(version: string, goarch: string): string {
+    const root = tempDir('kplay-dlv-module-');
+    const proxy = path.join(root, 'proxy/github.com/go-delve/delve/@v');
+    mkdirSync(proxy, { recursive: true });
+    const mod = 'module github.com/go-delve/delve\n\ngo 1.19\n';
+    writeFileSync(path.join(proxy, `${version}.mod`), mod);
+    writeFileSync(path.join(proxy, `${version}.info`), JSON.stringify({ Version: version, Time: '2023-06-01T00:00:00Z' }));
+    writeFileSync(path.join(proxy, 'list'), `${version}\n`);
+    const src = writeTree({ 'go.mod': mod, 'cmd/dlv/main.go': 'package main\n\nimport "fmt"\n\nfunc main() { fmt.Println("Version: 9.9.9") }\n' });
+    execFileSync('python3', ['-c', `import zipfile,os,sys\nz=zipfile.ZipFile(sys.argv[1],'w')\nfor r,_,fs in os.walk(sys.argv[2]):\n  for f in fs:\n    p=os.path.join(r,f); z.write(p, sys.argv[3]+'/'+os.path.relpath(p,sys.argv[2]))\nz.close()`, path.join(proxy, `${version}.zip`), src, `github.com/go-delve/delve@${version}`]);
+    const gobin = path.join(root, 'bin');
+    execFileSync('go', ['install', `github.com/go-delve/delve/cmd/dlv@${version}`], {
+      env: { ...process.env, GOPROXY: `file://${path.join(root, 'proxy')}`, GOSUMDB: 'off', GOFLAGS: '', GOPATH: path.join(root, 'gopath'), GOCACHE: path.join(root, 'cache'), CGO_ENABLED: '0', GOARCH: goarch, ...(goarch === 'amd64' ? { GOBIN: gobin } : {}) },
+      stdio: 'pipe',
+    });
+    return goarch === 'amd64' ? path.join(gobin, 'dlv') : path.join(root, 'gopath/bin', `linux_${goarch}`, 'dlv');
+  }
+
+  test('dlv_upload made by go install: its version is its module version; an arm64 one is refused on an amd64 node', { skip: existsSync('/usr/bin/python3') ? undefined : 'needs python3 to pack the module' }, async () => {
+    const dlv = goInstalledDlv('v1.21.0', 'amd64');
+    const ran = await runChecks({ ...handed(amd64, HOST_PLATFORM, 'go1.19.8'), dlv_upload: dlv });
+    assert.equal(ran.summary.exitCode, ExitCode.ok);
+    assert.equal(stdoutOf(ran, 'Check the Delve to upload'), 'v1.21.0');
+    assert.equal(stdoutOf(ran, CHECK), 'Delve 1.21.0 reads a binary built by go1.19.8 (Go 1.19 to 1.21)');
+    const tooNew = await runChecks({ ...handed(amd64, HOST_PLATFORM, 'go1.18.10'), dlv_upload: dlv });
+    assert.equal(tooNew.summary.exitCode, ExitCode.taskFailed);
+    assert.match(stderrOf(tooNew, CHECK), /Delve 1\.21\.0 is too new for a binary built by go1\.18\.10: it reads Go from 1\.19 on/);
+    const armDlv = goInstalledDlv('v1.21.0', 'arm64');
+    const wrong = await runChecks({ ...handed(amd64), dlv_upload: armDlv });
+    assert.equal(wrong.summary.exitCode, ExitCode.taskFailed);
+    assert.match(stderrOf(wrong, 'Check the Delve to upload'), /dlv_upload \(.*dlv\) is built for linux\/arm64, but the node is linux\/amd64/);
+  });
+
   test('dlv_upload: its ELF machine must be the node\'s; its version is read from the file (here by running Debian\'s dlv)', { skip: existsSync('/usr/bin/dlv') ? undefined : 'needs delve' }, async () => {
     const sameArch = await runChecks({ ...handed(amd64), dlv_upload: '/usr/bin/dlv' });
     assert.equal(sameArch.summary.exitCode, ExitCode.ok, 'an amd64 dlv for an amd64 node');
