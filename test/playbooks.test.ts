@@ -122,6 +122,33 @@ describe('shipped debug playbooks', () => {
     assert.match((runs(steps, 'Pick the binary').args as { cmd: string }).cmd, /^realpath -- \/tmp\/kube-apiserver$/);
   });
 
+  test("the node's architecture and Delve's Go range are checked before the upload; dlv_check_go_version=false launches with --check-go-version=false", () => {
+    const steps = stepsOf('debug-apiserver.yaml');
+    const upload = steps.indexOf(runs(steps, 'Make the upload folder'));
+    const arch = steps.indexOf(runs(steps, "Find the node's architecture"));
+    assert.ok(arch < steps.indexOf(runs(steps, 'Build the component with debug information')), 'the platform is known before the build');
+    for (const n of ["Check the build is for the node's architecture", "Find Delve's version on the node", "Check that Delve supports the binary's Go version"]) assert.ok(steps.indexOf(runs(steps, n)) < upload, `${n} before the upload`);
+    assert.match((runs(steps, 'Build the component with debug information').args as { cmd: string }).cmd, /build-debug\.sh \. kube-apiserver auto <stdout of "Find the node's architecture">$/);
+    assert.doesNotMatch(runs(steps, 'Launch under Delve').preview.join('\n'), /check-go-version/);
+    const unchecked = stepsOf('debug-apiserver.yaml', ['dlv_check_go_version=false', 'dlv_upload=/tmp/dlv']);
+    assert.match(runs(unchecked, 'Launch under Delve').preview.join('\n'), /dlv exec \/var\/lib\/kplay\/debug\/kube-apiserver --headless .* --continue --check-go-version=false -- /);
+    assert.equal(unchecked.find((s) => s.name === "Find Delve's version on the node")!.action, 'skip', 'an uploaded Delve is read on the controller');
+    assert.ok(runs(unchecked, 'Check the Delve to upload'));
+  });
+
+  test('every debug playbook checks versions and the captured flags against the build after the capture and before the stop', () => {
+    for (const [file, want] of Object.entries(DEBUG_PLAYBOOKS)) {
+      const steps = stepsOf(file);
+      const at = (n: string) => steps.indexOf(runs(steps, n));
+      const flagsCheck = runs(steps, 'Check the build accepts the captured flags');
+      assert.match((flagsCheck.args as { cmd: string }).cmd, new RegExp(`timeout 60 /var/lib/kplay/debug/${want.component} <args\\(value of "Read the flags back"\\)> --version`));
+      assert.ok(at("Capture the component's exact flags") < at("Find the running component's version"), file);
+      assert.ok(at('Check the versions of the running component, the build and the apiserver') < at(want.stop), `${file}: before the stop`);
+      const api = steps.find((s) => s.name === "Find the apiserver's version")!;
+      assert.equal(api.action, want.component === 'kubelet' ? 'run' : 'skip', `${file}: the apiserver's version matters for the kubelet only`);
+    }
+  });
+
   test('a non-loopback Delve address is kept (the dlv task warns), and the tunnel still reaches it', () => {
     const steps = stepsOf('debug-apiserver.yaml', ['dlv_address=0.0.0.0']);
     assert.equal((runs(steps, 'Launch under Delve').args as { listen: string }).listen, '0.0.0.0:2345');
@@ -157,6 +184,19 @@ describe('build-debug.sh picks the build switch the tree understands', () => {
       const r = build(dir, style);
       assert.equal(r.status, 0, r.stderr);
       assert.equal(execFileSync('cat', [path.join(dir, 'make.log')], { encoding: 'utf8' }).trim(), 'WHAT=cmd/kube-scheduler DBG= GOLDFLAGS=[] GOGCFLAGS=[all=-N -l] PLATFORMS=linux/arm64');
+    }
+  });
+
+  test('the kubelet is built static (KUBE_STATIC_OVERRIDES=kubelet), in either style; other components get no override', () => {
+    for (const golang of ['if [[ "${DBG:-}" == 1 ]]; then :; fi\n', 'goldflags="${GOLDFLAGS=-s -w}"\n']) {
+      const dir = writeTree({
+        'hack/lib/golang.sh': golang,
+        'cmd/kubelet/main.go': 'package main\n',
+        'cmd/kube-proxy/main.go': 'package main\n',
+        Makefile: 'all:\n\t@printf "%s STATIC=[%s]\\n" "$(WHAT)" "$(KUBE_STATIC_OVERRIDES)" >> make.log\n\t@mkdir -p _output/local/bin/$(KUBE_BUILD_PLATFORMS) && touch _output/local/bin/$(KUBE_BUILD_PLATFORMS)/$(notdir $(WHAT)) && chmod +x _output/local/bin/$(KUBE_BUILD_PLATFORMS)/$(notdir $(WHAT))\n',
+      });
+      for (const c of ['kubelet', 'kube-proxy']) assert.equal(spawnSync('sh', [script, dir, c, 'auto', 'linux/arm64'], { encoding: 'utf8' }).status, 0);
+      assert.equal(readFileSync(path.join(dir, 'make.log'), 'utf8'), 'cmd/kubelet STATIC=[kubelet]\ncmd/kube-proxy STATIC=[]\n');
     }
   });
 
@@ -231,25 +271,74 @@ describe('check-debug-binary.sh with real Go builds', { skip: existsSync('/usr/b
     execFileSync('go', ['build', ...flags, '-o', out, '.'], { cwd: dir, env, stdio: 'pipe' });
     return out;
   };
-  const check = (bin: string) => spawnSync('sh', [script, bin], { encoding: 'utf8' });
+  // go is kept off PATH: the check reads the binary itself and needs only node (which runs kplay).
+  const noGo = { ...process.env, PATH: path.dirname(process.execPath) + ':/bin' };
+  const check = (bin: string, ...more: string[]) => spawnSync('/bin/sh', [script, bin, ...more], { encoding: 'utf8', env: noGo });
 
-  test('a debug build passes and prints the Go version that built it', () => {
+  test('a debug build passes and prints the Go version that built it, without go on PATH', () => {
     const r = check(built('debug', '-gcflags=all=-N -l'));
     assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stdout.trim(), /^go1\.\d+(\.\d+)?$/);
+    assert.equal(r.stdout.trim(), execFileSync('go', ['env', 'GOVERSION'], { encoding: 'utf8' }).trim());
+    assert.equal(r.stderr, '');
   });
 
-  test('an optimised build and a stripped one are refused, saying how to build instead', () => {
-    const optimised = check(built('release'));
-    assert.equal(optimised.status, 1);
-    assert.match(optimised.stderr, /built with optimisations.*make WHAT=cmd\/COMPONENT DBG=1/);
-    const stripped = check(built('stripped', '-gcflags=all=-N -l', '-ldflags=-s -w'));
+  test('an optimised build and a stripped one are refused with the make command of the tree\'s style and the real component', () => {
+    const release = built('release');
+    const dbgTree = writeTree({ 'hack/lib/golang.sh': 'if [[ "${DBG:-}" == 1 ]]; then :; fi\n' });
+    const oldTree = writeTree({ 'hack/lib/golang.sh': 'goldflags="${GOLDFLAGS=-s -w}"\n' });
+    const dbg = check(release, 'kube-scheduler', 'auto', dbgTree);
+    assert.equal(dbg.status, 1);
+    assert.match(dbg.stderr, /built with optimisations.*Build it with make WHAT=cmd\/kube-scheduler DBG=1, or leave binary empty/);
+    const old = check(release, 'kubelet', 'auto', oldTree);
+    assert.equal(old.status, 1);
+    assert.match(old.stderr, /Build it with make WHAT=cmd\/kubelet GOLDFLAGS="" GOGCFLAGS="all=-N -l", or leave/);
+    assert.doesNotMatch(old.stderr, /DBG=1/, 'a tree without DBG is not told to use it');
+    // Without a tree to look at, the binary's own Kubernetes version (-X ...version.gitVersion) decides.
+    const v120 = check(built('v120', '-ldflags=-X k8s.io/component-base/version.gitVersion=v1.20.2'), 'kube-proxy');
+    assert.match(v120.stderr, /make WHAT=cmd\/kube-proxy GOLDFLAGS="" GOGCFLAGS="all=-N -l"/);
+    const v130 = check(built('v130', '-ldflags=-X k8s.io/component-base/version.gitVersion=v1.30.1'), 'kube-proxy');
+    assert.match(v130.stderr, /make WHAT=cmd\/kube-proxy DBG=1,/);
+    const stripped = check(built('stripped', '-gcflags=all=-N -l', '-ldflags=-s -w'), 'kube-apiserver', 'dbg');
     assert.equal(stripped.status, 1);
-    assert.match(stripped.stderr, /is stripped/);
+    assert.match(stripped.stderr, /is stripped \(it has no \.debug_info\).*make WHAT=cmd\/kube-apiserver DBG=1/);
     writeFileSync(path.join(dir, 'text'), 'hello\n');
     const notGo = check(path.join(dir, 'text'));
     assert.equal(notGo.status, 1);
-    assert.match(notGo.stderr, /is not a Go binary/);
+    assert.match(notGo.stderr, /text is not a Go binary \(.*is not an ELF file\)/);
+    const cProgram = check('/bin/sh');
+    assert.equal(cProgram.status, 1);
+    assert.match(cProgram.stderr, /is not a Go binary \(it has no Go build information\)/);
+  });
+
+  // Go before 1.18 records no build flags. Only Go 1.19 can be installed here, so the stand-in is a
+  // go1.19 debug build whose .go.buildinfo is edited in place as such a build looks: the module text
+  // (the build flags with it) emptied and the version string turned into go1.17.9.
+  function asGo117(bin: string): string {
+    const data = readFileSync(bin);
+    const at = data.indexOf(Buffer.from('\xff Go buildinf:', 'latin1'));
+    assert.ok(at >= 0 && (data[at + 15]! & 2) === 2, 'a Go 1.18+ .go.buildinfo with inline strings');
+    const vlen = data[at + 32]!;
+    const version = vlen === 8 ? 'go1.17.9' : 'go1.17.13';
+    assert.equal(version.length, vlen, `a version string of 8 or 9 bytes (${data.toString('utf8', at + 33, at + 33 + vlen)})`);
+    data.write(version, at + 33, 'latin1');
+    // The module text's length becomes 0, written in as many varint bytes as before (0x80 ... 0x00).
+    let i = at + 33 + vlen;
+    while (data[i]! >= 0x80) data[i++] = 0x80;
+    data[i] = 0;
+    const out = `${bin}-go1.17`;
+    writeFileSync(out, data, { mode: 0o755 });
+    return out;
+  }
+
+  test('a build by Go < 1.18 (no build flags recorded) passes on its DWARF sections, with a warning; one without DWARF is refused', () => {
+    const old = asGo117(built('old-debug', '-gcflags=all=-N -l'));
+    const r = check(old, 'kube-apiserver', 'auto');
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout.trim(), 'go1.17.9');
+    assert.match(r.stderr, /^warning: .*old-debug-go1\.17 was built by go1\.17\.9, which records no build flags \(Go older than 1\.18\): it has debug information \(\.debug_info\), but whether it was built without optimisation \(-N -l\) cannot be read\..*rebuild it with make WHAT=cmd\/kube-apiserver GOLDFLAGS="" GOGCFLAGS="all=-N -l"/);
+    const strippedOld = check(asGo117(built('old-stripped', '-ldflags=-w')), 'kube-apiserver');
+    assert.equal(strippedOld.status, 1);
+    assert.match(strippedOld.stderr, /is stripped \(it has no \.debug_info\)/);
   });
 });
 

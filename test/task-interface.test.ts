@@ -148,7 +148,7 @@ describe('shipped task files from anywhere', () => {
   });
 
   test('kplay:lib/... names the shipped files from a playbook in another folder; their scripts are found through task_dir', () => {
-    const pb = `name: mine\nhosts: all\nvars_files: [kplay:lib/build-vars.yaml, kplay:lib/debug-vars.yaml]\nvars: {component: etcd, binary: /opt/etcd-debug}\ntasks:\n  - name: build\n    include: kplay:lib/build.yaml\n  - name: paths\n    include: kplay:lib/ide-paths.yaml\n`;
+    const pb = `name: mine\nhosts: all\nvars_files: [kplay:lib/build-vars.yaml, kplay:lib/debug-vars.yaml]\nvars: {component: etcd, binary: /opt/etcd-debug}\ntasks:\n  - name: arch\n    include: kplay:lib/node-platform.yaml\n  - name: build\n    include: kplay:lib/build.yaml\n  - name: paths\n    include: kplay:lib/ide-paths.yaml\n`;
     const dir = writeTree({ 'pb.yaml': pb, 'inv.yaml': INVENTORY });
     const steps = plan({ playbook: path.join(dir, 'pb.yaml'), inventory: path.join(dir, 'inv.yaml'), limit: 'n1' }).plan.hosts[0]!.steps;
     const lib = path.join(REPO_ROOT, 'playbooks', 'lib');
@@ -176,7 +176,7 @@ describe('shipped task files from anywhere', () => {
   });
 
   test('build_command replaces make: run in source_dir, its output is the binary', () => {
-    const pb = `name: mine\nhosts: all\nvars_files: [kplay:lib/build-vars.yaml]\nvars: {component: etcd, source_dir: /src/etcd, build_command: "go build -o bin/x . >&2 && echo $PWD/bin/x"}\ntasks:\n  - name: build\n    include: kplay:lib/build.yaml\n`;
+    const pb = `name: mine\nhosts: all\nvars_files: [kplay:lib/build-vars.yaml]\nvars: {component: etcd, source_dir: /src/etcd, build_command: "go build -o bin/x . >&2 && echo $PWD/bin/x"}\ntasks:\n  - name: arch\n    include: kplay:lib/node-platform.yaml\n  - name: build\n    include: kplay:lib/build.yaml\n`;
     const dir = writeTree({ 'pb.yaml': pb, 'inv.yaml': INVENTORY });
     const steps = plan({ playbook: path.join(dir, 'pb.yaml'), inventory: path.join(dir, 'inv.yaml'), limit: 'n1' }).plan.hosts[0]!.steps;
     const build = steps.find((s) => s.name === 'Build the component with debug information')!;

@@ -21,11 +21,17 @@ case $style in
 esac
 echo "building cmd/$component for $platform in $(pwd -P) (style $style); a debug build takes minutes and several GiB of memory" >&2
 # GO111MODULE and GOFLAGS are left as they are: the tree's scripts set what they need.
+# The kubelet is the one component the tree links with cgo by default; KUBE_STATIC_OVERRIDES makes it
+# static (CGO_ENABLED=0), so a cross build needs no cross C compiler and the binary does not depend
+# on the builder's glibc, which may be newer than the node's. The other components are static already.
+# Only then is it passed, so a KUBE_STATIC_OVERRIDES of the caller's environment applies otherwise.
+static=""
+[ "$component" = kubelet ] && static="KUBE_STATIC_OVERRIDES=kubelet"
 run_make() {
   if [ "$style" = dbg ]; then
-    make WHAT="cmd/$component" DBG=1 KUBE_BUILD_PLATFORMS="$platform" >&2
+    make WHAT="cmd/$component" DBG=1 KUBE_BUILD_PLATFORMS="$platform" $static >&2
   else
-    make WHAT="cmd/$component" GOLDFLAGS="" GOGCFLAGS="all=-N -l" KUBE_BUILD_PLATFORMS="$platform" >&2
+    make WHAT="cmd/$component" GOLDFLAGS="" GOGCFLAGS="all=-N -l" KUBE_BUILD_PLATFORMS="$platform" $static >&2
   fi
 }
 # A first build that failed half-way (rsync missing, interrupted) can leave an empty or

@@ -429,6 +429,10 @@ export interface Dlv {
    */
   continue?: boolean;
   /**
+   * More options for dlv itself (before the program's arguments), such as --check-go-version=false: a list (each item one option), or a shell fragment.
+   */
+  flags?: string[] | string;
+  /**
    * Path of the dlv binary on the host. Default: dlv from PATH.
    */
   dlv?: string;

@@ -64,6 +64,8 @@ export function dlvCommandLine(a: DlvArgs): string {
     '--accept-multiclient',
   ];
   if (a.continue) parts.push('--continue');
+  const flags = Array.isArray(a.flags) ? a.flags.map(shellQuote).join(' ') : (a.flags ?? '').trim();
+  if (flags) parts.push(flags);
   const args = Array.isArray(a.args) ? a.args.map(shellQuote).join(' ') : (a.args ?? '');
   if (args) parts.push('--', args);
   return parts.join(' ');
@@ -94,7 +96,7 @@ async function logTail(ctx: TaskContext, a: DlvArgs): Promise<string> {
 export const dlv: KindDef<'dlv', DlvArgs, OwnUndo<'stop_marked', StopMarkedArgs>> = {
   kind: 'dlv',
   changes: true,
-  shellFields: ['args'],
+  shellFields: ['args', 'flags'],
   renderedChecks: {
     listen: (text) => {
       const i = text.lastIndexOf(':');

@@ -93,6 +93,31 @@ tasks:
     assert.equal(running(bin), '', 'no dlv and no program left after the rollback');
   });
 
+  test("flags are Delve's own options, before the program's arguments: --check-go-version=false is accepted by the real dlv", async () => {
+    const [dlvPort, appPort] = await Promise.all([freePort(), freePort()]);
+    let seen = '';
+    const pending = runPlaybook(
+      dir,
+      lab.inventory(),
+      `name: debug
+hosts: all
+tasks:
+  - name: Launch under Delve
+    dlv: {binary: ${bin}, flags: ["--check-go-version=false"], args: ["--port", "${appPort}"], listen: "127.0.0.1:${dlvPort}", continue: true, log: ${dir}/dlv-flags.log}
+  - name: Debug
+    hold: {timeout: 3s}
+`,
+    );
+    for (let i = 0; i < 60 && !seen; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      seen = running(`dlv exec ${bin}`);
+    }
+    assert.match(seen, new RegExp(`dlv exec ${bin} --headless .*--continue --check-go-version=false -- --port ${appPort}`));
+    const r = await pending;
+    assert.equal(r.summary.exitCode, 0, JSON.stringify(r.end('h1', 'Launch under Delve')));
+    assert.match(r.end('h1', 'Launch under Delve').message!, /answers on 127\.0\.0\.1/);
+  });
+
   test('with a sudo user, a root Delve is reached through a tunnel made by root, and refuses the login user', async () => {
     const [dlvPort, plainPort, rootPort, appPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
     let answered: Record<string, unknown> | undefined;
