@@ -189,7 +189,7 @@ export const dlv: KindDef<'dlv', DlvArgs, OwnUndo<'stop_marked', StopMarkedArgs>
     return r.rc === 0 ? `port ${where.port} is already in use on the host, so Delve could not listen there; choose another port` : undefined;
   },
   async prepareUndo(ctx, a) {
-    return ownUndo(stopMarked, ctx, `stop Delve on ${a.listen ?? DEFAULT_DLV_LISTEN}`, { mark: markOf(a), leader: 'dlv', graceSeconds: 10 }, 60_000);
+    return ownUndo(stopMarked, ctx, `stop Delve on ${a.listen ?? DEFAULT_DLV_LISTEN}`, { mark: markOf(a), leader: 'dlv', graceSeconds: 10, ...(a.unit ? { unit: a.unit } : {}) }, 60_000);
   },
   async execute(ctx, a) {
     const where = listenAddress(a);
