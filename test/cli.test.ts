@@ -29,7 +29,7 @@ test('the README quick start runs as written and prints the plan', () => {
   assert.match(r.out, /^cp1  \(root@192\.0\.2\.11; groups control-plane\)$/m);
   assert.doesNotMatch(r.out, /^cp2  /m, 'only the node named by --limit');
   assert.match(r.out, /move \/etc\/kubernetes\/manifests\/kube-apiserver\.yaml -> \/etc\/kubernetes\/kplay-backup\/kube-apiserver\.yaml/);
-  assert.match(r.out, /start detached: dlv exec \/var\/lib\/kplay\/debug\/kube-apiserver --headless --listen=127\.0\.0\.1:2345 --api-version=2 --accept-multiclient --continue -- <args\(value of "Read the flags back"\)>/);
+  assert.match(r.out, /start detached: '<stdout of "Find Delve on the node">' exec \/var\/lib\/kplay\/debug\/kube-apiserver --headless --listen=127\.0\.0\.1:2345 --api-version=2 --accept-multiclient --continue -- <args\(value of "Read the flags back"\)>/);
   assert.match(r.out, /forward controller 127\.0\.0\.1:2345 -> host 127\.0\.0\.1:2345/);
 });
 

@@ -449,6 +449,14 @@ export interface Dlv {
    */
   cwd?: string;
   env?: StringMap1;
+  /**
+   * A file on the host of NUL-separated NAME=VALUE entries (as /proc/PID/environ) that the program gets as well, less what belongs to that process's session (PATH, HOME, HOSTNAME, TERM, SHLVL, PWD, _ and the like); env wins over it.
+   */
+  env_file?: string;
+  /**
+   * Where the host runs systemd, start Delve in a transient unit of this name (systemd-run): a cgroup of its own, so it outlives the SSH session even when logind ends the session's processes; the undo stops the unit. Elsewhere Delve is detached with setsid.
+   */
+  unit?: string;
 }
 /**
  * Environment variables for the program.

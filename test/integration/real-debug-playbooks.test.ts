@@ -7,11 +7,12 @@
 // original release binary running with its original flags, and healthy.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { parse, stringify } from 'yaml';
 import type { DebugRun } from '../support/debug-session.js';
 import { k8sTree, k8sTreeUnavailable } from '../support/k8s-tree.js';
 import type { K8sTree } from '../support/k8s-tree.js';
@@ -208,5 +209,56 @@ describe('shipped debug playbooks on the real Kubernetes 1.20.2 control plane', 
     assert.deepEqual(cp.cmdline(after), cmdline, 'the release kube-proxy runs with its original command line');
     assert.equal(existsSync(path.join(tree.dir, '.vscode')), false);
     assert.equal(existsSync(run.remoteDir), false, 'the uploads were removed');
+  });
+  test("kube-proxy mode and iptables backend: proxy-tools.sh reads the real kube-proxy's config and finds its KUBE- chains in the backend of the node's iptables", () => {
+    const [pid] = cp.pids('kube-proxy');
+    assert.ok(pid, "the DaemonSet's kube-proxy runs on the node");
+    // As the playbook runs it (sh -c with the script's text): the node need not see the checkout.
+    const r = cp.exec(`set -- ${pid}\n${readFileSync(new URL('../../playbooks/lib/proxy-tools.sh', import.meta.url), 'utf8')}`);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^kube-proxy mode: iptables \(its config file \/var\/lib\/kube-proxy\/config\.conf\); found: \/\S*iptables$/m, 'the mode kubeadm wrote into the ConfigMap');
+    const version = cp.exec('iptables -V').stdout.trim();
+    assert.ok(r.stdout.includes(`iptables: ${version}, the backend the running kube-proxy's KUBE- chains are in`), r.stdout);
+  });
+
+  test('debug-apiserver.yaml on a hardened apiserver (--anonymous-auth=false: /livez answers 401) with proxy variables in its manifest: launches, is healthy, restores; the debug build has that environment and runs from /', async () => {
+    const manifest = cp.hostPath('/etc/kubernetes/manifests/kube-apiserver.yaml');
+    const original = readFileSync(manifest);
+    const pod = parse(original.toString('utf8')) as { spec: { containers: { command: string[]; env?: { name: string; value: string }[] }[] } };
+    const c = pod.spec.containers[0]!;
+    c.command.push('--anonymous-auth=false');
+    // kubeadm copies the host's *_proxy variables into the manifests; GODEBUG is a harmless one of the Go runtime.
+    c.env = [...(c.env ?? []), { name: 'NO_PROXY', value: '10.96.0.0/12,10.250.0.0/24,.svc' }, { name: 'GODEBUG', value: 'madvdontneed=1' }];
+    const hardened = async () => {
+      await until(() => cp.pids('kube-apiserver').some((p) => cp.cmdline(p).includes('--anonymous-auth=false')), 'the kubelet runs the hardened apiserver');
+      await until(() => cp.exec('kubectl --kubeconfig /etc/kubernetes/admin.conf get --raw /livez').stdout.trim() === 'ok', 'it is live for kubectl');
+    };
+    writeFileSync(manifest, stringify(pod));
+    try {
+      await hardened();
+      assert.equal(cp.exec('curl -ks -o /dev/null -w %{http_code} https://10.250.0.10:6443/livez').stdout, '401', 'an anonymous /livez is refused, as on a CIS-hardened cluster');
+      const b = snapshot(cp, 'kube-apiserver');
+      const run = await session('kube-apiserver');
+      let exit: { code: number | null; out: string };
+      try {
+        await run.attached(3_600_000);
+        assertDebugging(cp, 'kube-apiserver', b, run);
+        assert.match(run.output(), /Wait until the debug build is healthy/);
+        const debug = cp.pids('kube-apiserver')[0]!;
+        const environ = cp.exec(`tr '\\0' '\\n' < /proc/${debug}/environ`).stdout.split('\n');
+        assert.ok(environ.includes('NO_PROXY=10.96.0.0/12,10.250.0.0/24,.svc'), `the manifest's NO_PROXY reaches the debug build: ${environ.join(' ')}`);
+        assert.ok(environ.includes('GODEBUG=madvdontneed=1'), 'and its GODEBUG');
+        assert.equal(cp.exec(`readlink /proc/${debug}/cwd`).stdout.trim(), '/', 'it runs from /');
+        assert.match(run.output(), new RegExp(`output goes to ${run.remoteDir}/kube-apiserver-dlv\\.log`), 'the hold says where its output goes');
+      } finally {
+        exit = await endSession(run);
+      }
+      await assertRestored(cp, 'kube-apiserver', b, run, tree, exit);
+      assert.match(exit.out, /Wait until the original component is healthy again/);
+    } finally {
+      writeFileSync(manifest, original);
+      await until(() => cp.pids('kube-apiserver').some((p) => !cp.cmdline(p).includes('--anonymous-auth=false')), 'the apiserver runs with its original manifest again');
+      await until(() => cp.exec('kubectl --kubeconfig /etc/kubernetes/admin.conf get --raw /livez').stdout.trim() === 'ok', 'and is live');
+    }
   });
 });
