@@ -1,3 +1,5 @@
+import { pathToFileURL } from 'node:url';
+
 // Where a component answers its health check, found on the controller from what was read on the node
 // (health-check.yaml). Real clusters move it: kubeadm's probes name the advertise address, minikube's
 // apiserver serves on 8443, a kubelet or kube-proxy config can move healthz. So the URL comes from, in order:
@@ -119,7 +121,8 @@ async function main(argv) {
   process.stderr.write(`health check: ${r.url} (from ${r.from})\n`);
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+// When run as a script; a checkout path may hold spaces, which its file URL escapes.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   main(process.argv.slice(2)).catch((e) => {
     process.stderr.write(`${e.message}\n`);
     process.exit(2);
