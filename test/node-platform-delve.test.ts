@@ -143,7 +143,7 @@ describe('delve-supports-go.yaml: the Delve that will run, checked before the up
     symlinkSync(path.join(REPO_ROOT, 'playbooks/lib'), path.join(d, 'lib'));
     const reg = (name: string, value: string) => `  - name: hand on ${name}\n    local: true\n    changed_when: false\n    command: printf '%s\\n' ${JSON.stringify(value)}\n    register: ${name}`;
     const vars = { dlv_bin: v.dlv_bin, dlv_upload: v.dlv_upload, dlv_check_go_version: v.dlv_check_go_version };
-    const pb = `name: t\nhosts: all\nvars: ${JSON.stringify(vars)}\ntasks:\n${reg('debug_binary', v.debug_binary.stdout)}\n${reg('node_platform', v.node_platform.stdout)}\n${reg('go_version', v.go_version.stdout)}\n  - name: checks\n    include: lib/delve-supports-go.yaml\n`;
+    const pb = `name: t\nhosts: all\nvars: ${JSON.stringify(vars)}\ntasks:\n${reg('debug_binary', v.debug_binary.stdout)}\n${reg('node_platform', v.node_platform.stdout)}\n${reg('go_version', v.go_version.stdout)}\n${reg('dlv_path', v.dlv_bin)}\n  - name: checks\n    include: lib/delve-supports-go.yaml\n`;
     const savedPath = process.env.PATH;
     if (pathFirst) process.env.PATH = `${pathFirst}:${savedPath}`;
     try {

@@ -186,13 +186,16 @@ describe('shipped task files from anywhere', () => {
 });
 
 describe('README: Debug another component', () => {
-  test("its debug-etcd.yaml validates and plans from a folder of its own: kplay:lib steps, build_command instead of make, etcd's health URL", () => {
+  test("its debug-etcd.yaml validates and plans from a folder of its own: kplay:lib steps, build_command instead of make, etcd's health check from its probe", () => {
     const dir = writeTree({ 'debug-etcd.yaml': readmeEtcdPlaybook(), 'inv.yaml': INVENTORY });
     assert.deepEqual(validate([path.join(dir, 'debug-etcd.yaml')]).flatMap((r) => r.problems), []);
     const steps = plan({ playbook: path.join(dir, 'debug-etcd.yaml'), inventory: path.join(dir, 'inv.yaml'), limit: 'n1' }).plan.hosts[0]!.steps;
     const cmd = (name: string): string => ((steps.find((s) => s.name === name && s.action === 'run')?.args ?? {}) as { cmd?: string }).cmd ?? '';
     assert.match(cmd('Build the component with debug information'), /^cd -- etcd-3\.4\.23 && sh -c '.*go build -gcflags=/);
-    assert.match(cmd('Wait until the debug build is healthy'), /http:\/\/127\.0\.0\.1:2381\/health$/);
+    // Its health check comes from the manifest's liveness probe (kubeadm's: http://127.0.0.1:2381/health).
+    assert.equal(steps.find((s) => s.name === "Read the static pod's probes")!.action, 'run');
+    assert.match(cmd("Find the health check's URL"), /health-url\.mjs '' https:\/\/127\.0\.0\.1:6443\/livez etcd /);
+    assert.match(cmd('Wait until the debug build is healthy'), /health-check\.sh <stdout of "Find the health check's URL">/);
     assert.equal((steps.find((s) => s.name === 'Launch under Delve')!.args as { binary: string }).binary, '/var/lib/kplay/debug/etcd');
     assert.equal(steps.find((s) => s.name === 'Write the VS Code launch configuration')!.action, 'skip');
   });
