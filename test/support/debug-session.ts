@@ -95,6 +95,8 @@ export interface DebugRunOptions extends DebugTarget {
   /** The SSH user (default root); anyone else uses sudo through become. */
   user?: string;
   extraVars?: string[];
+  /** More environment for kplay (and so for its tasks on the controller). */
+  env?: Record<string, string>;
   /** More arguments for kplay run (--detach, say). */
   flags?: string[];
   /** Called with each chunk of kplay's output. */
@@ -146,7 +148,7 @@ export async function startDebugRun(o: DebugRunOptions): Promise<DebugRun> {
   const release = o.lockFile ? await holdLock(o.lockFile) : undefined;
   const child = spawn(process.execPath, args, {
     cwd: o.workDir,
-    env: { ...process.env, SSH_AUTH_SOCK: '', KPLAY_STATE_DIR: path.join(o.workDir, 'state'), NO_COLOR: '1' },
+    env: { ...process.env, SSH_AUTH_SOCK: '', KPLAY_STATE_DIR: path.join(o.workDir, 'state'), NO_COLOR: '1', ...o.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
