@@ -120,6 +120,27 @@ describe('shipped debug playbooks', () => {
     assert.equal(value('master', '', '--', ...flags), '');
   });
 
+  test('leader election: with leader_elect=false the lock is checked on the controller before the build; the holder is reported after the launch and in the hold message', () => {
+    const names = (steps: PlanStep[]) => steps.filter((x) => x.action === 'run').map((x) => x.name);
+    for (const file of ['debug-scheduler.yaml', 'debug-controller-manager.yaml']) {
+      const kept = stepsOf(file);
+      assert.ok(!names(kept).includes('Check no other instance leads'), `${file}: no check while the captured --leader-elect stays`);
+      const report = runs(kept, 'Report who holds the leader lock');
+      assert.ok(report.local);
+      assert.ok(kept.indexOf(report) > kept.indexOf(runs(kept, 'Wait until the debug build is healthy')), 'reported once the debug build runs');
+      assert.match(runs(kept, 'Debug until Ctrl-C').preview.join('\n'), /<stdout of "Report who holds the leader lock">/);
+      const off = stepsOf(file, ['leader_elect=false']);
+      const check = runs(off, 'Check no other instance leads');
+      assert.ok(check.local);
+      assert.ok(off.indexOf(check) < off.indexOf(runs(off, 'Build the component with debug information')), 'checked before anything is built or changed');
+      assert.match(check.preview.join('\n'), /leader-election\.sh check kube-(scheduler|controller-manager) /);
+      assert.match(runs(off, 'Report who holds the leader lock').preview.join('\n'), /-- <args\(value of "Read the flags back"\)> --leader-elect=false$/);
+    }
+    for (const file of ['debug-apiserver.yaml', 'debug-kube-proxy.yaml', 'debug-kubelet.yaml']) {
+      assert.ok(!names(stepsOf(file, ['leader_elect=false'])).some((n) => /leader lock|other instance leads/.test(n)), `${file} has no leader lock`);
+    }
+  });
+
   test('leader_elect=false launches with --leader-elect=false; keep leaves the captured flags', () => {
     const kept = runs(stepsOf('debug-scheduler.yaml'), 'Launch under Delve').preview.join('\n');
     assert.match(kept, /-- <args\(value of "Read the flags back"\)>/);

@@ -82,7 +82,7 @@ describe('shipped debug playbooks on a stand-in node', { skip: unavailable }, ()
       for (const pod of ['kube-apiserver', 'kube-scheduler', 'kube-controller-manager'] as const) podsBefore[pod] = await node.pids(pod);
       const dsBefore = clusterState(node).daemonsets['kube-system/kube-proxy']!.spec;
       const proxyKubeconfigBefore = await proxyKubeconfig(node);
-      const run = await startDebugRun({ ...standinTarget(cluster, node, c), ...controllerOf(cluster, node), component: c, workDir: mkdtempSync(path.join(work, `${c}-`)) });
+      const run = await startDebugRun({ ...standinTarget(cluster, node, c), component: c, workDir: mkdtempSync(path.join(work, `${c}-`)) });
       let token = '';
       try {
         await run.attached();
@@ -149,8 +149,7 @@ describe('shipped debug playbooks on a stand-in node', { skip: unavailable }, ()
         c === 'kube-proxy'
           ? state.daemonsets['kube-system/kube-proxy'].spec.template.spec.containers[0].command.map((a: string) => a.replace('$(NODE_NAME)', node.name))
           : (parseYaml(readFileSync(node.hostPath(node.manifestPath(c)), 'utf8')) as { spec: { containers: { command: string[] }[] } }).spec.containers[0]!.command;
-      const controller = controllerOf(cluster, node);
-      const run = await startDebugRun({ ...standinTarget(cluster, node, c), ...controller, component: c, extraVars: [...controller.extraVars, 'flags_from=manifest'], workDir: mkdtempSync(path.join(work, `manifest-${c}-`)) });
+      const run = await startDebugRun({ ...standinTarget(cluster, node, c), component: c, extraVars: ['flags_from=manifest'], workDir: mkdtempSync(path.join(work, `manifest-${c}-`)) });
       try {
         await run.attached();
         assert.match(run.output(), /Read the flags back \.\.\. ok/);
@@ -283,12 +282,6 @@ interface ClusterState {
 
 function clusterState(node: StandinNode): ClusterState {
   return JSON.parse(readFileSync(node.hostPath('/var/lib/kplay-standin/cluster.json'), 'utf8')) as ClusterState;
-}
-
-/** kubectl on the controller (the stand-in one, on the node's admin.conf): every kube-proxy session's API calls go there. */
-function controllerOf(cluster: StandinCluster, node: StandinNode): { extraVars: string[]; env: Record<string, string> } {
-  const c = cluster.controller(node);
-  return { extraVars: c.vars, env: c.env };
 }
 
 const PROXY_KUBECONFIG = '/var/lib/kube-proxy/kubeconfig.conf';
