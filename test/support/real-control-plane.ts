@@ -119,9 +119,8 @@ export interface RealControlPlane {
    * Makes the node look like a worker to its SSH sessions only (so to kplay): /etc/kubernetes holds just
    * kubelet.conf, pki/ca.crt and an empty manifests folder (no admin.conf), and kubectl cannot be run (each
    * one on PATH is covered by an empty file without permissions: sh's `command -v` finds none, bash's
-   * names the file it cannot run). It happens in the sshd's own mount
-   * namespace: the node's other processes (the kubelet, which runs kubectl) see no change. Returns the
-   * function that undoes it.
+   * names the file it cannot run). It happens in the sshd's own mount namespace: the node's other
+   * processes (the kubelet, which runs kubectl) see no change. Returns the function that undoes it.
    */
   asWorkerForSessions(): () => void;
   close(): Promise<void>;
@@ -179,7 +178,7 @@ class ControlPlane implements RealControlPlane {
       const pid1 = this.pid1;
       this.lab = await startSshLab({
         hosts: 1,
-        // A mount namespace of the sshd's own (a private copy of the node's), so that hideFromSessions()
+        // A mount namespace of the sshd's own (a private copy of the node's), so that asWorkerForSessions()
         // can take files away from the sessions without the node's other processes noticing.
         wrap: () => ['nsenter', '-t', String(pid1), '-m', '-u', '-n', '-p', '--', 'unshare', '--mount', '--propagation', 'private', '--'],
         netns: () => pid1,
