@@ -102,8 +102,60 @@ describe('shipped debug playbooks', () => {
     ]);
     assert.match((patch.undo!.args as { cmd: string }).cmd, /"op":"remove","path":"\/spec\/template\/spec\/affinity"/);
     const label = runs(steps, 'Label this node');
-    assert.equal((label.args as { cmd: string }).cmd, "kubectl --kubeconfig /etc/kubernetes/admin.conf label node cp1 'example.com/debug me=true'");
-    assert.equal((label.undo!.args as { cmd: string }).cmd, "kubectl --kubeconfig /etc/kubernetes/admin.conf label node cp1 'example.com/debug me-'");
+    assert.match(label.preview.join('\n'), /^\$ kubectl label node <stdout of "Find kube-proxy's node name in its flags"> 'example.com\/debug me=true'$/);
+    assert.match(label.undo!.preview.join('\n'), /^\$ kubectl label node <stdout of "Find kube-proxy's node name in its flags"> 'example.com\/debug me-'$/);
+  });
+
+  test("kube-proxy: every kubectl call runs on the controller, with the kubectl and kubeconfig vars (kubectl's own default when empty)", () => {
+    const kubectlSteps = (steps: PlanStep[]) => steps.filter((s) => s.action === 'run' && /kubectl/.test(JSON.stringify(s.args)) && !s.noLog);
+    const plain = kubectlSteps(stepsOf('debug-kube-proxy.yaml'));
+    assert.ok(plain.length >= 4, `the kubectl steps: ${plain.map((s) => s.name).join(', ')}`);
+    for (const s of plain) {
+      assert.ok(s.local, `${s.name} runs on the controller`);
+      assert.equal(s.become, false, `${s.name} runs as the user, with the user's kubeconfig`);
+      assert.doesNotMatch(JSON.stringify(s.args), /admin\.conf|--kubeconfig/, `${s.name} leaves the kubeconfig to kubectl`);
+    }
+    const set = kubectlSteps(stepsOf('debug-kube-proxy.yaml', ['kubectl=/opt/k8s/kubectl', 'kubeconfig=/home/me/.kube/prod config']));
+    for (const s of set) assert.match(JSON.stringify(s.args), /\/opt\/k8s\/kubectl --kubeconfig '\/home\/me\/.kube\/prod config'/, s.name);
+    // The token's steps: its request shows no secret; the steps that hold it are hidden.
+    const steps = stepsOf('debug-kube-proxy.yaml');
+    const request = runs(steps, "Request a token for kube-proxy's service account");
+    assert.ok(request.local);
+    assert.match(request.preview.join('\n'), /create --raw .*serviceaccounts.* -f - > "\$d\/token\.json"/);
+    assert.match(request.preview.join('\n'), /"expirationSeconds":86400/);
+    for (const name of ["Write kube-proxy's kubeconfig on the controller", "Give kube-proxy its service account's credentials on the host"]) assert.ok(runs(steps, name).noLog, `${name} is no_log`);
+  });
+
+  test('flag-value.sh reads a flag as Go programs do: =value, a separate value, the last one, a bare boolean, else the default', () => {
+    const value = (...args: string[]) => execFileSync('sh', [path.join(REPO_ROOT, 'playbooks/lib/flag-value.sh'), ...args], { encoding: 'utf8' });
+    const flags = ['--config=/var/lib/kube-proxy/config.conf', '--hostname-override=cp1', '--v', '2', '-kubeconfig', '/k a', '--leader-elect', '--hostname-override=node 2'];
+    assert.equal(value('hostname-override', 'fallback', '--', ...flags), 'node 2\n');
+    assert.equal(value('kubeconfig', '', '--', ...flags), '/k a\n');
+    assert.equal(value('leader-elect', 'x', '--', ...flags), 'true\n');
+    assert.equal(value('config', '', '--', ...flags), '/var/lib/kube-proxy/config.conf\n');
+    assert.equal(value('leader-elect-resource-lock', 'endpointsleases', '--', ...flags), 'endpointsleases\n');
+    assert.equal(value('master', '', '--', ...flags), '');
+  });
+
+  test('leader election: with leader_elect=false the lock is checked on the controller before the build; the holder is reported after the launch and in the hold message', () => {
+    const names = (steps: PlanStep[]) => steps.filter((x) => x.action === 'run').map((x) => x.name);
+    for (const file of ['debug-scheduler.yaml', 'debug-controller-manager.yaml']) {
+      const kept = stepsOf(file);
+      assert.ok(!names(kept).includes('Check no other instance leads'), `${file}: no check while the captured --leader-elect stays`);
+      const report = runs(kept, 'Report who holds the leader lock');
+      assert.ok(report.local);
+      assert.ok(kept.indexOf(report) > kept.indexOf(runs(kept, 'Wait until the debug build is healthy')), 'reported once the debug build runs');
+      assert.match(runs(kept, 'Debug until Ctrl-C').preview.join('\n'), /<stdout of "Report who holds the leader lock">/);
+      const off = stepsOf(file, ['leader_elect=false']);
+      const check = runs(off, 'Check no other instance leads');
+      assert.ok(check.local);
+      assert.ok(off.indexOf(check) < off.indexOf(runs(off, 'Build the component with debug information')), 'checked before anything is built or changed');
+      assert.match(check.preview.join('\n'), /leader-election\.sh check kube-(scheduler|controller-manager) /);
+      assert.match(runs(off, 'Report who holds the leader lock').preview.join('\n'), /-- <args\(value of "Read the flags back"\)> --leader-elect=false$/);
+    }
+    for (const file of ['debug-apiserver.yaml', 'debug-kube-proxy.yaml', 'debug-kubelet.yaml']) {
+      assert.ok(!names(stepsOf(file, ['leader_elect=false'])).some((n) => /leader lock|other instance leads/.test(n)), `${file} has no leader lock`);
+    }
   });
 
   test('leader_elect=false launches with --leader-elect=false; keep leaves the captured flags', () => {

@@ -16,6 +16,7 @@ import { kplay } from '../helpers/cli.js';
 import { REPO_ROOT } from '../helpers/files.js';
 import { breakpointLine, hitBreakpoint, standinTarget, startDebugRun } from '../support/debug-session.js';
 import type { DebugRun } from '../support/debug-session.js';
+import { assertServiceAccountKubeconfig, assertTokenNowhere } from '../support/proxy-credentials.js';
 import { COMPONENTS, standinUnavailable, startStandinCluster } from '../support/standin-cluster.js';
 import type { Component, StandinCluster, StandinNode } from '../support/standin-cluster.js';
 
@@ -80,7 +81,9 @@ describe('shipped debug playbooks on a stand-in node', { skip: unavailable }, ()
       const podsBefore: Record<string, number[]> = {};
       for (const pod of ['kube-apiserver', 'kube-scheduler', 'kube-controller-manager'] as const) podsBefore[pod] = await node.pids(pod);
       const dsBefore = clusterState(node).daemonsets['kube-system/kube-proxy']!.spec;
+      const proxyKubeconfigBefore = await proxyKubeconfig(node);
       const run = await startDebugRun({ ...standinTarget(cluster, node, c), component: c, workDir: mkdtempSync(path.join(work, `${c}-`)) });
+      let token = '';
       try {
         await run.attached();
         // The debug build from the tree runs under Delve with the original flags, argv[0] aside.
@@ -108,6 +111,7 @@ describe('shipped debug playbooks on a stand-in node', { skip: unavailable }, ()
           assert.deepEqual(state.daemonsets['kube-system/kube-proxy']!.spec.template.spec.affinity?.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms, [
             { matchExpressions: [{ key: 'kplay.io/debug', operator: 'DoesNotExist' }] },
           ]);
+          token = await assertServiceAccountKubeconfigOn(node);
         }
         if (c === 'kubelet') {
           // Static pods are not the kubelet's children: they run on while it is debugged.
@@ -129,6 +133,10 @@ describe('shipped debug playbooks on a stand-in node', { skip: unavailable }, ()
       const state = clusterState(node);
       assert.deepEqual(state.daemonsets['kube-system/kube-proxy']!.spec, dsBefore);
       assert.equal(state.nodes[node.name]!.metadata.labels['kplay.io/debug'], undefined);
+      if (c === 'kube-proxy') {
+        assert.equal(await proxyKubeconfig(node), proxyKubeconfigBefore, "the node's kubeconfig.conf is as it was before the session");
+        assertTokenNowhereAfter(token, r.out, run);
+      }
     });
   }
 
@@ -274,4 +282,27 @@ interface ClusterState {
 
 function clusterState(node: StandinNode): ClusterState {
   return JSON.parse(readFileSync(node.hostPath('/var/lib/kplay-standin/cluster.json'), 'utf8')) as ClusterState;
+}
+
+const PROXY_KUBECONFIG = '/var/lib/kube-proxy/kubeconfig.conf';
+
+/** The node's kube-proxy kubeconfig.conf, or null when there is none. */
+async function proxyKubeconfig(node: StandinNode): Promise<string | null> {
+  const r = await node.exec(`cat ${PROXY_KUBECONFIG}`);
+  return r.code === 0 ? r.stdout : null;
+}
+
+/** The host-run kube-proxy's kubeconfig holds a token of its service account, not the admin's credentials; returns the token. */
+async function assertServiceAccountKubeconfigOn(node: StandinNode): Promise<string> {
+  const state = JSON.parse(readFileSync(node.hostPath('/var/lib/kplay-standin/cluster.json'), 'utf8'));
+  const server = /server: (\S+)/.exec(state.configmaps['kube-system/kube-proxy'].data['kubeconfig.conf'])![1]!;
+  const text = (await proxyKubeconfig(node)) ?? '';
+  const mode = (await node.exec(`stat -c %a ${PROXY_KUBECONFIG}`)).stdout.trim();
+  assert.doesNotMatch(text, /kubernetes-admin|client-certificate|client-key/, 'nothing of admin.conf');
+  return assertServiceAccountKubeconfig({ text, mode, caPem: state.configmaps['kube-system/kube-root-ca.crt'].data['ca.crt'], server, account: 'kube-system:kube-proxy' });
+}
+
+/** The token is not in kplay's output, nor in its state on the controller (journal, backups) or on the node. */
+function assertTokenNowhereAfter(token: string, out: string, run: DebugRun): void {
+  assertTokenNowhere(token, { "kplay's output": out }, [path.join(path.dirname(run.remoteDir), 'state'), '/var/lib/kplay']);
 }

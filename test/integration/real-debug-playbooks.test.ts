@@ -7,16 +7,18 @@
 // original release binary running with its original flags, and healthy.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parse, stringify } from 'yaml';
 import type { DebugRun } from '../support/debug-session.js';
-import { k8sTree, k8sTreeUnavailable } from '../support/k8s-tree.js';
+import { k8sTree, k8sTreeUnavailable, releaseBinaries } from '../support/k8s-tree.js';
 import type { K8sTree } from '../support/k8s-tree.js';
 import { startRealControlPlane } from '../support/real-control-plane.js';
+import { assertServiceAccountKubeconfig, assertTokenNowhere } from '../support/proxy-credentials.js';
 import { kubeProxyHealthz, startKubeProxy } from '../support/real-kube-proxy.js';
 import type { RealControlPlane } from '../support/real-control-plane.js';
 import { breakAt, checkoutLine, endSession, removeEmptyIdeFolders, startRealSession } from '../support/real-debug-session.js';
@@ -78,12 +80,15 @@ describe('shipped debug playbooks on the real Kubernetes 1.20.2 control plane', 
   let cp: RealControlPlane;
   let tree: K8sTree;
   let work: string;
+  /** -e vars for kplay's kubectl calls on the controller: the tree's kubectl 1.20, admin.conf's credentials. */
+  let controller: string[];
   before(async () => {
     tree = await k8sTree();
     removeEmptyIdeFolders(tree);
     cp = await startRealControlPlane({ ssh: true });
     await startKubeProxy(cp);
     work = mkdtempSync(path.join(tmpdir(), 'kplay-real-e2e-'));
+    controller = [`kubectl=${(await releaseBinaries(['kubectl'])).kubectl}`, `kubeconfig=${await cp.controllerKubeconfig()}`];
   });
   after(async () => {
     await cp?.close();
@@ -92,7 +97,7 @@ describe('shipped debug playbooks on the real Kubernetes 1.20.2 control plane', 
     assert.deepEqual(MACHINE.map(([p]) => [p, existsSync(p as string)]), MACHINE, 'the machine keeps no folder of the node');
   });
 
-  const session = (c: StaticComponent) => startRealSession(cp, tree, c, mkdtempSync(path.join(work, `${c}-`)));
+  const session = (c: StaticComponent, extraVars: string[] = []) => startRealSession(cp, tree, c, mkdtempSync(path.join(work, `${c}-`)), { extraVars: [...controller, ...extraVars] });
 
   test('debug-apiserver.yaml: a breakpoint on staging healthz.go is hit by kubectl get --raw /livez; etcd keeps its keys', async () => {
     const b = snapshot(cp, 'kube-apiserver');
@@ -154,6 +159,8 @@ describe('shipped debug playbooks on the real Kubernetes 1.20.2 control plane', 
       try {
         await run.attached(3_600_000);
         assertDebugging(cp, c.component, b, run);
+        // The stopped instance's lease runs out within 15 s, and the debug build (a standby until then) takes it.
+        assert.match(run.output(), new RegExp(`the leader lock kube-system/${c.component} \\(endpointsleases\\) is held by the debug build \\(cp1_[0-9a-f-]+\\)`));
         const bp = checkoutLine(tree.dir, c.bp[0], c.bp[1], c.bp[2]);
         const held = await breakAt(run, tree, bp, () => cp.execAsync(`kubectl --kubeconfig /etc/kubernetes/admin.conf ${c.trigger}`));
         assert.match(held.at.function, c.fn);
@@ -166,18 +173,68 @@ describe('shipped debug playbooks on the real Kubernetes 1.20.2 control plane', 
     });
   }
 
-  test('debug-kube-proxy.yaml: the label and affinity go onto the real Node and DaemonSet and come off again; the DaemonSet spec is back byte for byte', async () => {
+  test('leader election: another kube-scheduler that keeps the lock makes leader_elect=false refused before anything changes, and the session warns that breakpoints wait for the lock', async () => {
+    const holder = () => cp.kubectl(['-n', 'kube-system', 'get', 'lease', 'kube-scheduler', '-o', 'jsonpath={.spec.holderIdentity}']);
+    const other = await startOtherScheduler(cp, work);
+    const manifest = cp.hostPath('/etc/kubernetes/manifests/kube-scheduler.yaml');
+    const aside = path.join(cp.dir, 'kube-scheduler.yaml');
+    try {
+      // The other instance (on the machine, so named after its hostname) takes the lock while the node's
+      // scheduler is away; back, the node's scheduler is a standby.
+      renameSync(manifest, aside);
+      await until(() => holder().startsWith(`${hostname()}_`), 'the other kube-scheduler holds the lock', 90_000);
+      renameSync(aside, manifest);
+      await until(() => cp.pids('kube-scheduler').length === 1 && cp.exec('curl -ksf https://127.0.0.1:10259/healthz').code === 0, "the node's scheduler runs again");
+      const b = snapshot(cp, 'kube-scheduler');
+
+      const refused = await session('kube-scheduler', ['leader_elect=false']);
+      const r = await refused.exited;
+      assert.equal(r.code, 2, r.out);
+      assert.match(r.out, new RegExp(`${hostname()}_[0-9a-f-]+, another kube-scheduler, holds the leader lock kube-system/kube-scheduler \\(endpointsleases\\) and keeps renewing it .*with leader_elect=false the debug build would act beside it`));
+      assert.doesNotMatch(r.out, /Build the component with debug information \.\.\. (ok|changed)/, 'refused before the build');
+      assert.deepEqual(cp.pids('kube-scheduler'), [b.pid], 'the scheduler was not touched');
+      assert.equal(sha(manifest), b.manifestSha);
+      assert.equal(existsSync(refused.remoteDir), false, 'nothing was uploaded');
+
+      const run = await session('kube-scheduler');
+      let exit: { code: number | null; out: string };
+      try {
+        await run.attached(3_600_000);
+        assertDebugging(cp, 'kube-scheduler', b, run);
+        const warning = new RegExp(`warning: ${hostname()}_[0-9a-f-]+, another kube-scheduler, holds the leader lock kube-system/kube-scheduler \\(endpointsleases\\) and keeps renewing it .*breakpoints in code only the leader runs will not be hit`);
+        assert.match(run.output(), warning);
+        assert.match(run.output().split('\n').find((l) => l.includes('holding until Ctrl-C')) ?? '', warning, 'the hold message says it too');
+        assert.ok(holder().startsWith(`${hostname()}_`), 'the other instance still leads');
+      } finally {
+        exit = await endSession(run);
+      }
+      await assertRestored(cp, 'kube-scheduler', b, run, tree, exit);
+    } finally {
+      if (existsSync(aside)) renameSync(aside, manifest);
+      await other.stop();
+    }
+  });
+
+  test("debug-kube-proxy.yaml on a node without kubectl or admin.conf: kubectl runs on the controller, the host-run kube-proxy has its service account's token (and nothing of admin.conf), the label and affinity come off again and the DaemonSet spec is back byte for byte", async () => {
     const ds = () => JSON.parse(cp.kubectl(['-n', 'kube-system', 'get', 'daemonset', 'kube-proxy', '-o', 'json'])) as { spec: { template: { spec: { affinity?: unknown } } } };
     const labels = () => (JSON.parse(cp.kubectl(['get', 'node', 'cp1', '-o', 'json'])) as { metadata: { labels: Record<string, string> } }).metadata.labels;
     const specBefore = JSON.stringify(ds().spec);
     const labelsBefore = labels();
+    const proxyFilesBefore = proxyFiles(cp);
     const [pid] = cp.pids('kube-proxy');
     assert.ok(pid, "the DaemonSet's kube-proxy runs on the node");
     const cmdline = cp.cmdline(pid!);
-    // The node's name in the cluster is cp1; kplay knows the node as lab host h1.
-    const run = await startRealSession(cp, tree, 'kube-proxy', mkdtempSync(path.join(work, 'kube-proxy-')), { extraVars: ['node_name=cp1'] });
+    assert.ok(cmdline.includes('--hostname-override=cp1'), 'the kubelet expanded $(NODE_NAME)');
+    const workDir = mkdtempSync(path.join(work, 'kube-proxy-'));
+    // kplay knows the node as lab host h1 and is not told its cluster name (cp1): it comes from
+    // --hostname-override. The node looks like a worker to kplay: no kubectl, no admin.conf.
+    const showAgain = cp.asWorkerForSessions();
     let exit: { code: number | null; out: string };
+    let token = '';
+    let run: DebugRun | undefined;
     try {
+      assert.equal(overSsh(cp, 'command -v kubectl || echo no kubectl; test -e /etc/kubernetes/admin.conf || echo no admin.conf'), 'no kubectl\nno admin.conf\n', 'a login on the node finds neither');
+      run = await startRealSession(cp, tree, 'kube-proxy', workDir, { extraVars: controller });
       await run.attached(3_600_000);
       assert.equal(labels()['kplay.io/debug'], 'true', 'the real Node carries the debug label');
       assert.deepEqual(ds().spec.template.spec.affinity, {
@@ -191,13 +248,17 @@ describe('shipped debug playbooks on the real Kubernetes 1.20.2 control plane', 
       assert.equal(argv[0], path.join(run.remoteDir, 'kube-proxy'));
       assert.deepEqual(argv.slice(1), cmdline.slice(1), "exactly the pod's flags, $(NODE_NAME) expanded");
       assert.match(run.output(), /\(style goflags\)/);
+      token = assertProxyCredentials(cp);
+      await assertProxyUsesToken(cp);
       const bp = checkoutLine(tree.dir, 'pkg/proxy/healthcheck/proxier_health.go', 'if val := h.hs.lastQueued.Load(); val != nil {', 'func (h healthzHandler) ServeHTTP(');
       const held = await breakAt(run, tree, bp, () => cp.execAsync('curl -s -o /dev/null -w %{http_code} --max-time 120 http://127.0.0.1:10256/healthz', 180_000));
       assert.match(held.at.function, /healthcheck\.healthzHandler\.ServeHTTP$/);
       await held.release();
       assert.equal(((await held.triggered) as { stdout: string }).stdout, '200', 'the held health request is answered by the debug build');
+      assert.equal(cp.exec(`grep -c -F -- '${token}' ${run.remoteDir}/kube-proxy-dlv.log`).stdout.trim(), '0', "the token is not in Delve's or kube-proxy's log");
     } finally {
-      exit = await endSession(run);
+      exit = run ? await endSession(run) : { code: null, out: '' };
+      showAgain();
     }
     assert.equal(exit.code, 0, exit.out);
     assert.equal(cp.exec('pgrep -a -x dlv').stdout.trim(), '', 'no dlv left on the node');
@@ -207,8 +268,10 @@ describe('shipped debug playbooks on the real Kubernetes 1.20.2 control plane', 
     const after = cp.pids('kube-proxy')[0]!;
     assert.notEqual(after, pid);
     assert.deepEqual(cp.cmdline(after), cmdline, 'the release kube-proxy runs with its original command line');
+    assert.deepEqual(proxyFiles(cp), proxyFilesBefore, '/var/lib/kube-proxy holds what it held before, byte for byte');
     assert.equal(existsSync(path.join(tree.dir, '.vscode')), false);
-    assert.equal(existsSync(run.remoteDir), false, 'the uploads were removed');
+    assert.equal(existsSync(run!.remoteDir), false, 'the uploads were removed');
+    assertTokenNowhere(token, { "kplay's output": exit.out }, [path.join(workDir, 'state'), '/var/lib/kplay']);
   });
   test("kube-proxy mode and iptables backend: proxy-tools.sh reads the real kube-proxy's config and finds its KUBE- chains in the backend of the node's iptables", () => {
     const [pid] = cp.pids('kube-proxy');
@@ -262,3 +325,84 @@ describe('shipped debug playbooks on the real Kubernetes 1.20.2 control plane', 
     }
   });
 });
+
+/** sha256 of each file under the node's /var/lib/kube-proxy, by path. */
+function proxyFiles(cp: RealControlPlane): Record<string, string> {
+  const r = cp.exec('cd /var/lib/kube-proxy && find . -type f -exec sha256sum {} + | sort -k 2');
+  assert.equal(r.code, 0, r.stderr);
+  return Object.fromEntries(r.stdout.trim().split('\n').filter(Boolean).map((l) => [l.slice(66), l.slice(0, 64)]));
+}
+
+/** The kubeconfig kplay wrote for kube-proxy: a token of its service account, the cluster CA, nothing of admin.conf. */
+function assertProxyCredentials(cp: RealControlPlane): string {
+  const file = '/var/lib/kube-proxy/kubeconfig.conf';
+  const cm = JSON.parse(cp.kubectl(['-n', 'kube-system', 'get', 'configmap', 'kube-proxy', '-o', 'json'])) as { data: Record<string, string> };
+  const caPem = cp.kubectl(['-n', 'kube-system', 'get', 'configmap', 'kube-root-ca.crt', '-o', 'jsonpath={.data.ca\\.crt}']);
+  const token = assertServiceAccountKubeconfig({
+    text: cp.exec(`cat ${file}`).stdout,
+    mode: cp.exec(`stat -c %a ${file}`).stdout.trim(),
+    caPem,
+    server: /server: (\S+)/.exec(cm.data['kubeconfig.conf']!)![1]!,
+    account: 'kube-system:kube-proxy',
+  });
+  // No file there holds anything of admin.conf's credentials.
+  const admin = readFileSync(cp.hostPath('/etc/kubernetes/admin.conf'), 'utf8');
+  const key = /client-key-data: (\S+)/.exec(admin)![1]!;
+  assert.equal(cp.exec(`grep -r -l -F -e '${key.slice(0, 64)}' -e kubernetes-admin /var/lib/kube-proxy`).stdout.trim(), '', 'no admin.conf content in /var/lib/kube-proxy');
+  return token;
+}
+
+/**
+ * The token has exactly kube-proxy's permissions (it can list what kube-proxy lists, and nothing an
+ * admin could), and the host-run kube-proxy works with it: a Service made now gets its rules.
+ */
+async function assertProxyUsesToken(cp: RealControlPlane): Promise<void> {
+  const canI = (verb: string, what: string) => cp.exec(`kubectl --kubeconfig /var/lib/kube-proxy/kubeconfig.conf auth can-i ${verb} ${what}`).stdout.trim();
+  assert.equal(canI('list', 'endpointslices.discovery.k8s.io'), 'yes');
+  assert.equal(canI('list', 'services'), 'yes');
+  assert.equal(canI('create', 'pods'), 'no');
+  assert.equal(canI('get', 'secrets -n kube-system'), 'no');
+  cp.kubectl(['create', 'service', 'clusterip', 'kplay-proxy-probe', '--tcp=80:80']);
+  try {
+    await until(() => cp.exec('iptables-save').stdout.includes('default/kplay-proxy-probe'), "the debug kube-proxy, with the service account's token, writes the new Service's rules", 60_000);
+  } finally {
+    cp.kubectl(['delete', 'service', 'kplay-proxy-probe']);
+  }
+}
+
+/**
+ * A second kube-scheduler (the release build) on the machine with the node's scheduler.conf, reaching the
+ * apiserver through the relay: a real other instance taking part in the leader election under the
+ * machine's hostname. It serves nothing (--port=0, --secure-port=0); its log goes to WORK/other-scheduler.log.
+ */
+async function startOtherScheduler(cp: RealControlPlane, work: string): Promise<{ stop(): Promise<void> }> {
+  const bin = (await releaseBinaries(['kube-scheduler']))['kube-scheduler'];
+  const kubeconfig = await cp.controllerKubeconfig('scheduler.conf');
+  const log = openSync(path.join(work, 'other-scheduler.log'), 'w');
+  const child = spawn(bin, [`--kubeconfig=${kubeconfig}`, '--leader-elect=true', '--port=0', '--secure-port=0'], { stdio: ['ignore', log, log] });
+  closeSync(log);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  await sleep(2000);
+  assert.equal(child.exitCode, null, `the other kube-scheduler runs: ${readFileSync(path.join(work, 'other-scheduler.log'), 'utf8').slice(-2000)}`);
+  return {
+    async stop() {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/** A command run by sh on the node through its sshd, as kplay runs its tasks; its stdout. */
+function overSsh(cp: RealControlPlane, script: string): string {
+  const h = cp.lab!.hosts[0]!;
+  const r = spawnSync('ssh', ['-F', '/dev/null', '-i', cp.lab!.clientKey, '-o', 'IdentitiesOnly=yes', '-o', 'BatchMode=yes', '-o', `UserKnownHostsFile=${cp.lab!.knownHosts}`, '-p', String(h.port), `root@${h.address}`, `sh -c ${shq(script)}`], {
+    encoding: 'utf8',
+    env: { ...process.env, SSH_AUTH_SOCK: '' },
+  });
+  assert.equal(r.status, 0, r.stderr);
+  return r.stdout;
+}
+
+function shq(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}

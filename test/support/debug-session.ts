@@ -79,11 +79,16 @@ export interface DebugTarget {
   healthUrl?: string;
   /** A flock held from the start of the run to its end: other builds in treeDir wait (k8s-tree.ts). */
   lockFile?: string;
+  /** -e vars that say how the controller reaches the cluster (kubectl, kubeconfig), before extraVars. */
+  controllerVars?: string[];
+  /** More environment for kplay (and so for its tasks on the controller). */
+  env?: Record<string, string>;
 }
 
-/** The target of a stand-in node: its lab host, a copy of the stand-in tree, its health URL. */
+/** The target of a stand-in node: its lab host, a copy of the stand-in tree, its health URL, the controller's kubectl. */
 export function standinTarget(cluster: StandinCluster, node: StandinNode, c: Component): DebugTarget {
-  return { lab: cluster.lab, host: node.name, treeDir: checkoutOf(cluster), healthUrl: node.healthUrl(c) };
+  const controller = cluster.controller(node);
+  return { lab: cluster.lab, host: node.name, treeDir: checkoutOf(cluster), healthUrl: node.healthUrl(c), controllerVars: controller.vars, env: controller.env };
 }
 
 export interface DebugRunOptions extends DebugTarget {
@@ -143,13 +148,13 @@ export async function startDebugRun(o: DebugRunOptions): Promise<DebugRun> {
     ...(o.healthUrl ? ['-e', `health_url=${o.healthUrl}`] : []),
     '-e', `dlv_port=${dlvPort}`, '-e', `local_port=${localPort}`,
     '-e', `ide_dir=${ideDir}`, '-e', `remote_dir=${remoteDir}`,
-    ...(o.extraVars ?? []).flatMap((e) => ['-e', e]),
+    ...[...(o.controllerVars ?? []), ...(o.extraVars ?? [])].flatMap((e) => ['-e', e]),
     ...(o.flags ?? []),
   ];
   const release = o.lockFile ? await holdLock(o.lockFile) : undefined;
   const child = spawn(process.execPath, args, {
     cwd: o.workDir,
-    env: { ...process.env, SSH_AUTH_SOCK: '', KPLAY_STATE_DIR: path.join(o.workDir, 'state'), NO_COLOR: '1' },
+    env: { ...process.env, SSH_AUTH_SOCK: '', KPLAY_STATE_DIR: path.join(o.workDir, 'state'), NO_COLOR: '1', ...o.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, renameSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { k8sTreeUnavailable } from './k8s-tree.js';
+import { k8sTreeUnavailable, releaseBinaries } from './k8s-tree.js';
 import { NODE_ADDRESS, startRealControlPlane, STATIC_PODS } from './real-control-plane.js';
 import type { RealControlPlane } from './real-control-plane.js';
 
@@ -96,6 +96,36 @@ describe('real control plane (Kubernetes 1.20.2 from Debian)', { skip: k8sTreeUn
     const [name, addr] = r.stdout.trim().split('\n');
     assert.equal(name, 'cp1');
     assert.match(addr!, new RegExp(`inet ${NODE_ADDRESS.replaceAll('.', '\\.')}/24`));
+  });
+
+  test("the machine, as a controller, reaches the apiserver through the relay with the tree's kubectl and a node credential", async () => {
+    const kubectl = (await releaseBinaries(['kubectl'])).kubectl;
+    for (const [from, user] of [['admin.conf', 'kubernetes-admin'], ['scheduler.conf', 'system:kube-scheduler']] as const) {
+      const r = await runAsync(kubectl, ['--kubeconfig', await cp.controllerKubeconfig(from), 'auth', 'can-i', 'update', 'leases/kube-scheduler', '-n', 'kube-system'], { timeout: 30_000 });
+      assert.deepEqual([r.code, r.stdout.trim()], [0, 'yes'], `${user}: ${r.stderr}`);
+    }
+    const denied = await runAsync(kubectl, ['--kubeconfig', await cp.controllerKubeconfig('scheduler.conf'), 'get', 'secrets', '-n', 'kube-system'], { timeout: 30_000 });
+    assert.match(denied.stderr, /forbidden: User "system:kube-scheduler" cannot list resource "secrets"/, 'the credential is the one asked for');
+  });
+
+  test("asWorkerForSessions: kplay's SSH sessions find no kubectl and no admin.conf, the node's other processes still do; undone, the sessions see them again", async () => {
+    const lab = cp.lab!;
+    const h = lab.host('h1');
+    const login = async () => {
+      const r = await runAsync('ssh', ['-i', lab.clientKey, '-o', `UserKnownHostsFile=${lab.knownHosts}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes', '-p', String(h.port), `root@${h.address}`, "sh -c 'command -v kubectl || echo none; ls /etc/kubernetes'"], { timeout: 30_000 });
+      assert.equal(r.code, 0, r.stderr);
+      return r.stdout;
+    };
+    const before = await login();
+    assert.match(before, /^\/usr\/local\/bin\/kubectl\n(.*\n)*admin\.conf\n/);
+    const undo = cp.asWorkerForSessions();
+    try {
+      assert.equal(await login(), 'none\nkubelet.conf\nmanifests\npki\n');
+      assert.equal(cp.exec('command -v kubectl && test -f /etc/kubernetes/admin.conf').code, 0, 'the rest of the node is unchanged');
+    } finally {
+      undo();
+    }
+    assert.equal(await login(), before);
   });
 
   test('the API answers real kubectl; the controller-manager acts on a Deployment; the scheduler is healthy', async () => {

@@ -22,13 +22,15 @@
  */
 import { execFile, spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { parse } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { releaseBinaries } from './k8s-tree.js';
+import { forwardIntoNetns } from './netns-forward.js';
+import type { NetnsForward } from './netns-forward.js';
 import { startSshLab } from './sshd-lab.js';
 import type { SshLab } from './sshd-lab.js';
 import { KUBEADM_DROPIN, KUBELET_SERVICE, buildComponents } from './standin-cluster.js';
@@ -106,6 +108,21 @@ export interface RealControlPlane {
   cmdline(pid: number): string[];
   /** The SSH lab whose host h1 is this node (with `ssh: true`). */
   readonly lab: SshLab | undefined;
+  /**
+   * The apiserver as a controller (the machine) reaches it: a kubeconfig with the credentials of the
+   * node's /etc/kubernetes/FROM (admin.conf by default) whose server is a port of the machine relayed into
+   * the node's network (netns-forward.ts); the TLS name stays "kubernetes", which kubeadm's serving
+   * certificate names. The relay starts on first use and ends with the node.
+   */
+  controllerKubeconfig(from?: string): Promise<string>;
+  /**
+   * Makes the node look like a worker to its SSH sessions only (so to kplay): /etc/kubernetes holds just
+   * kubelet.conf, pki/ca.crt and an empty manifests folder (no admin.conf), and kubectl cannot be run (each
+   * one on PATH is covered by an empty file without permissions: sh's `command -v` finds none, bash's
+   * names the file it cannot run). It happens in the sshd's own mount namespace: the node's other
+   * processes (the kubelet, which runs kubectl) see no change. Returns the function that undoes it.
+   */
+  asWorkerForSessions(): () => void;
   close(): Promise<void>;
 }
 
@@ -118,10 +135,14 @@ function shq(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
+/** Where the machine reaches the node's apiserver (the relay listens on the port the apiserver has inside). */
+const API_FROM_MACHINE = '127.250.0.10';
+
 class ControlPlane implements RealControlPlane {
   private holder: ChildProcess | undefined;
   private pid1 = 0;
   private pidNs = '';
+  private apiForward: NetnsForward | undefined;
   lab: SshLab | undefined;
 
   constructor(readonly dir: string) {}
@@ -157,7 +178,9 @@ class ControlPlane implements RealControlPlane {
       const pid1 = this.pid1;
       this.lab = await startSshLab({
         hosts: 1,
-        wrap: () => ['nsenter', '-t', String(pid1), '-m', '-u', '-n', '-p', '--'],
+        // A mount namespace of the sshd's own (a private copy of the node's), so that asWorkerForSessions()
+        // can take files away from the sessions without the node's other processes noticing.
+        wrap: () => ['nsenter', '-t', String(pid1), '-m', '-u', '-n', '-p', '--', 'unshare', '--mount', '--propagation', 'private', '--'],
         netns: () => pid1,
       });
     }
@@ -234,6 +257,38 @@ class ControlPlane implements RealControlPlane {
     return this.must(`kubectl --kubeconfig /etc/kubernetes/admin.conf ${args.map(shq).join(' ')}`, `kubectl ${args.join(' ')}`);
   }
 
+  async controllerKubeconfig(from = 'admin.conf'): Promise<string> {
+    this.apiForward ??= await forwardIntoNetns(this.pid1, API_FROM_MACHINE, 6443);
+    const file = path.join(this.dir, `controller-${from}`);
+    const config = parse(readFileSync(this.hostPath(`/etc/kubernetes/${from}`), 'utf8')) as { clusters: { cluster: Record<string, string> }[] };
+    for (const c of config.clusters) {
+      c.cluster.server = `https://${API_FROM_MACHINE}:6443`;
+      c.cluster['tls-server-name'] = 'kubernetes';
+    }
+    writeFileSync(file, stringify(config), { mode: 0o600 });
+    return file;
+  }
+
+  asWorkerForSessions(): () => void {
+    const sshd = this.lab?.hosts[0]?.sshdPid();
+    if (!sshd) throw new Error('asWorkerForSessions needs the node started with ssh: true');
+    const inSshd = (script: string) => {
+      // The PID namespace too: the node's /proc shows only its own processes, and umount reads /proc/self.
+      const r = spawnSync('nsenter', ['-t', String(sshd), '-m', '-p', '--', '/bin/sh', '-c', `set -e\n${script}`], { encoding: 'utf8', env: NODE_ENV });
+      if (r.status !== 0) throw new Error(`in the sshd's mount namespace: ${script}\n${r.stderr}`);
+    };
+    const keep = shq(path.join(this.dir, 'worker'));
+    const empty = shq(path.join(this.dir, 'worker-empty'));
+    const kubectls = ['/usr/local/bin/kubectl', '/usr/bin/kubectl'].filter((k) => existsSync(this.hostPath(k)));
+    inSshd(`mkdir -p ${keep}/pki && : > ${empty} && chmod 000 ${empty}
+cp -p /etc/kubernetes/kubelet.conf ${keep}/ && cp -p /etc/kubernetes/pki/ca.crt ${keep}/pki/
+mount -t tmpfs -o mode=0755,size=4m kplay-worker /etc/kubernetes
+mkdir /etc/kubernetes/manifests /etc/kubernetes/pki
+cp -p ${keep}/kubelet.conf /etc/kubernetes/ && cp -p ${keep}/pki/ca.crt /etc/kubernetes/pki/
+${kubectls.map((k) => `mount --bind ${empty} ${k}`).join('\n')}`);
+    return () => inSshd([...kubectls.map((k) => `umount ${k}`), 'umount /etc/kubernetes', `rm -rf ${keep} ${empty}`].join('\n'));
+  }
+
   hostPath(p: string): string {
     for (const b of ['/etc/kubernetes', '/usr/local/bin', '/var/lib/etcd', '/var/lib/kubelet', '/etc/systemd/system']) {
       if (p === b || p.startsWith(`${b}/`)) return path.join(this.dir, 'fs', p);
@@ -271,6 +326,7 @@ class ControlPlane implements RealControlPlane {
   }
 
   async close(): Promise<void> {
+    await this.apiForward?.close();
     await this.lab?.close();
     // unshare --fork blocks SIGTERM while it waits, so the node ends by its PID 1: when PID 1 of a PID
     // namespace dies, the kernel kills every other process in it, and unshare then exits too.

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
+import { tokenClaims } from './proxy-credentials.js';
 import { COMPONENTS, standinUnavailable, startStandinCluster } from './standin-cluster.js';
 import type { Component, StandinCluster, StandinNode } from './standin-cluster.js';
 
@@ -283,7 +284,29 @@ describe('stand-in cluster (one node)', { skip: standinUnavailable() }, () => {
     );
     assert.equal(replaced, 'daemonset.apps/kube-proxy replaced\n');
     const unknown = await ssh(cluster, node, 'root', `${KUBECTL} delete ds kube-proxy`);
-    assert.deepEqual([unknown.code, unknown.stderr], [1, 'error: unknown command "delete" for "kubectl" (stand-in: supports get, patch, label, replace)\n']);
+    assert.deepEqual([unknown.code, unknown.stderr], [1, 'error: unknown command "delete" for "kubectl" (stand-in: supports get, patch, label, replace, create --raw)\n']);
+  });
+
+  test('kubectl on the controller (KPLAY_STANDIN_STATE): TokenRequests give a bounded service-account token, kube-root-ca.crt holds the CA, leases are read', () => {
+    const c = cluster.controller(node);
+    const [bin, kubeconfig] = c.vars.map((v) => v.slice(v.indexOf('=') + 1));
+    const kubectl = (args: string[], input?: string) => spawnSync(bin!, ['--kubeconfig', kubeconfig!, ...args], { encoding: 'utf8', input, env: { ...process.env, ...c.env } });
+    const request = (seconds: number) =>
+      kubectl(['create', '--raw', '/api/v1/namespaces/kube-system/serviceaccounts/kube-proxy/token', '-f', '-'], JSON.stringify({ apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: seconds } }));
+    const r = request(3600);
+    assert.equal(r.status, 0, r.stderr);
+    const claims = tokenClaims((JSON.parse(r.stdout) as { status: { token: string } }).status.token);
+    assert.equal(claims.sub, 'system:serviceaccount:kube-system:kube-proxy');
+    assert.equal(claims.exp - claims.iat, 3600);
+    const short = request(60);
+    assert.equal(short.status, 1);
+    assert.match(short.stderr, /may not specify a duration less than 10 minutes/);
+    const ca = kubectl(['-n', 'kube-system', 'get', 'configmap', 'kube-root-ca.crt', '-o', 'json']);
+    assert.equal((JSON.parse(ca.stdout) as { data: Record<string, string> }).data['ca.crt'], readFileSync(node.hostPath('/etc/kubernetes/pki/ca.crt'), 'utf8'), 'the cluster CA');
+    const none = kubectl(['-n', 'kube-system', 'get', 'lease', 'kube-scheduler', '--ignore-not-found', '-o', 'jsonpath={.spec.holderIdentity}']);
+    assert.deepEqual([none.status, none.stdout], [0, '']);
+    const nf = kubectl(['-n', 'kube-system', 'get', 'lease', 'kube-scheduler']);
+    assert.deepEqual([nf.status, nf.stderr], [1, 'Error from server (NotFound): leases.coordination.k8s.io "kube-scheduler" not found\n']);
   });
 
   test('kubectl is refused while the apiserver manifest is out', async () => {

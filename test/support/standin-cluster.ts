@@ -98,6 +98,11 @@ export interface StandinCluster {
   nodes: StandinNode[];
   /** standin/kubernetes (the stand-in Kubernetes source tree the components were built from). */
   treeDir: string;
+  /**
+   * The cluster as a controller (the machine kplay runs on) reaches it: -e vars naming the stand-in
+   * kubectl and the node's admin.conf, and the environment that points that kubectl at cluster.json.
+   */
+  controller(node: StandinNode): { vars: string[]; env: Record<string, string> };
   /** Ends the lab (and so every node process) and removes the NODE_DIRs. Idempotent. */
   close(): Promise<void>;
 }
@@ -691,7 +696,7 @@ function uid(): string {
   return randomUUID();
 }
 
-function clusterState(nodes: { name: string; address: string }[], created: string): unknown {
+function clusterState(nodes: { name: string; address: string }[], created: string, caPem: string): unknown {
   let rv = 100;
   const nodeObjs: Record<string, unknown> = {};
   for (const [i, n] of nodes.entries()) {
@@ -837,10 +842,17 @@ function clusterState(nodes: { name: string; address: string }[], created: strin
       uid: uid(),
     },
   };
+  // What the controller-manager publishes in every namespace (1.20 and later): the CA a pod trusts.
+  const rootCa = {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    data: { 'ca.crt': caPem },
+    metadata: { creationTimestamp: created, name: 'kube-root-ca.crt', namespace: 'kube-system', resourceVersion: String(++rv), uid: uid() },
+  };
   return {
     nodes: nodeObjs,
     daemonsets: { 'kube-system/kube-proxy': daemonset },
-    configmaps: { 'kube-system/kube-proxy': configmap },
+    configmaps: { 'kube-system/kube-proxy': configmap, 'kube-system/kube-root-ca.crt': rootCa },
   };
 }
 
@@ -1042,6 +1054,13 @@ class Cluster implements StandinCluster {
     this.stateDir = path.join(dir, 'cluster');
   }
 
+  controller(node: StandinNode): { vars: string[]; env: Record<string, string> } {
+    return {
+      vars: [`kubectl=${path.join(NODE_SCRIPTS, 'bin/kubectl')}`, `kubeconfig=${node.hostPath('/etc/kubernetes/admin.conf')}`],
+      env: { KPLAY_STANDIN_STATE: path.join(this.stateDir, 'cluster.json') },
+    };
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -1164,14 +1183,14 @@ export async function startStandinCluster(opts: { nodes?: number } = {}): Promis
     chmodSync(cluster.stateDir, 0o755);
     // The lab names its hosts h1, h2, ... on 127.0.0.2, 127.0.0.3, ...: the nodes take the same names.
     const specs = Array.from({ length: count }, (_, i) => ({ name: `h${i + 1}`, address: `127.0.0.${i + 2}` }));
-    writeFileSync(
-      path.join(cluster.stateDir, 'cluster.json'),
-      JSON.stringify(clusterState(specs, new Date().toISOString().replace(/\.\d+Z$/, 'Z')), null, 2) + '\n',
-      { mode: 0o644 },
-    );
     const caDir = path.join(dir, 'ca');
     mkdirSync(caDir, { mode: 0o700 });
     const ca = await makeCa(caDir);
+    writeFileSync(
+      path.join(cluster.stateDir, 'cluster.json'),
+      JSON.stringify(clusterState(specs, new Date().toISOString().replace(/\.\d+Z$/, 'Z'), readFileSync(ca.caCrt, 'utf8')), null, 2) + '\n',
+      { mode: 0o644 },
+    );
     await Promise.all(
       specs.map((s) =>
         prepareNode({ nodeDir: path.join(dir, s.name), clusterStateDir: cluster.stateDir, name: s.name, address: s.address, ca, binDir, allNodes: specs }),
