@@ -79,6 +79,8 @@ const PLAYBOOK = `name: IDE settings of a debug session
 hosts: all
 vars_files: [lib/build-vars.yaml, lib/debug-vars.yaml]
 tasks:
+  - name: The node's architecture
+    include: lib/node-platform.yaml
   - name: Debug build
     include: lib/build.yaml
   - name: IDE path mapping
