@@ -135,8 +135,14 @@ function shq(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
-/** Where the machine reaches the node's apiserver (the relay listens on the port the apiserver has inside). */
-const API_FROM_MACHINE = '127.250.0.10';
+/**
+ * Where the machine reaches the node's apiserver (the relay listens on the port the apiserver has inside):
+ * a loopback address of each node's own, from its PID 1, since test files run side by side and each may
+ * start a control plane (a fixed address was taken by the other's relay).
+ */
+function apiFromMachine(pid1: number): string {
+  return `127.250.${(pid1 >> 8) & 255}.${pid1 & 255}`;
+}
 
 class ControlPlane implements RealControlPlane {
   private holder: ChildProcess | undefined;
@@ -258,11 +264,12 @@ class ControlPlane implements RealControlPlane {
   }
 
   async controllerKubeconfig(from = 'admin.conf'): Promise<string> {
-    this.apiForward ??= await forwardIntoNetns(this.pid1, API_FROM_MACHINE, 6443);
+    const address = apiFromMachine(this.pid1);
+    this.apiForward ??= await forwardIntoNetns(this.pid1, address, 6443);
     const file = path.join(this.dir, `controller-${from}`);
     const config = parse(readFileSync(this.hostPath(`/etc/kubernetes/${from}`), 'utf8')) as { clusters: { cluster: Record<string, string> }[] };
     for (const c of config.clusters) {
-      c.cluster.server = `https://${API_FROM_MACHINE}:6443`;
+      c.cluster.server = `https://${address}:6443`;
       c.cluster['tls-server-name'] = 'kubernetes';
     }
     writeFileSync(file, stringify(config), { mode: 0o600 });
