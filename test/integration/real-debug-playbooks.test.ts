@@ -109,6 +109,10 @@ describe('shipped debug playbooks on the real Kubernetes 1.20.2 control plane', 
       assertDebugging(cp, 'kube-apiserver', b, run);
       const bp = checkoutLine(tree.dir, 'staging/src/k8s.io/apiserver/pkg/server/healthz/healthz.go', 'excluded := getExcludedChecks(r)');
       const livez = () => cp.execAsync('kubectl --kubeconfig /etc/kubernetes/admin.conf get --raw /livez', 180_000);
+      // The playbook's health check counts an anonymous 403 as alive (hardened clusters answer nothing else), and
+      // a starting apiserver answers 403 until its RBAC cache is filled, while its post-start hooks (which /livez
+      // reports to admin.conf) may still run on a loaded machine. Wait for them before /livez is expected to say ok.
+      await until(async () => (await livez()).stdout.trim() === 'ok', 'the debug build finished its post-start hooks', 300_000);
       const held = await breakAt(run, tree, bp, livez);
       const { at, triggered } = held;
       assert.match(at.function, /healthz\.handleRootHealth\.func1$/);
