@@ -57,6 +57,12 @@ export interface KindDef<K extends KindName, A = unknown, U extends OwnUndo<stri
   /** Does the task on a host; kinds without it (planned for later) are refused before a run starts. */
   execute?(ctx: TaskContext, args: A): Promise<TaskOutcome>;
   /**
+   * `kplay run --check`: what the task would do on this host, found by looking only (nothing on the
+   * host changes). A kind that changes hosts without it is skipped under --check and reported as
+   * "would run". File-writing kinds give the file's content before and after, for --diff.
+   */
+  check?(ctx: TaskContext, args: A): Promise<CheckOutcome>;
+  /**
    * Kinds that undo themselves: called just before the change, it looks at the host and returns
    * the undo to journal (it may refuse, by throwing TaskFailed, before anything changed).
    */
@@ -151,6 +157,24 @@ export interface TaskContext {
   signal: AbortSignal;
   /** --detach: a `hold` returns at once and leaves the changes in place. */
   detached?: boolean;
+}
+
+/** A file as --check finds it and as the task would leave it (null: absent). */
+export interface FileDiff {
+  /** The path on the host (or the controller, for `local: true`). */
+  path: string;
+  before: string | null;
+  after: string | null;
+  /** Said instead of a text diff: binary content, a mode or owner change, a link target. */
+  note?: string;
+}
+
+/** What --check found a task would do: `changed` when it would change something. */
+export interface CheckOutcome {
+  status: 'ok' | 'changed';
+  /** One line: "would write /etc/x (3 lines changed)", "already as wanted". */
+  message: string;
+  diffs?: FileDiff[];
 }
 
 /** How a task ended when it did not fail. */
