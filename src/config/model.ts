@@ -56,6 +56,8 @@ export interface TaskSpec extends TaskSettings {
   become?: boolean;
   local: boolean;
   runOnce: boolean;
+  /** check_mode: false runs the task for real under --check; true only checks it, in any run. Unset: as the run says. */
+  checkMode?: boolean;
   /** Include vars merged under the task's own vars. */
   vars: Record<string, unknown>;
   tags: string[];

@@ -174,6 +174,7 @@ class TaskLoader {
     spec.register = t.register;
     if (t.register) this.registered.add(t.register);
     spec.runOnce = t.run_once ?? false;
+    if (t.check_mode !== undefined) spec.checkMode = t.check_mode;
     spec.tags = t.tags ?? [];
     if (t.rollback !== undefined) {
       const rbPath = [...dataPath, 'rollback'];

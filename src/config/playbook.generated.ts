@@ -144,6 +144,10 @@ export interface Task {
   vars?: Vars1;
   tags?: Tags;
   /**
+   * false: the task runs for real under --check (for a command that only reads; it is not journaled there). true: the task only says what it would do, in every run. Unset: as the run says.
+   */
+  check_mode?: boolean;
+  /**
    * Run a shell command on the host. {{x}} inserts x shell-quoted; {{{x}}} inserts it raw.
    */
   command?:

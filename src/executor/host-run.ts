@@ -24,6 +24,7 @@ import { failureOf } from './failure.js';
 import { outputProgress } from '../report/output-progress.js';
 import { registered } from './registered.js';
 import type { RunOnceResults } from './run-once.js';
+import type { CheckMode } from './check-mode.js';
 import { TaskRun } from './task-run.js';
 import type { TaskHost, TaskResult } from './task-run.js';
 
@@ -36,6 +37,8 @@ export interface RunConfig {
   readonly store: RunStore | undefined;
   readonly force: boolean;
   readonly detach: boolean;
+  /** --check and --diff. */
+  readonly checkMode: CheckMode;
 }
 
 /** What every host of a run shares: the run's settings, its journal, its events, its interrupt. */
@@ -96,6 +99,10 @@ export class HostRun implements TaskHost {
 
   get journaling(): boolean {
     return this.config.store !== undefined;
+  }
+
+  get checkMode(): CheckMode {
+    return this.config.checkMode;
   }
 
   /** Connected, not lost, not refused: its tasks can run. */

@@ -2,6 +2,7 @@
 // formats these and nothing else; `--output json` prints them one per line, and their shape is
 // part of kplay's interface (see README, "Events").
 import type { ErrorCode, SourcePos } from '../errors.js';
+import type { ShownDiff } from './diff-format.js';
 
 /** How a task ended on a host. */
 export type TaskStatus = 'ok' | 'changed' | 'failed' | 'skipped';
@@ -31,6 +32,10 @@ export interface RunStartEvent extends Base {
   hosts: string[];
   /** The playbook's description: what it does, to the cluster too, said before it happens. */
   description?: string;
+  /** `--check`: nothing that changes a host runs; "changed" means "would change". */
+  check?: true;
+  /** `--diff`: task_end events of file-writing tasks carry `diffs`. */
+  diff?: true;
 }
 
 export interface HostStartEvent extends Base {
@@ -80,7 +85,18 @@ export interface TaskEndEvent extends Base {
   code?: ErrorCode;
   /** For a failure that a file is to blame for: where (a template file's line, say). */
   pos?: SourcePos;
+  /**
+   * Under --check (or `check_mode: true`): `predicted` when the kind said what it would do without
+   * doing it, `would_run` when it was skipped because it would change the host, `ran` when it ran
+   * (it only reads, or says `check_mode: false`).
+   */
+  check?: CheckRole;
+  /** With --diff: the files the task changed, or would change, each as a unified diff or a note. */
+  diffs?: ShownDiff[];
 }
+
+/** How a task took part in a --check run. */
+export type CheckRole = 'predicted' | 'would_run' | 'ran';
 
 export interface HostEndEvent extends Base {
   type: 'host_end';

@@ -26,7 +26,8 @@ export class NoLogReporter implements Reporter {
     // Progress of a command is its latest output line; of an upload, its byte counts (kept).
     if (e.type === 'task_progress') return { ...e, message: NO_LOG_SHOWN };
     if (e.type === 'task_end') {
-      const { stdout: _o, stderr: _e, ...rest } = e;
+      // A diff shows the file's content, which is what no_log hides.
+      const { stdout: _o, stderr: _e, diffs: _d, ...rest } = e;
       return { ...rest, message: e.message === undefined ? undefined : NO_LOG_SHOWN };
     }
     return e;
