@@ -3,17 +3,10 @@
 // reporter (and a program reading -o json) shows the same thing. The `diff` library is loaded only
 // when a diff is made: a run without --diff does not pay for it at start-up.
 import type { FileDiff } from '../tasks/kind.js';
+import type { ShownDiff } from './events.js';
 import type { Paint } from './style.js';
 
-/** A file's change as an event carries it: a unified diff, or a note said instead of one. */
-export interface ShownDiff {
-  /** The path on the host (or on the controller, for `local: true`). */
-  path: string;
-  /** `--- before: PATH`, `+++ after: PATH` and the hunks (3 lines of context); absent when a note says it all. */
-  diff?: string;
-  /** Binary content, a file too large to show, a mode or owner change. */
-  note?: string;
-}
+export type { ShownDiff } from './events.js';
 
 /** Lines of context around each change, as `diff -u` and git show them. */
 const CONTEXT = 3;

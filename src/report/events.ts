@@ -2,7 +2,6 @@
 // formats these and nothing else; `--output json` prints them one per line, and their shape is
 // part of kplay's interface (see README, "Events").
 import type { ErrorCode, SourcePos } from '../errors.js';
-import type { ShownDiff } from './diff-format.js';
 
 /** How a task ended on a host. */
 export type TaskStatus = 'ok' | 'changed' | 'failed' | 'skipped';
@@ -93,6 +92,16 @@ export interface TaskEndEvent extends Base {
   check?: CheckRole;
   /** With --diff: the files the task changed, or would change, each as a unified diff or a note. */
   diffs?: ShownDiff[];
+}
+
+/** A file's change as task_end carries it (--diff): a unified diff, or a note said instead of one. */
+export interface ShownDiff {
+  /** The path on the host (or on the controller, for `local: true`). */
+  path: string;
+  /** `--- before: PATH`, `+++ after: PATH` and the hunks (3 lines of context); absent when a note says it all. */
+  diff?: string;
+  /** Binary content, a file too large to show, a mode or owner change. */
+  note?: string;
 }
 
 /** How a task took part in a --check run. */
