@@ -61,7 +61,7 @@ export async function runCommand(opts: RunCommandOptions, io: CommandIO): Promis
   const forks = forksOf(opts.forks);
   const reporter = createReporter({ output: opts.output, isTTY: io.isTTY, verbose: Boolean(opts.verbose), secrets, noLog: noLogTaskIds(result.plan) });
   let runId = '';
-  const interrupts = interruptHandlers(io, () => runId);
+  const interrupts = interruptHandlers(io, () => runId, Boolean(opts.check));
   try {
     const summary = await executeOverSsh(result, {
       forks,
