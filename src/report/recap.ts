@@ -128,8 +128,8 @@ export function formatRecap(rows: RecapRow[], end: RunEndEvent | undefined, pain
 /** What a --check run found, and that it changed nothing. */
 function checkLine(rows: RecapRow[], notRun: number): string {
   const changes = rows.reduce((n, r) => n + r.recap.changed, 0);
-  const skipped = notRun ? `; ${notRun} task${notRun === 1 ? '' : 's'} not run, as ${notRun === 1 ? 'it' : 'they'} could change a host (check_mode: false runs a task that only reads)` : '';
-  return `Check mode: nothing was changed; ${changes} task${changes === 1 ? '' : 's'} would change${skipped}`;
+  const skipped = notRun ? `; ${notRun} task${notRun === 1 ? '' : 's'} not run, as ${notRun === 1 ? 'it' : 'they'} could change a host (check_mode: false runs one that only reads)` : '';
+  return `Check mode: nothing that changes a host ran; ${changes} task${changes === 1 ? '' : 's'} would change${skipped}`;
 }
 
 function summaryLine(rows: RecapRow[], end: RunEndEvent | undefined, paint: Paint): string {

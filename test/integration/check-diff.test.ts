@@ -66,7 +66,7 @@ tasks:
     assert.ok(at > 0, r.out);
     assert.deepEqual(lines.slice(at + 1, at + 6), [`h1 |   +++ after: ${conf('h1')}`, 'h1 |   @@ -1,3 +1,3 @@', 'h1 |    listen: 0.0.0.0', 'h1 |   -port: 6443', 'h1 |   +port: 8443']);
     assert.match(r.out, /^h1 \| 2 restart the service \.\.\. skipped: would run/m);
-    assert.match(r.out, /^Check mode: nothing was changed; 1 task would change; 2 tasks not run/m);
+    assert.match(r.out, /^Check mode: nothing that changes a host ran; 1 task would change; 2 tasks not run/m);
     assert.ok(!r.out.includes(SECRET) && !r.err.includes(SECRET), 'the secret is masked');
     assert.ok(r.out.includes('token: ********'), r.out);
 

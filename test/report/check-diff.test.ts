@@ -48,7 +48,7 @@ test('plain: a predicted change reads "would change", its diff follows under the
   const at = lines.indexOf('cp1 |   --- before: /etc/app.conf');
   assert.deepEqual(lines.slice(at, at + 6), ['cp1 |   --- before: /etc/app.conf', 'cp1 |   +++ after: /etc/app.conf', 'cp1 |   @@ -1,2 +1,2 @@', 'cp1 |    listen: 0.0.0.0', 'cp1 |   -port: 6443', 'cp1 |   +port: 8443']);
   assert.ok(lines.includes('host  ok  would change  failed  skipped  unreachable  status'), out.text);
-  assert.ok(lines.includes('Check mode: nothing was changed; 1 task would change; 1 task not run, as it could change a host (check_mode: false runs a task that only reads)'), out.text);
+  assert.ok(lines.includes('Check mode: nothing that changes a host ran; 1 task would change; 1 task not run, as it could change a host (check_mode: false runs one that only reads)'), out.text);
 });
 
 test('listr: the diffs are printed under the display, before the recap', { timeout: 5000 }, async () => {
