@@ -3,7 +3,7 @@
 // and the other by `kplay rollback`, each file's bytes, mode and owner as they were.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -40,7 +40,16 @@ describe('file and lineinfile over SSH, with rollback', { skip: sshLabUnavailabl
       writeFileSync(old, 'obsolete\n');
       files[h] = { conf, old, sum: sha(conf) };
     }
-    const inv = lab.inventory({ hosts: ['h1', 'h2'], user: lab.users.sudoer, defaults: { become: true } });
+    // State folders of this test's own (the lab's hosts are one machine; the sudoer's default
+    // folder is the machine's, which other test files lock).
+    chmodSync(dir, 0o755);
+    const stateDir = (h: string) => {
+      const s = path.join(dir, `state-${h}`);
+      mkdirSync(s, { mode: 0o1777 });
+      chmodSync(s, 0o1777);
+      return { stateDir: s };
+    };
+    const inv = lab.inventory({ hosts: ['h1', 'h2'], user: lab.users.sudoer, defaults: { become: true }, hostSettings: { h1: stateDir('h1'), h2: stateDir('h2') } });
     const r = await runPlaybook(
       dir,
       inv,
@@ -62,7 +71,7 @@ tasks:
     command: '[ {{host.name}} = h1 ]'
 `,
     );
-    assert.equal(r.summary.exitCode, 2, JSON.stringify(r.events.filter((e) => e.type === 'task_end').map((e) => [e.host, e.name, e.status, e.message])));
+    assert.equal(r.summary.exitCode, 2, JSON.stringify(r.summary.refusals) + JSON.stringify(r.events.filter((e) => e.type === 'task_end').map((e) => [e.host, e.name, e.status, e.message])));
     assert.equal(r.end('h1', 'Port').status, 'changed');
     assert.equal(r.end('h1', 'Debug log').message, 'line added');
 
