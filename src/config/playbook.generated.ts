@@ -18,6 +18,9 @@ export type Lineinfile = (
       [k: string]: unknown;
     }
   | {
+      /**
+       * absent: then regexp may stand in for line.
+       */
       state: 'absent';
     }
 ) & {
