@@ -928,6 +928,26 @@ const cases: Case[] = [
     count: 1,
   },
   {
+    name: 'lineinfile: insertafter with insertbefore, and backrefs without regexp',
+    files: {
+      'pb.yaml': L(
+        'name: Demo',
+        'hosts: all',
+        'tasks:',
+        '  - name: both',
+        '    lineinfile: {path: /etc/x, line: a, insertafter: a, insertbefore: b}', // 5:17
+        '  - name: backrefs',
+        '    lineinfile: {path: /etc/x, line: a, backrefs: true}', // 7:17
+      ),
+    },
+    args: validate('pb.yaml'),
+    errors: [
+      { at: 'pb.yaml:5:17', code: 'E_SCHEMA', msg: /at most one of insertafter or insertbefore/ },
+      { at: 'pb.yaml:7:17', code: 'E_SCHEMA', msg: /must have property regexp when property backrefs is present/ },
+    ],
+    count: 2,
+  },
+  {
     name: 'file: recurse is refused with what to do instead',
     files: { 'pb.yaml': L('name: Demo', 'hosts: all', 'tasks:', '  - name: perms', '    file: {path: /srv/x, mode: "0755", recurse: true}') },
     args: validate('pb.yaml'),

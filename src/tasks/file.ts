@@ -211,7 +211,8 @@ async function prepareFileUndo(ctx: UndoContext, a: File): Promise<FileKindUndo 
       return ownUndo(restoreLink, ctx, `restore the link ${a.path}`, { path: a.path, target: a.src!, ...(act.previous !== undefined ? { previous: act.previous } : {}), keep: await keep() });
     case 'remove': {
       const moved = await removedPlace(ctx, await dir(), a.path);
-      const sum = await ctx.conn.run(`if [ -f ${shellQuote(a.path)} ]; then ${sha256Of(shellQuote(a.path))}; else echo -; fi`, { timeoutMs: ctx.timeoutMs, become: ctx.become });
+      // A link is moved as a link (its target may not resolve from the backup folder): no checksum.
+      const sum = await ctx.conn.run(`if [ -f ${shellQuote(a.path)} ] && [ ! -L ${shellQuote(a.path)} ]; then ${sha256Of(shellQuote(a.path))}; else echo -; fi`, { timeoutMs: ctx.timeoutMs, become: ctx.become });
       if (sum.rc !== 0) throw new TaskFailed(`cannot read ${a.path}: ${sum.stderr.toString().trim()}`, {}, IO);
       return ownUndo(moveBack, ctx, `put ${a.path} back`, { original: a.path, moved, sha256: sum.stdout.toString().trim() });
     }

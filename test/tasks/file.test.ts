@@ -152,6 +152,16 @@ describe('state: absent', () => {
     assert.equal(readFileSync(`${p}/sub/x`, 'utf8'), 'x');
   });
 
+  test('a relative link is moved aside as a link and comes back as it was', async () => {
+    const p = bench.at('rel');
+    writeFileSync(bench.at('target'), 't');
+    symlinkSync('target', p);
+    const { undo } = await run({ path: p, state: 'absent' });
+    assert.equal(present(p), false);
+    assert.deepEqual(await bench.undo(undo!), { ok: true, message: 'moved back' });
+    assert.equal(readlinkSync(p), 'target');
+  });
+
   test('the same path removed twice in a run (made again between) keeps both', async () => {
     const p = bench.at('twice');
     writeFileSync(p, 'first');
