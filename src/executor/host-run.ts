@@ -295,14 +295,18 @@ export class HostRun implements TaskHost {
       onOutput: outputProgress(progress),
       signal: this.signal,
       detached: this.config.detach,
+      ...(this.config.store ? { backupDir: this.backupDirOf(step) } : {}),
     };
   }
 
   undoContext(step: PlanStep, ctx: TaskContext, change: number): UndoContext {
+    return { ...ctx, change, taskName: step.name, local: step.local, backupDir: this.backupDirOf(step) };
+  }
+
+  /** The run's backup folder for a step: a local task's backups stay on the controller, beside the run's journal. */
+  private backupDirOf(step: PlanStep): () => Promise<string> {
     const store = this.config.store!;
-    // A local task's backups stay on the controller, beside the run's journal.
-    const backupDir = step.local ? () => localBackupDir(store) : () => hostBackupDir(this.conn, this.state, this.config.runId);
-    return { ...ctx, change, taskName: step.name, local: step.local, backupDir };
+    return step.local ? () => localBackupDir(store) : () => hostBackupDir(this.conn, this.state, this.config.runId);
   }
 
   /** Records a journal line: on the controller first (fsynced), then on the host. */

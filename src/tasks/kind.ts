@@ -158,6 +158,11 @@ export interface TaskContext {
   signal: AbortSignal;
   /** --detach: a `hold` returns at once and leaves the changes in place. */
   detached?: boolean;
+  /**
+   * The run's backup folder on the host (on the controller for `local: true`), for a change that
+   * sets something aside (file's state: absent); absent when the run keeps no journal.
+   */
+  backupDir?(): Promise<string>;
 }
 
 /** A file as --check finds it and as the task would leave it (null: absent). */

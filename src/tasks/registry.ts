@@ -2,9 +2,11 @@ import { command } from './command.js';
 import { copy } from './copy.js';
 import { dlv } from './dlv.js';
 import { fetch } from './fetch.js';
+import { file } from './file.js';
 import { hold } from './hold.js';
 import { include } from './include.js';
 import type { KindDef, KindName } from './kind.js';
+import { lineinfile } from './lineinfile.js';
 import { move } from './move.js';
 import { read } from './read.js';
 import { template } from './template.js';
@@ -28,6 +30,8 @@ export const taskKinds: { readonly [K in KindName]: KindDef<K, any, BuiltinUndoS
   dlv,
   tunnel,
   hold,
+  file,
+  lineinfile,
 };
 
 /** The kinds, in the order the schema lists them. */

@@ -31,6 +31,8 @@ function argsOf(kind: KindName, dir: string, port: number): string | undefined {
     tunnel: `{remote_port: ${port}, local_port: ${port + 1}}`,
     hold: `{timeout: 1s}`,
     include: undefined,
+    file: `{path: "${dir}/dir-{{host.name}}/sub", state: directory}`,
+    lineinfile: `{path: "${dir}/li-{{host.name}}", line: "x", create: true}`,
   };
   return table[kind];
 }
