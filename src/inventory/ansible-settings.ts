@@ -65,9 +65,9 @@ export function settleLayer(layer: PlacedVars, problems: Diagnostic[]): SettledL
       keyPos[BECOME_USER_VAR] = pos;
     } else if (PASSWORDS.has(name)) {
       const env = name.includes('become') || name === 'ansible_sudo_pass' ? 'becomePasswordEnv' : name.includes('passphrase') ? 'passphraseEnv' : 'passwordEnv';
-      warn(`${name} writes a password in the inventory; kplay does not use it (nor shows it)`, `kplay reads passwords only from environment variables: ${env} in a kplay inventory, or a key (ansible_ssh_private_key_file).`, pos, problems);
+      warn(`${name} writes a password in the inventory; kplay does not use it (nor shows it)`, `Passwords come only from environment variables (${env} in a kplay inventory); or log in with a key (ansible_ssh_private_key_file).`, pos, problems);
     } else {
-      if (name.startsWith('ansible_')) warn(`${name} is an Ansible setting kplay does not use; it stays a variable only`, 'kplay maps ansible_host, ansible_port, ansible_user, ansible_ssh_private_key_file, ansible_become, ansible_become_user and ansible_ssh_common_args (-J, ProxyJump, UserKnownHostsFile, StrictHostKeyChecking, ConnectTimeout); remove the others, or rename a variable of your own.', pos, problems);
+      if (name.startsWith('ansible_')) warn(`${name} is an Ansible setting kplay does not use; it stays a variable only`, 'The settings used are ansible_host, ansible_port, ansible_user, ansible_ssh_private_key_file, ansible_become, ansible_become_user and ansible_ssh_common_args (-J, ProxyJump, UserKnownHostsFile, StrictHostKeyChecking, ConnectTimeout); remove the others, or rename a variable of your own.', pos, problems);
       vars[name] = value;
     }
   }
@@ -119,7 +119,7 @@ const SSH_OPTIONS: Record<string, (value: string, out: HostSettings, at: Place) 
     const map: Record<string, Connection['hostKeyChecking']> = { yes: 'strict', 'accept-new': 'accept-new', no: 'off', off: 'off' };
     const policy = map[v.toLowerCase()];
     if (policy) out.hostKeyChecking = policy;
-    else warn(`${at.name}: StrictHostKeyChecking=${v} is not used`, 'kplay takes yes, accept-new and no.', at.pos, at.problems);
+    else warn(`${at.name}: StrictHostKeyChecking=${v} is not used`, 'Use yes, accept-new or no.', at.pos, at.problems);
   },
   connecttimeout: (v, out, at) => {
     if (/^\d+$/.test(v)) out.connectTimeout = `${v}s`;
@@ -132,7 +132,7 @@ function sshArgs(v: unknown, out: HostSettings, at: Place): void {
   const words = splitWords(String(v ?? ''))?.map((w) => w.text);
   if (!words) return void bad(at, 'has a quote that is never closed', 'Close the quote.');
   const unused = (what: string) =>
-    warn(`${at.name}: "${what}" is not used`, 'kplay takes -J HOST and -o ProxyJump, UserKnownHostsFile, StrictHostKeyChecking and ConnectTimeout from it; put other ssh options in ~/.ssh/config.', at.pos, at.problems);
+    warn(`${at.name}: "${what}" is not used`, 'Only -J HOST and -o ProxyJump, UserKnownHostsFile, StrictHostKeyChecking and ConnectTimeout are used from it; put other ssh options in ~/.ssh/config.', at.pos, at.problems);
   for (let i = 0; i < words.length; i++) {
     const w = words[i]!;
     const m = /^-([Jo])(.*)$/.exec(w);

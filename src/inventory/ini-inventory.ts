@@ -4,7 +4,6 @@
 // lines before any section in no group. Values are read as Python literals where they are one (2222,
 // True, 'quoted', [1, 2]), else as text. Every mistake is reported at its line and column.
 import type { Diagnostic, SourcePos } from '../errors.js';
-import { parse as parseYamlValue } from 'yaml';
 import { ALL, AnsibleTree, checkName, setVar, UNGROUPED } from './ansible-tree.js';
 import type { AnsibleGroup, PlacedVars } from './ansible-tree.js';
 import { expandHostRange, HostRangeError, splitHostPort } from './host-range.js';
@@ -191,10 +190,11 @@ export function pythonLiteral(v: string): unknown {
   if (v === 'None') return null;
   const q = /^(['"])(.*)\1$/s.exec(v);
   if (q) return q[2]!.replace(/\\(.)/g, '$1');
-  if (/^[[{(]/.test(v)) {
+  // Lists and dicts as Python writes them; a template ({{x}}) or anything else that is no literal stays text.
+  if (/^[[{]/.test(v) && !v.includes('{{')) {
+    const json = (v.includes('"') ? v : v.replace(/'/g, '"')).replace(/\bTrue\b/g, 'true').replace(/\bFalse\b/g, 'false').replace(/\bNone\b/g, 'null');
     try {
-      const parsed: unknown = parseYamlValue(v.replace(/^\((.*)\)$/s, '[$1]').replace(/\bTrue\b/g, 'true').replace(/\bFalse\b/g, 'false').replace(/\bNone\b/g, 'null'));
-      if (typeof parsed === 'object' && parsed !== null) return parsed;
+      return JSON.parse(json) as unknown;
     } catch {
       // Not a literal: Ansible keeps the text as it is, and so do we.
     }

@@ -76,7 +76,7 @@ function varsFile(file: string, problems: Diagnostic[], read: InventoryFile[]): 
   read.push({ absPath: file, text });
   const pos = { file: displayPath(file), line: 1, col: 1 };
   if (text.startsWith('$ANSIBLE_VAULT')) {
-    const hint = 'kplay does not read Ansible Vault: declare the values as secrets (an environment variable or a file) in the playbook or a kplay inventory.';
+    const hint = 'Ansible Vault is not read: declare such values as secrets (an environment variable or a file) in the playbook or a kplay inventory.';
     problems.push({ code: 'E_INVENTORY', severity: 'error', message: `${pos.file} is encrypted with Ansible Vault`, hint, pos });
     return undefined;
   }
