@@ -66,6 +66,8 @@ export function showInventory(file: string, only?: string, cluster: ClusterOptio
   const shown = new Set(hosts.flatMap((h) => h.groups));
   const groups = [...inv.groups]
     .filter(([name]) => only === undefined || shown.has(name))
+    // Ansible's implicit group of hosts in no other group, when it has none, says nothing.
+    .filter(([name, g]) => name !== 'ungrouped' || g.hosts.length > 0 || inv.format === undefined)
     .map(([name, g]) => ({ name, children: g.children ?? [], hosts: g.hosts, vars: g.vars }));
   const view: InventoryView = { inventory: inv.file, format: inv.format ?? 'kplay', ...(inv.cluster ? { cluster: inv.cluster } : {}), hosts, groups, warnings: problems };
   return { view, inventory: inv };
