@@ -72,7 +72,8 @@ function host(name: string, tree: AnsibleTree, groupTree: GroupTree, settled: Ma
   const written = tree.hosts.get(name)!;
   const groups = groupsOfHost(name, groupTree, (a, b) => a.localeCompare(b)).filter((g) => g !== ALL);
   const applying = [...tree.groups.get(ALL)!.vars, ...groups.flatMap((g) => tree.groups.get(g)!.vars), ...written.vars];
-  const settings: HostSettings = Object.assign({}, ...applying.map((l) => settled.get(l)!.settings));
+  const byVariable: Record<string, HostSettings> = Object.assign({}, ...applying.map((l) => settled.get(l)!.settings));
+  const settings: HostSettings = Object.assign({}, ...Object.values(byVariable));
   const { address, ...connection } = settings;
   return {
     name,

@@ -3,6 +3,7 @@
 // host.user); ansible_become_user becomes the var become_user. Every other ansible_* variable is
 // warned about by name and position and stays a var, never used to connect; passwords written in
 // the inventory are refused (kplay reads them only from environment variables) and never shown.
+// kplay's own settings that Ansible has no variable for are written kplay_state_dir and the like.
 import type { Diagnostic, SourcePos } from '../errors.js';
 import type { Connection } from '../config/inventory.generated.js';
 import type { PlacedVars } from './ansible-tree.js';
@@ -16,7 +17,12 @@ export interface HostSettings extends Connection {
 /** A layer once its settings are taken out: the vars left, and the settings it gives. */
 export interface SettledLayer {
   layer: PlacedVars;
-  settings: HostSettings;
+  /**
+   * By Ansible variable (its current name), what it sets: a later layer's variable replaces all an
+   * earlier one of the same name set, as a variable overrides a variable in Ansible (a host's
+   * ansible_ssh_common_args replaces its group's whole, not option by option).
+   */
+  settings: Record<string, HostSettings>;
 }
 
 /** The name kplay gives ansible_become_user: a host var that `become_user` of tasks defaults to. */
@@ -41,6 +47,12 @@ const SETTERS: Record<string, Setter> = {
   ansible_ssh_extra_args: (v, out, at) => sshArgs(v, out, at),
   ansible_connection: (v, _out, at) => onlyValues(v, ['ssh', 'smart', 'paramiko'], 'kplay connects over SSH only', at),
   ansible_become_method: (v, _out, at) => onlyValues(v, ['sudo'], 'kplay becomes root (or become_user) with sudo only', at),
+  // kplay's settings that Ansible has no variable for.
+  kplay_state_dir: (v, out, at) => (out.stateDir = text(v, at)),
+  kplay_password_env: (v, out, at) => (out.passwordEnv = envName(v, at)),
+  kplay_passphrase_env: (v, out, at) => (out.passphraseEnv = envName(v, at)),
+  kplay_become_password_env: (v, out, at) => (out.becomePasswordEnv = envName(v, at)),
+  kplay_host_key_checking: (v, out, at) => (out.hostKeyChecking = oneOf(v, ['strict', 'accept-new', 'off'], at)),
 };
 /** Older names Ansible still reads. */
 const ALIASES: Record<string, string> = {
@@ -49,25 +61,29 @@ const ALIASES: Record<string, string> = {
   ansible_ssh_user: 'ansible_user',
   ansible_private_key_file: 'ansible_ssh_private_key_file',
 };
+const UNUSED_HINT =
+  "The settings used are ansible_host, ansible_port, ansible_user, ansible_ssh_private_key_file, ansible_become, ansible_become_user and ansible_ssh_common_args (-J, ProxyJump, UserKnownHostsFile, StrictHostKeyChecking, ConnectTimeout), and kplay's own kplay_state_dir, kplay_password_env, kplay_passphrase_env, kplay_become_password_env and kplay_host_key_checking; remove the others, or rename a variable of your own.";
 const PASSWORDS = new Set(['ansible_password', 'ansible_ssh_pass', 'ansible_ssh_password', 'ansible_become_password', 'ansible_become_pass', 'ansible_sudo_pass', 'ansible_ssh_private_key_passphrase']);
 
 /** Takes the ansible_* settings out of a layer; problems (bad values, unknown settings) go into `problems`. */
 export function settleLayer(layer: PlacedVars, problems: Diagnostic[]): SettledLayer {
   const vars: Record<string, unknown> = {};
   const keyPos = { ...layer.keyPos };
-  const settings: HostSettings = {};
+  const settings: Record<string, HostSettings> = {};
   for (const [name, value] of Object.entries(layer.vars)) {
     const pos = layer.keyPos[name] ?? { file: '', line: 1, col: 1 };
-    const setter = SETTERS[ALIASES[name] ?? name];
-    if (setter) setter(value, settings, { name, pos, problems });
+    const canonical = ALIASES[name] ?? name;
+    const setter = SETTERS[canonical];
+    if (setter) setter(value, (settings[canonical] = {}), { name, pos, problems });
     else if (name === 'ansible_become_user') {
       vars[BECOME_USER_VAR] = value;
       keyPos[BECOME_USER_VAR] = pos;
     } else if (PASSWORDS.has(name)) {
-      const env = name.includes('become') || name === 'ansible_sudo_pass' ? 'becomePasswordEnv' : name.includes('passphrase') ? 'passphraseEnv' : 'passwordEnv';
-      warn(`${name} writes a password in the inventory; kplay does not use it (nor shows it)`, `Passwords come only from environment variables (${env} in a kplay inventory); or log in with a key (ansible_ssh_private_key_file).`, pos, problems);
+      const [variable, setting] = name.includes('become') || name === 'ansible_sudo_pass' ? ['kplay_become_password_env', 'becomePasswordEnv'] : name.includes('passphrase') ? ['kplay_passphrase_env', 'passphraseEnv'] : ['kplay_password_env', 'passwordEnv'];
+      const hint = `Passwords come only from environment variables: name one with ${variable} (${setting} in a kplay inventory), or log in with a key (ansible_ssh_private_key_file).`;
+      warn(`${name} writes a password in the inventory; kplay does not use it (nor shows it)`, hint, pos, problems);
     } else {
-      if (name.startsWith('ansible_')) warn(`${name} is an Ansible setting kplay does not use; it stays a variable only`, 'The settings used are ansible_host, ansible_port, ansible_user, ansible_ssh_private_key_file, ansible_become, ansible_become_user and ansible_ssh_common_args (-J, ProxyJump, UserKnownHostsFile, StrictHostKeyChecking, ConnectTimeout); remove the others, or rename a variable of your own.', pos, problems);
+      if (name.startsWith('ansible_') || name.startsWith('kplay_')) warn(`${name} is ${name.startsWith('kplay_') ? 'no kplay setting' : 'an Ansible setting kplay does not use'}; it stays a variable only`, UNUSED_HINT, pos, problems);
       vars[name] = value;
     }
   }
@@ -86,6 +102,16 @@ function bad(at: Place, what: string, hint: string): undefined {
 function text(v: unknown, at: Place): string | undefined {
   if ((typeof v === 'string' && v !== '') || typeof v === 'number') return String(v);
   return bad(at, `must be a non-empty text, not ${JSON.stringify(v)}`, 'Write the value as text.');
+}
+
+function envName(v: unknown, at: Place): string | undefined {
+  if (typeof v === 'string' && /^[A-Za-z_][A-Za-z0-9_]*$/.test(v)) return v;
+  return bad(at, `names the environment variable that holds the secret, not ${typeof v === 'string' ? 'a value like this one' : JSON.stringify(v)}`, 'Give the name of an environment variable (letters, digits, _), never the secret itself.');
+}
+
+function oneOf<T extends string>(v: unknown, allowed: readonly T[], at: Place): T | undefined {
+  if (allowed.includes(v as T)) return v as T;
+  return bad(at, `must be one of ${allowed.join(', ')}, not ${JSON.stringify(v)}`, `Write one of ${allowed.join(', ')}.`);
 }
 
 function port(v: unknown, at: Place): number | undefined {

@@ -95,6 +95,22 @@ describe('Ansible INI inventories', () => {
     assert.equal(inv.hosts.get('lonely')!.connection.become, true, 'ansible_become: yes from group_vars/all.yml');
   });
 
+  test("a host's ansible_ssh_common_args replaces its group's whole, as a variable overrides a variable", () => {
+    const { inv } = load({ 'hosts.ini': "[web]\nw1 ansible_ssh_common_args='-o UserKnownHostsFile=/x'\nw2\n\n[web:vars]\nansible_ssh_common_args=-J bastion -o StrictHostKeyChecking=no\n" });
+    assert.deepEqual(inv!.hosts.get('w1')!.connection, { knownHosts: '/x' });
+    assert.deepEqual(inv!.hosts.get('w2')!.connection, { jump: 'bastion', hostKeyChecking: 'off' });
+  });
+
+  test("kplay's own settings that Ansible has no name for: kplay_state_dir, kplay_*_env, kplay_host_key_checking", () => {
+    const { inv, problems } = load({
+      'hosts.ini': '[web]\nw1 kplay_state_dir=/srv/kplay kplay_password_env=W1_PW kplay_become_password_env=W1_SUDO kplay_host_key_checking=accept-new\nw2 kplay_password_env="not a name" kplay_statedir=/x\n',
+    });
+    assert.deepEqual(inv!.hosts.get('w1')!.connection, { stateDir: '/srv/kplay', passwordEnv: 'W1_PW', becomePasswordEnv: 'W1_SUDO', hostKeyChecking: 'accept-new' });
+    assert.deepEqual(where(problems), ['3:4 kplay_password_env names the environment variable that holds the secret, not a value like this one']);
+    assert.deepEqual(where(problems, 'warning'), ['3:36 kplay_statedir is no kplay setting; it stays a variable only']);
+    assert.ok(!JSON.stringify(problems).includes('not a name'), 'what may be a secret is not repeated');
+  });
+
   test('a template in a group_vars file renders per host, and a mistake in it is reported in that file', () => {
     const dir = writeTree({
       'hosts.ini': '[web]\nw1\n',
