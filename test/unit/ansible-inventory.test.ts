@@ -2,6 +2,7 @@
 // groups of groups, and the mistakes each can hold, reported at file:line:col. Files in temporary
 // folders, no root: what a run would use is checked through the plan built from them.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { InvalidInputError, plan } from '../../src/index.js';
@@ -11,7 +12,7 @@ import { loadInventory } from '../../src/inventory/inventory.js';
 import type { Inventory } from '../../src/inventory/inventory.js';
 import { pythonLiteral, splitWords } from '../../src/inventory/ini-inventory.js';
 import { checkFile } from '../../src/config/validate-files.js';
-import { writeTree } from '../helpers/files.js';
+import { REPO_ROOT, writeTree } from '../helpers/files.js';
 
 /** Loads the inventory `name` of a tree of files. */
 function load(files: Record<string, string>, name = 'hosts.ini'): { inv?: Inventory; problems: Diagnostic[]; dir: string } {
@@ -93,6 +94,14 @@ describe('Ansible INI inventories', () => {
     }
     const inv = loadInventory(path.join(dir, 'hosts.ini')).value!;
     assert.equal(inv.hosts.get('lonely')!.connection.become, true, 'ansible_become: yes from group_vars/all.yml');
+  });
+
+  test("the README's INI example reads without a problem, as it says", () => {
+    const example = /```ini\n([\s\S]*?)```/.exec(readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8'))![1]!;
+    const { inv, problems } = load({ 'hosts.ini': example });
+    assert.deepEqual(problems, []);
+    const db1 = inv!.hosts.get('db1')!;
+    assert.deepEqual([db1.address, db1.port, db1.connection.become, db1.connection.jump, db1.vars.become_user, db1.groups], ['10.0.0.5', 2222, true, 'admin@bastion', 'postgres', ['prod', 'web']]);
   });
 
   test("a host's ansible_ssh_common_args replaces its group's whole, as a variable overrides a variable", () => {
