@@ -114,7 +114,8 @@ class IniReader {
     for (const name of names) {
       if (!checkName('host', name, at(first.col), this.problems)) continue;
       const host = this.tree.host(name, at(first.col));
-      if (Object.keys(layer.vars).length) host.vars.push({ vars: { ...layer.vars }, keyPos: layer.keyPos });
+      // One layer for every host of a range: its settings are checked (and warned about) once.
+      if (Object.keys(layer.vars).length) host.vars.push(layer);
       this.tree.member(this.group, name);
     }
   }

@@ -18,7 +18,7 @@ export interface InventoryHost {
   /** The port as shown in plans: the inventory's, else 22 (~/.ssh/config may still change it). */
   port: number;
   connection: ConnectionSettings;
-  /** Groups it belongs to, in the order the inventory defines them. */
+  /** Groups it belongs to (through children too), in the order their vars apply: outer groups first; among equals, as the inventory defines them (Ansible's: by name). */
   groups: string[];
   vars: Record<string, unknown>;
   /** Secrets declared on the host itself (the inventory's and its groups' are on Inventory). */

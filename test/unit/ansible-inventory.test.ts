@@ -183,17 +183,17 @@ describe('Ansible INI inventories', () => {
     for (const p of errors(problems)) assert.ok(p.hint && p.pos?.file.endsWith('hosts.ini'), p.message);
   });
 
-  test('ansible_* settings kplay does not use are warned about by name and place, and stay vars; passwords are dropped, never shown', () => {
+  test('ansible_* settings kplay does not use are warned about by name and place (once for a range), and stay vars; passwords are dropped, never shown', () => {
     const { inv, problems } = load({
-      'hosts.ini': '[web]\nw1 ansible_python_interpreter=/usr/bin/python3 ansible_password=hunter2hunter\n\n[web:vars]\nansible_connection=local\nansible_ssh_common_args=-o ForwardAgent=yes -p 2222\n',
+      'hosts.ini': '[web]\nw[1:3] ansible_python_interpreter=/usr/bin/python3 ansible_password=hunter2hunter\n\n[web:vars]\nansible_connection=local\nansible_ssh_common_args=-o ForwardAgent=yes -p 2222\n',
     });
     assert.deepEqual(errors(problems), []);
     assert.deepEqual(where(problems, 'warning'), [
       '5:1 ansible_connection=local is not used: kplay connects over SSH only',
       '6:1 ansible_ssh_common_args: "-o ForwardAgent=yes" is not used',
       '6:1 ansible_ssh_common_args: "-p 2222" is not used',
-      '2:4 ansible_python_interpreter is an Ansible setting kplay does not use; it stays a variable only',
-      '2:48 ansible_password writes a password in the inventory; kplay does not use it (nor shows it)',
+      '2:8 ansible_python_interpreter is an Ansible setting kplay does not use; it stays a variable only',
+      '2:52 ansible_password writes a password in the inventory; kplay does not use it (nor shows it)',
     ]);
     assert.ok(!JSON.stringify(problems).includes('hunter2'), 'the password appears in no message');
     assert.deepEqual(inv!.hosts.get('w1')!.vars, { ansible_python_interpreter: '/usr/bin/python3' });
