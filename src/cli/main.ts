@@ -119,6 +119,18 @@ function program(io: CommandIO, setCode: (code: number) => void, onCommand: (com
       const { listCommand } = await import('../commands/list.js');
       setCode(await listCommand(flags, io));
     });
+  prog
+    .command('inventory')
+    .description('show an inventory as kplay resolves it (kplay\'s format, Ansible\'s INI or YAML, or a cluster\'s Nodes)')
+    .command('show')
+    .description('print the hosts (address, port, user, key, become), their groups and vars with where each comes from, and the groups')
+    .requiredOption('-i, --inventory <file>', 'the inventory: a file (kplay or Ansible, INI or YAML), or k8s:[CONTEXT]')
+    .option('--host <hosts>', 'only these hosts (names, groups or patterns, as --limit takes them)')
+    .addOption(outputOption())
+    .action(async (flags: { inventory: string; host?: string; output: OutputFormat }) => {
+      const { inventoryShowCommand } = await import('../commands/inventory.js');
+      setCode(await inventoryShowCommand(flags, io));
+    });
   return prog;
 }
 

@@ -19,6 +19,7 @@ import { sha256, TemplateFiles } from './template-files.js';
 import { hostSecretDecls, secretConflicts, secretVars } from './secret-vars.js';
 import { resolveVars } from './vars.js';
 import type { VarLayer } from './vars.js';
+import { hostVarLayers } from '../inventory/var-layers.js';
 
 /** What the user asked for on top of the playbook and inventory. */
 export interface PlanOptions {
@@ -103,7 +104,7 @@ function checkNeeds(playbook: Playbook, inv: Inventory, hosts: InventoryHost[], 
 /** Every file read to build a plan, with its checksum, and the options it was built with. */
 function planInputs(playbook: Playbook, inventory: Inventory, opts: PlanOptions, templates: TemplateFiles): PlanInputs {
   const files = new Map<string, string>();
-  for (const src of [...playbook.sources, ...(inventory.src ? [inventory.src] : []), ...(opts.extraVarFiles ?? [])]) {
+  for (const src of [...playbook.sources, ...(inventory.files ?? (inventory.src ? [inventory.src] : [])), ...(opts.extraVarFiles ?? [])]) {
     files.set(src.absPath, sha256(src.text));
   }
   for (const [file, sum] of templates.read) files.set(file, sum);
@@ -207,10 +208,8 @@ function varLayers(playbook: Playbook, inv: Inventory, h: InventoryHost): VarLay
   const layers: VarLayer[] = [
     ...playbook.varsFiles.map((f) => ({ vars: f.vars, src: f.src, path: ['vars'] })),
     { vars: playbook.vars, src: pbSrc, path: ['vars'] },
-    { vars: inv.vars, src: inv.src, path: ['vars'] },
+    ...hostVarLayers(inv, h),
   ];
-  for (const g of h.groups) layers.push({ vars: inv.groups.get(g)!.vars, src: inv.src, path: ['groups', g, 'vars'] });
-  layers.push({ vars: h.vars, src: inv.src, path: ['hosts', h.name, 'vars'] });
   return layers;
 }
 
