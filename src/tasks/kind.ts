@@ -20,6 +20,8 @@ export const COMMON_KEYS = [
   'run_once',
   'vars',
   'tags',
+  'loop',
+  'loop_control',
 ] as const;
 
 /** The task kinds, as the schema defines them (a task has exactly one of these keys). */
