@@ -4,7 +4,7 @@
 import type { Diagnostic, SourcePos } from '../errors.js';
 import { compileCondition, compileTemplate, TemplateError } from '../template/index.js';
 import type { VarReference } from '../template/index.js';
-import { argFields, siteOf, untilSite } from '../plan/task-templates.js';
+import { argFields, conditionAt, siteOf, templateAt, untilSite } from '../plan/task-templates.js';
 import type { TemplateSite } from '../plan/task-templates.js';
 import type { LoopSpec, Origin, TaskSpec } from './model.js';
 import { posAt, posInScalar } from './yaml-source.js';
@@ -113,11 +113,16 @@ export function itemOutsideLoop(tasks: readonly TaskSpec[], defined: (name: stri
 /** Where a task (or its rollback) first reads `item`, reading its templates as they are written. */
 function firstItemRead(task: TaskSpec): SourcePos | undefined {
   for (const t of task.rollback ? [task, task.rollback] : [task]) {
-    const sites: [TemplateSite, () => VarReference[]][] = [
-      ...argFields(t).map((f): [TemplateSite, () => VarReference[]] => [f.site, () => compileTemplate(f.source, f.mode).references]),
-      ...t.when.flatMap((w): [TemplateSite, () => VarReference[]][] => (typeof w.expr === 'string' ? [[siteOf(w.origin), () => compileCondition(w.expr as string).references]] : [])),
-      ...(t.until === undefined ? [] : [[untilSite(t), () => compileCondition(t.until!).references] as [TemplateSite, () => VarReference[]]]),
-    ];
+    // Compiled through the plan's caches (the plan compiles the same strings); most never mention item.
+    const sites: [TemplateSite, () => VarReference[]][] = [];
+    for (const f of argFields(t)) {
+      if (f.source.includes(DEFAULT_LOOP_VAR)) sites.push([f.site, () => (f.compiled ??= templateAt(f.source, f.mode, f.site)).references]);
+    }
+    for (const w of t.when) {
+      const expr = w.expr;
+      if (typeof expr === 'string' && expr.includes(DEFAULT_LOOP_VAR)) sites.push([siteOf(w.origin), () => conditionAt(expr, siteOf(w.origin)).references]);
+    }
+    if (t.until?.includes(DEFAULT_LOOP_VAR)) sites.push([untilSite(t), () => conditionAt(t.until!, untilSite(t)).references]);
     for (const [site, refs] of sites) {
       const ref = readsOf(refs).find((r) => r.root === DEFAULT_LOOP_VAR && !r.optional);
       if (ref) return posInScalar(site.src, site.dataPath, ref.line, ref.col);
