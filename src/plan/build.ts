@@ -20,6 +20,7 @@ import { hostSecretDecls, secretConflicts, secretVars } from './secret-vars.js';
 import { resolveVars } from './vars.js';
 import { itemTasks, loopResultPlaceholder, loopValues, placeholderTask, withLoop } from './loop.js';
 import { TaskFailed } from '../tasks/kind.js';
+import { Redactor } from '../report/redact.js';
 import type { VarLayer } from './vars.js';
 
 /** What the user asked for on top of the playbook and inventory. */
@@ -305,7 +306,8 @@ export class HostRenderer {
     try {
       const values = loopValues(task, context, (root) => isRuntimeValue(context[root]));
       if (isRuntimeValue(values)) throw new TaskFailed(`task "${task.name}": loop ${String(task.loop!.over)} is still unknown when the task runs`, {}, { code: 'E_LOOP', pos: task.loop!.origin.pos });
-      return itemTasks(task, values, context);
+      const redactor = new Redactor(this.secrets.map((s) => s.value));
+      return itemTasks(task, values, context, (text) => redactor.text(text));
     } catch (err) {
       if (!(err instanceof PlacedTemplateError)) throw err;
       throw new TaskFailed(err.diagnostic.message, {}, { code: err.diagnostic.code, pos: err.diagnostic.pos });

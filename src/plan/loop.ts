@@ -102,14 +102,15 @@ function notListHint(value: unknown): string {
 
 /**
  * One task per item: the item (and its position) in its variables, its id `3[1]`, and its name (and
- * its rollback's) ending in the item's label. Throws PlacedTemplateError for a label that fails.
+ * its rollback's) ending in the item's label, with `mask` applied (names reach the journal, where
+ * no secret may go). Throws PlacedTemplateError for a label that fails.
  */
-export function itemTasks(task: TaskSpec, values: readonly unknown[], context: Record<string, unknown>): TaskSpec[] {
+export function itemTasks(task: TaskSpec, values: readonly unknown[], context: Record<string, unknown>, mask: (text: string) => string = (t) => t): TaskSpec[] {
   const { loop, ...rest } = task;
   const l = loop!;
   return values.map((value, index) => {
     const item = { [l.loopVar]: value, ...(l.indexVar ? { [l.indexVar]: index } : {}) };
-    const suffix = ` (${l.loopVar}=${task.noLog ? index + 1 : labelOf(l, value, { ...context, ...item })})`;
+    const suffix = ` (${l.loopVar}=${task.noLog ? index + 1 : mask(labelOf(l, value, { ...context, ...item }))})`;
     const rollback = task.rollback && { ...task.rollback, name: `${task.rollback.name}${suffix}` };
     return { ...rest, id: itemId(task.id, index), name: `${task.name}${suffix}`, item, ...(rollback ? { rollback } : {}) };
   });

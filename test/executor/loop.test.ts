@@ -187,6 +187,30 @@ tasks:
     assert.equal(existsSync(`${dir}/m`), false, 'the host was put back');
   });
 
+  test('a secret in an item never reaches the journal: the item is named with it masked', BOUND, async () => {
+    const dir = tempDir();
+    const ran = await runLocal(
+      dir,
+      `name: t
+hosts: all
+secrets:
+  tok: {env: KPLAY_LOOP_TOKEN}
+tasks:
+  - name: use
+    command: test {{item}} = s3cr3t-value && touch ${dir}/used
+    rollback: rm -f ${dir}/used
+    loop: ["{{tok}}"]
+`,
+      { secrets: [{ name: 'tok', source: { env: 'KPLAY_LOOP_TOKEN' }, value: 's3cr3t-value' }], detach: true },
+    );
+    assert.equal(ran.summary.exitCode, ExitCode.ok, JSON.stringify(ends(ran.events)));
+    assert.ok(existsSync(`${dir}/used`), 'the item had the real value');
+    assert.equal(ran.end('h1', 'use (item=********)').status, 'changed');
+    const journal = JSON.stringify(ran.journal);
+    assert.ok(!journal.includes('s3cr3t'), journal);
+    assert.match(journal, /use \(item=\*{8}\)/);
+  });
+
   test('an empty list skips the task and registers no results', BOUND, async () => {
     const dir = tempDir();
     writeFileSync(path.join(dir, 'unused'), '');

@@ -8,6 +8,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { LocalConnection } from '../../src/connection/local.js';
+import type { ResolvedSecret } from '../../src/config/secrets.js';
 import type { RunOptions, RunResult } from '../../src/connection/types.js';
 import { executePlan } from '../../src/executor/engine.js';
 import type { RunSummary } from '../../src/executor/engine.js';
@@ -69,6 +70,8 @@ export interface LocalRunOptions {
   unreachable?: string[];
   /** Several inventory hosts that share one state folder (one machine under two names). */
   sharedState?: boolean;
+  /** The secrets' values, as the run reads them before it starts. */
+  secrets?: ResolvedSecret[];
 }
 
 /** A fresh folder for a test's files. */
@@ -109,6 +112,7 @@ export async function runLocal(dir: string, playbook: string, opts: LocalRunOpti
     local,
     signal: opts.signal,
     detach: opts.detach,
+    secrets: opts.secrets,
     reporter: {
       onEvent: (e) => {
         events.push(e);
