@@ -5,11 +5,11 @@
 import type { LoopSpec, TaskSpec } from '../config/model.js';
 import { loopExpression } from '../config/loop.js';
 import { posInScalar } from '../config/yaml-source.js';
-import { compileCondition, isRuntimeValue, runtimeObject, runtimeResult, TemplateError } from '../template/index.js';
+import { isRuntimeValue, runtimeObject, runtimeResult, TemplateError } from '../template/index.js';
 import type { RuntimeValue } from '../template/index.js';
 import { NO_LOG_SHOWN } from './plan.js';
 import type { PlannedLoop, PlanStep } from './plan.js';
-import { PlacedTemplateError, placed, templateAt } from './task-templates.js';
+import { conditionAt, PlacedTemplateError, placed, templateAt } from './task-templates.js';
 import { RuntimeText } from './vars.js';
 
 /** The id of one item's step: `3[2]` is the second item of task 3. */
@@ -49,9 +49,11 @@ export function loopValues(task: TaskSpec, context: Record<string, unknown>, lat
   const loop = task.loop!;
   if (Array.isArray(loop.over)) return loop.over.map((v, i) => renderItem(v, [...loop.origin.dataPath, i], loop, context, late));
   const found = loopExpression(loop.over)!;
+  // Compiled once per process (a syntax error was reported when the playbook loaded).
+  const compiled = conditionAt(found.expr, { src: loop.origin.src, dataPath: loop.origin.dataPath });
   let value: unknown;
   try {
-    value = compileCondition(found.expr).value(context);
+    value = compiled.value(context);
   } catch (err) {
     if (!(err instanceof TemplateError)) throw err;
     const p = err.problem;
