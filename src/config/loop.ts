@@ -11,7 +11,7 @@ import { posAt, posInScalar } from './yaml-source.js';
 import type { DataPath, YamlSource } from './yaml-source.js';
 
 /** The variable a loop's item is in when loop_control does not rename it (as in Ansible). */
-export const DEFAULT_LOOP_VAR = 'item';
+const DEFAULT_LOOP_VAR = 'item';
 
 /** What a task writes about its loop (the keys of the generated Task type that matter here). */
 interface WrittenLoop {

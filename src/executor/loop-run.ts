@@ -14,13 +14,13 @@ import { TaskRun } from './task-run.js';
 import type { TaskHost, TaskResult } from './task-run.js';
 
 /** What a looped task registers: a task's result, with one result per item (each with its item). */
-export interface LoopResult extends RegisteredResult {
+interface LoopResult extends RegisteredResult {
   results: Record<string, unknown>[];
   msg: string;
 }
 
 /** The registered summary of a loop's items, as Ansible's: changed or failed when any item was, skipped when all were. */
-export function loopResult(results: Record<string, unknown>[], statuses: readonly TaskStatus[]): LoopResult {
+function loopResult(results: Record<string, unknown>[], statuses: readonly TaskStatus[]): LoopResult {
   const status: TaskStatus = statuses.includes('failed')
     ? 'failed'
     : statuses.includes('changed')

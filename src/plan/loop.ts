@@ -13,7 +13,7 @@ import { conditionAt, PlacedTemplateError, placed, templateAt } from './task-tem
 import { RuntimeText } from './vars.js';
 
 /** The id of one item's step: `3[2]` is the second item of task 3. */
-export function itemId(taskId: string, index: number): string {
+function itemId(taskId: string, index: number): string {
   return `${taskId}[${index + 1}]`;
 }
 
