@@ -207,6 +207,11 @@ export interface Task {
    */
   check_mode?: boolean;
   /**
+   * Run the task once per item of this list, with the item as `item`: a YAML list, or a template giving one ("{{files}}", "{{out.lines}}"). Each item is its own change, undone on its own.
+   */
+  loop?: unknown[] | string;
+  loop_control?: LoopControl;
+  /**
    * Run a shell command on the host. {{x}} inserts x shell-quoted; {{{x}}} inserts it raw.
    */
   command?:
@@ -528,6 +533,23 @@ export interface Dlv {
  */
 export interface StringMap1 {
   [k: string]: string | number | boolean;
+}
+/**
+ * How a loop names its item: loop_var (default item), index_var (the item's position, from 0), label (a template shown instead of the item).
+ */
+export interface LoopControl {
+  /**
+   * A variable name: letters, digits and underscores, not starting with a digit.
+   */
+  loop_var?: string;
+  /**
+   * A variable name: letters, digits and underscores, not starting with a digit.
+   */
+  index_var?: string;
+  /**
+   * What the output shows for each item (a template; default the item itself).
+   */
+  label?: string;
 }
 /**
  * Variables for the included tasks.

@@ -26,6 +26,8 @@ import { registered } from './registered.js';
 import type { RunOnceResults } from './run-once.js';
 import type { CheckMode } from './check-mode.js';
 import { TaskRun } from './task-run.js';
+import { LoopRun } from './loop-run.js';
+import { flatSteps } from '../plan/loop.js';
 import type { TaskHost, TaskResult } from './task-run.js';
 
 /** A run's settings, as its hosts see them. */
@@ -173,10 +175,11 @@ export class HostRun implements TaskHost {
   }
 
   private async preflight(): Promise<void> {
-    for (const step of this.plan.steps) {
+    const steps = flatSteps(this.plan.steps);
+    for (const step of steps) {
       const check = taskKinds[step.kind].preflight;
       if (step.action !== 'run' || step.runtime || !check) continue;
-      const refusal = await check({ ...this.context(step), hostSteps: this.plan.steps }, step.args as never);
+      const refusal = await check({ ...this.context(step), hostSteps: steps }, step.args as never);
       if (refusal) this.refuse(`${this.name}: task "${step.name}": ${refusal}; nothing was changed on any host`, 'E_PREFLIGHT');
     }
   }
@@ -203,7 +206,7 @@ export class HostRun implements TaskHost {
         if (this.signal.aborted) break;
         const planned = this.plan.steps[i]!;
         const follower = task.runOnce && !isLeader && planned.reason?.startsWith('run_once');
-        const r = follower ? await this.follow(task, planned, leader, runOnce) : await new TaskRun(this, task, planned, leader).run();
+        const r = follower ? await this.follow(task, planned, leader, runOnce) : await (task.loop ? new LoopRun(this, task, planned, leader) : new TaskRun(this, task, planned, leader)).run();
         if (task.runOnce && isLeader) runOnce.settle(task.id, r.result, r.result.failed && !task.ignoreErrors ? `the run_once task failed on ${leader}` : undefined);
         if (!(await this.afterTask(task, r))) break;
       }

@@ -18,6 +18,9 @@ import { argFields, conditionAt, PlacedTemplateError, placed, siteOf, templateAt
 import { sha256, TemplateFiles } from './template-files.js';
 import { hostSecretDecls, secretConflicts, secretVars } from './secret-vars.js';
 import { resolveVars } from './vars.js';
+import { itemTasks, loopResultPlaceholder, loopValues, placeholderTask, withLoop } from './loop.js';
+import { TaskFailed } from '../tasks/kind.js';
+import { Redactor } from '../report/redact.js';
 import type { VarLayer } from './vars.js';
 import { hostVarLayers } from '../inventory/var-layers.js';
 
@@ -269,6 +272,7 @@ export class HostRenderer {
    * Problems go to `sink` (at run time, a fresh one per step, so a bad value fails that step).
    */
   step(task: TaskSpec, batchLeader: string, placeholders: boolean, sink: ProblemSink = this.sink): PlanStep {
+    if (task.loop) return this.loopStep(task, batchLeader, placeholders, sink);
     const { context, failed } = this.contextOf(task, sink);
     // Whatever reads a variable that failed to resolve was reported with that variable.
     const hostSink = new HostSink(sink, this.host.name, failed);
@@ -280,6 +284,35 @@ export class HostRenderer {
     return step;
   }
 
+  /** A looped task's step: the task with <item> placeholders, and each item's step when the list is known now. */
+  private loopStep(task: TaskSpec, batchLeader: string, placeholders: boolean, sink: ProblemSink): PlanStep {
+    const shape = placeholderTask(task);
+    const outer = this.step(shape, batchLeader, placeholders, sink);
+    // A loop skipped whatever its items are (tags, run_once, a false when) needs no items.
+    if (outer.action === 'skip') return withLoop(outer, task.loop!, undefined);
+    const { context, failed } = this.contextOf(shape, new ProblemSink());
+    const names = placeholders ? this.registeredNames : NO_NAMES;
+    const items = new HostSink(sink, this.host.name, failed).attempt(() => {
+      const values = loopValues(task, context, (root) => isRuntimeValue(context[root]) || names.has(root));
+      return isRuntimeValue(values) ? undefined : itemTasks(task, values, context);
+    });
+    return withLoop(outer, task.loop!, items?.map((t) => this.step(t, batchLeader, placeholders, sink)));
+  }
+
+  /** A loop's items at run time, each as the task that runs it; a list that cannot be had fails the task. */
+  loopItems(task: TaskSpec): TaskSpec[] {
+    const { context } = this.contextOf(placeholderTask(task), new ProblemSink());
+    try {
+      const values = loopValues(task, context, (root) => isRuntimeValue(context[root]));
+      if (isRuntimeValue(values)) throw new TaskFailed(`task "${task.name}": loop ${String(task.loop!.over)} is still unknown when the task runs`, {}, { code: 'E_LOOP', pos: task.loop!.origin.pos });
+      const redactor = new Redactor(this.secrets.map((s) => s.value));
+      return itemTasks(task, values, context, (text) => redactor.text(text));
+    } catch (err) {
+      if (!(err instanceof PlacedTemplateError)) throw err;
+      throw new TaskFailed(err.diagnostic.message, {}, { code: err.diagnostic.code, pos: err.diagnostic.pos });
+    }
+  }
+
   /**
    * The values a task's templates see: the host's, with the task's own (and its include's) vars,
    * and task_dir, the folder of the file the task is written in (a shared task file finds its
@@ -287,10 +320,12 @@ export class HostRenderer {
    */
   private contextOf(task: TaskSpec, sink: ProblemSink): { context: Record<string, unknown>; failed: ReadonlySet<string> } {
     const task_dir = taskDir(task);
-    if (!Object.keys(task.vars).length) return { context: { ...this.context, task_dir }, failed: this.hostFailed };
+    // A loop's item wins over every variable (as in Ansible) and is never rendered: it is a value.
+    if (!Object.keys(task.vars).length) return { context: { ...this.context, ...task.item, task_dir }, failed: this.hostFailed };
     const taskProblems: Diagnostic[] = [];
     const taskLayer: VarLayer = { vars: task.vars, src: task.origin.src, path: [...task.origin.dataPath, 'vars'] };
-    const resolved = resolveVars([...this.layers, { vars: this.registered }, taskLayer, this.extra], this.base, taskProblems);
+    const resolved = resolveVars([...this.layers, { vars: this.registered }, taskLayer, this.extra], task.item ? { ...this.base, ...task.item } : this.base, taskProblems);
+    Object.assign(resolved.vars, task.item);
     resolved.vars.host = this.base.host;
     resolved.vars.task_dir = task_dir;
     for (const p of taskProblems) sink.add(p, this.host.name);
@@ -299,7 +334,7 @@ export class HostRenderer {
 
   /** Evaluates a task's `until` with its latest result, at run time; a problem is an E_TEMPLATE error at the `until`. */
   until(task: TaskSpec, result: unknown): boolean {
-    const context = { ...this.context, ...task.vars, task_dir: taskDir(task), result, ...(task.register ? { [task.register]: result } : {}) };
+    const context = { ...this.context, ...task.vars, ...task.item, task_dir: taskDir(task), result, ...(task.register ? { [task.register]: result } : {}) };
     try {
       return conditionAt(task.until!, untilSite(task)).evaluate(context) === true;
     } catch (err) {
@@ -328,7 +363,7 @@ export class HostRenderer {
   planSteps(batchLeader: string): PlanStep[] {
     return this.playbook.tasks.map((task) => {
       const step = this.step(task, batchLeader, true);
-      if (task.register) this.register(task.register, runtimeResult(task.name));
+      if (task.register) this.register(task.register, task.loop ? loopResultPlaceholder(task.name) : runtimeResult(task.name));
       return step;
     });
   }

@@ -21,6 +21,8 @@ export const COMMON_KEYS = [
   'vars',
   'tags',
   'check_mode',
+  'loop',
+  'loop_control',
 ] as const;
 
 /** The task kinds, as the schema defines them (a task has exactly one of these keys). */

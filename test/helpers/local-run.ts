@@ -8,6 +8,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { LocalConnection } from '../../src/connection/local.js';
+import type { ResolvedSecret } from '../../src/config/secrets.js';
 import type { RunOptions, RunResult } from '../../src/connection/types.js';
 import { executePlan } from '../../src/executor/engine.js';
 import type { RunSummary } from '../../src/executor/engine.js';
@@ -77,6 +78,8 @@ export interface LocalRunOptions {
   diff?: boolean;
   /** Where the playbook's secrets are read from, as a run reads them before it starts. */
   env?: NodeJS.ProcessEnv;
+  /** The secrets' values, as the run reads them before it starts. */
+  secrets?: ResolvedSecret[];
 }
 
 /** A fresh folder for a test's files. */
@@ -119,7 +122,7 @@ export async function runLocal(dir: string, playbook: string, opts: LocalRunOpti
     detach: opts.detach,
     check: opts.check,
     diff: opts.diff,
-    secrets: opts.env ? resolveSecrets(runSecretDecls(planned.source.playbook, planned.source.inventory, hosts), opts.env).secrets : undefined,
+    secrets: opts.secrets ?? (opts.env ? resolveSecrets(runSecretDecls(planned.source.playbook, planned.source.inventory, hosts), opts.env).secrets : undefined),
     reporter: {
       onEvent: (e) => {
         events.push(e);
