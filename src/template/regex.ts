@@ -18,7 +18,7 @@ function translate(pattern: string): { source: string; flags: string } {
   if (inline) {
     for (const f of inline[1] as string) {
       const js = JS_FLAGS[f];
-      if (js === undefined) throw new ValueProblem(`regular expression ${JSON.stringify(pattern)}: the inline flag "${f}" is not supported`, 'kplay understands (?i) ignore case, (?m) multi-line and (?s) dot matches newline', 1);
+      if (js === undefined) throw new ValueProblem(`regular expression /${pattern}/: the inline flag "${f}" is not supported`, 'kplay understands (?i) ignore case, (?m) multi-line and (?s) dot matches newline', 1);
       if (!flags.includes(js)) flags += js;
     }
     source = source.slice(inline[0].length);
@@ -41,7 +41,7 @@ export function regexOf(pattern: string, extra = ''): RegExp {
     re = new RegExp(source, flags + extra);
   } catch (err) {
     const why = (err as Error).message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, '');
-    throw new ValueProblem(`regular expression ${JSON.stringify(pattern)} does not compile: ${why}`, 'patterns are JavaScript regular expressions; escape a literal character with \\\\ (in YAML double quotes) or \\ (plain or single-quoted)', 1);
+    throw new ValueProblem(`regular expression /${pattern}/ does not compile: ${why}`, 'patterns are JavaScript regular expressions; escape a literal character with \\\\ (in YAML double quotes) or \\ (plain or single-quoted)', 1);
   }
   if (cache.size >= CACHE_LIMIT) cache.clear();
   cache.set(key, re);
