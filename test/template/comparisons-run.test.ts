@@ -59,9 +59,11 @@ describe('comparisons that cannot work are refused before connecting (build firs
     expectRefused(dir, ['validate', 'pb.yaml'], 'pb.yaml:7:11', /gt compares numbers or strings, got <lines of "load"> \(a list\) and 2/, /length/);
   });
 
-  test('a map of the playbook against a command\'s output is refused', () => {
+  test('a map of the playbook, against a command\'s output or a number, is refused', () => {
     const dir = workdir(withWhen('(lt load.stdout limits)', '  limits: {max: 1}'));
     expectRefused(dir, ['run', 'pb.yaml', '-i', 'inv.yaml', '--dry-run'], 'pb.yaml:9:11', /lt compares numbers or strings, got <stdout of "load"> and a map/, /field/);
+    const known = workdir(withWhen('(lt limits 5)', '  limits: {max: 1}'));
+    expectRefused(known, ['validate', 'pb.yaml'], 'pb.yaml:9:11', /lt compares numbers or strings, got a map and 5/, /field/);
   });
 
   test('a pattern that does not compile, in a command', () => {
