@@ -42,6 +42,11 @@ export function kindNow(v: unknown): ValueKind | undefined {
   return isRuntimeValue(v) ? runtimeKind(v) : valueKind(v);
 }
 
+// What to do instead depends on what cannot be ordered.
+function unorderedHint(k: ValueKind | undefined): string {
+  return k === 'list' || k === 'map' ? 'compare a field of it, or its (length x)' : 'true, false and null have no order: test them with (not x), (eq x false) or (eq x null)';
+}
+
 const NUMBER_HINT = 'a number compares with a number or with a string that holds one ("0.42"); a string that may hold a word compares with (eq x "word")';
 
 /**
@@ -51,7 +56,7 @@ const NUMBER_HINT = 'a number compares with a number or with a string that holds
 export function ordered(name: string, a: unknown, b: unknown): [number, number] | [string, string] {
   for (const [i, v] of [a, b].entries()) {
     if (typeof v !== 'number' && typeof v !== 'string') {
-      throw new ValueProblem(`${name} compares numbers or strings, got ${shown(a)} and ${shown(b)}`, 'compare a field of it, or its (length x)', i);
+      throw new ValueProblem(`${name} compares numbers or strings, got ${shown(a)} and ${shown(b)}`, unorderedHint(valueKind(v)), i);
     }
   }
   if (typeof a === 'number' && typeof b === 'number') return [a, b];
@@ -71,7 +76,7 @@ export function checkOrdered(name: string, a: unknown, b: unknown): void {
   const kinds = [kindNow(a), kindNow(b)];
   for (const [i, k] of kinds.entries()) {
     if (k !== undefined && k !== 'number' && k !== 'string') {
-      throw new ValueProblem(`${name} compares numbers or strings, got ${withKind(a, kinds[0])} and ${withKind(b, kinds[1])}`, 'compare a field of it, or its (length x)', i);
+      throw new ValueProblem(`${name} compares numbers or strings, got ${withKind(a, kinds[0])} and ${withKind(b, kinds[1])}`, unorderedHint(k), i);
     }
   }
   numberAgainstWord(name, a, b, kinds, NUMBER_HINT);

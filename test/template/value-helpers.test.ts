@@ -173,6 +173,7 @@ describe('comparisons', () => {
     ] as const) {
       const p = problemOf(() => cond('(lt v 3)', { v: value }));
       assert.equal(p.message, `lt compares numbers or strings, got ${shown} and 3`);
+      assert.match(p.hint ?? '', typeof value === 'object' && value !== null ? /\(length x\)/ : /\(eq x null\)/);
     }
   });
 
