@@ -28,7 +28,6 @@ export interface ValueHelper {
 }
 
 const TEXT: Param = { accepts: ['string', 'number', 'boolean'], is: 'a text' };
-const LIST: Param = { accepts: ['list'], is: 'a list' };
 const ANY: Param = { accepts: ['string', 'number', 'boolean', 'null', 'list', 'map'], is: 'a value' };
 // A pattern is checked as soon as its text is known: a literal one when the template compiles.
 const PATTERN: Param = { accepts: ['string'], is: 'a regular expression', check: (v) => regexOf(v as string) };
