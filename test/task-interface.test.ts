@@ -202,7 +202,7 @@ describe('README: Debug another component', () => {
 
   test('the README lists every template helper', () => {
     const readme = readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
-    const helpers = readme.slice(readme.indexOf('- Helpers: '), readme.indexOf('- `when` and `until` hold'));
+    const helpers = readme.slice(readme.indexOf('- Helpers come first'), readme.indexOf('- `when` and `until` hold'));
     for (const [name, spec] of Object.entries(HELPERS)) assert.ok(helpers.includes(spec.block ? `{{#${name}` : `\`${name} `) || helpers.includes(`\`${name}\``), `the README's list of helpers names ${name}`);
   });
 });
