@@ -118,10 +118,10 @@ const PLAY_ONLY = ['hosts', 'import_playbook', 'roles', 'pre_tasks', 'post_tasks
  * problem for the file, saying what a kplay playbook is and how to run several, rather than an
  * unknown `hosts` on every play.
  */
-export function playListProblem(src: YamlSource): Diagnostic | undefined {
+export function playListProblem(src: YamlSource, kinds: readonly string[]): Diagnostic | undefined {
   const v = src.value;
   if (!Array.isArray(v)) return undefined;
-  const plays = v.flatMap((item, i) => (isPlay(item) ? [i] : []));
+  const plays = v.flatMap((item, i) => (isPlay(item, kinds) ? [i] : []));
   if (plays.length === 0) return undefined;
   const lines = plays.map((i) => posAt(src, [i]).line);
   const count = plays.length === 1 ? 'a play' : `${plays.length} plays`;
@@ -137,6 +137,8 @@ export function playListProblem(src: YamlSource): Diagnostic | undefined {
   };
 }
 
-function isPlay(item: unknown): boolean {
-  return item !== null && typeof item === 'object' && !Array.isArray(item) && PLAY_ONLY.some((k) => k in item);
+// A task that says what it does (a kplay kind) is a task with a stray key, not a play.
+function isPlay(item: unknown, kinds: readonly string[]): boolean {
+  if (item === null || typeof item !== 'object' || Array.isArray(item)) return false;
+  return PLAY_ONLY.some((k) => k in item) && !kinds.some((k) => k in item);
 }

@@ -21,7 +21,7 @@ export const SCHEMA_DIR = new URL('../../schemas/', import.meta.url);
 export function checkSchema(src: YamlSource, schema: SchemaName, problems: Diagnostic[]): boolean {
   const validate = generated[schema];
   if (validate(src.value)) return true;
-  const plays = schema === 'playbook' || schema === 'tasks' ? playListProblem(src) : undefined;
+  const plays = schema === 'playbook' || schema === 'tasks' ? playListProblem(src, KIND_NAMES) : undefined;
   if (plays) {
     problems.push(plays);
     return false;
