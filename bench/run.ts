@@ -1,7 +1,7 @@
 // `npm run bench`: wall times of what a user waits for, measured by spawning the built CLI as a
 // user would (so Node's start-up counts), with medians over several runs on a noisy machine.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -147,6 +147,7 @@ function main(): void {
   });
   const failed = rows.filter((r) => r.targetMs !== undefined && r.medianMs > r.targetMs);
   if (failed.length) console.log(`over target: ${failed.map((r) => r.what).join('; ')}`);
+  if (base) rmSync(base.root, { recursive: true, force: true });
 }
 
 main();
