@@ -1,10 +1,12 @@
 // `npm run bench`: wall times of what a user waits for, measured by spawning the built CLI as a
 // user would (so Node's start-up counts), with medians over several runs on a noisy machine.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildBase, shippedFiles } from './baseline.js';
+import type { Build } from './baseline.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = path.join(ROOT, 'bin/kplay.js');
@@ -18,11 +20,11 @@ interface Row {
   targetMs?: number;
 }
 
-function timeCli(args: string[], runs: number): number[] {
+function timeCli(bin: string, cwd: string, args: string[], runs: number): number[] {
   const times: number[] = [];
   for (let i = 0; i < runs; i++) {
     const t0 = process.hrtime.bigint();
-    const r = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 30 });
+    const r = spawnSync(process.execPath, [bin, ...args], { cwd, encoding: 'utf8', maxBuffer: 1 << 30 });
     const ms = Number(process.hrtime.bigint() - t0) / 1e6;
     if (r.status !== 0) throw new Error(`kplay ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
     times.push(ms);
@@ -50,12 +52,6 @@ export function writeLargeFixture(hosts: number, tasks: number): { playbook: str
   writeFileSync(path.join(dir, 'inventory.yaml'), `${inv.join('\n')}\n`);
   writeFileSync(path.join(dir, 'playbook.yaml'), `${pb.join('\n')}\n`);
   return { playbook: path.join(dir, 'playbook.yaml'), inventory: path.join(dir, 'inventory.yaml') };
-}
-
-function shippedFiles(): string[] {
-  const top = readdirSync(path.join(ROOT, 'playbooks')).filter((f) => f.endsWith('.yaml')).map((f) => `playbooks/${f}`);
-  const lib = readdirSync(path.join(ROOT, 'playbooks/lib')).filter((f) => f.endsWith('.yaml')).map((f) => `playbooks/lib/${f}`);
-  return [...top, ...lib];
 }
 
 async function sshSection(): Promise<void> {
@@ -107,35 +103,51 @@ async function sshSection(): Promise<void> {
   }
 }
 
+/** The start-up commands a user waits for, each with its target. */
+function startupCommands(build: Build, big: { playbook: string; inventory: string }): { what: string; args: string[]; targetMs: number; every: number }[] {
+  const files = shippedFiles(build.root);
+  return [
+    { what: 'kplay --version', args: ['--version'], targetMs: 150, every: 1 },
+    { what: `kplay validate (${files.length} shipped files)`, args: ['validate', ...files], targetMs: 300, every: 1 },
+    { what: 'kplay plan, 500 hosts x 30 tasks, -o json', args: ['plan', big.playbook, '-i', big.inventory, '-o', 'json'], targetMs: 1000, every: 2 },
+  ];
+}
+
 function main(): void {
   const runs = Number(process.env.KPLAY_BENCH_RUNS ?? 15);
-  const rows: Row[] = [];
-  const files = shippedFiles();
   const big = writeLargeFixture(500, 30);
-  // Interleave the commands so that a burst of load on the shared machine hits all of them alike.
-  const version: number[] = [];
-  const validate: number[] = [];
-  const plan: number[] = [];
-  timeCli(['--version'], 2); // warm the file cache
+  const current: Build = { label: 'this build', root: ROOT, bin: BIN };
+  const base = buildBase(ROOT);
+  const builds = base ? [current, base] : [current];
+  const commands = builds.map((b) => startupCommands(b, big));
+  const times = commands.map((cmds) => cmds.map((): number[] => []));
+  for (const b of builds) timeCli(b.bin, b.root, ['--version'], 2); // warm the file cache
+  // Interleave the commands and the builds so that a burst of load on the shared machine hits all of them alike.
   for (let i = 0; i < runs; i++) {
-    version.push(...timeCli(['--version'], 1));
-    validate.push(...timeCli(['validate', ...files], 1));
-    if (i % 2 === 0) plan.push(...timeCli(['plan', big.playbook, '-i', big.inventory, '-o', 'json'], 1));
+    for (let c = 0; c < commands[0]!.length; c++) {
+      builds.forEach((b, k) => {
+        const cmd = commands[k]![c]!;
+        if (i % cmd.every === 0) times[k]![c]!.push(...timeCli(b.bin, b.root, cmd.args, 1));
+      });
+    }
   }
-  rows.push(row('kplay --version', version, 150));
-  rows.push(row(`kplay validate (${files.length} shipped files)`, validate, 300));
-  rows.push(row('kplay plan, 500 hosts x 30 tasks, -o json', plan, 1000));
+  const rows: Row[] = commands[0]!.map((cmd, c) => row(cmd.what, times[0]![c]!, cmd.targetMs));
+  const baseRows = base ? commands[1]!.map((cmd, c) => row(cmd.what, times[1]![c]!)) : [];
 
-  const widths = [48, 6, 10, 8, 8, 10];
+  const widths = [48, 6, 10, 8, 8, 12, 12, 8];
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join(' ');
   console.log(`kplay benchmarks, ${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`);
-  console.log(line(['what', 'runs', 'median ms', 'min', 'max', 'target']));
-  for (const r of rows) {
+  if (base) console.log(`side by side with ${base.label}: its median, and this build's median divided by it (below 1: faster)`);
+  console.log(line(['what', 'runs', 'median ms', 'min', 'max', 'target', base ? 'base median' : '', base ? 'ratio' : '']));
+  rows.forEach((r, i) => {
     const verdict = r.targetMs === undefined ? '' : `${r.medianMs <= r.targetMs ? '<=' : '>'} ${r.targetMs} ms`;
-    console.log(line([r.what, String(r.runs), r.medianMs.toFixed(0), r.minMs.toFixed(0), r.maxMs.toFixed(0), verdict]));
-  }
+    const b = baseRows[i];
+    const baseCells = b ? [`${b.medianMs.toFixed(0)}${b.what === r.what ? '' : ` (${b.what.replace(/^.*\((\d+) .*$/, '$1')} files)`}`, (r.medianMs / b.medianMs).toFixed(2)] : [];
+    console.log(line([r.what, String(r.runs), r.medianMs.toFixed(0), r.minMs.toFixed(0), r.maxMs.toFixed(0), verdict, ...baseCells]));
+  });
   const failed = rows.filter((r) => r.targetMs !== undefined && r.medianMs > r.targetMs);
   if (failed.length) console.log(`over target: ${failed.map((r) => r.what).join('; ')}`);
+  if (base) rmSync(base.root, { recursive: true, force: true });
 }
 
 main();

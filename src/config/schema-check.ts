@@ -4,6 +4,7 @@ import type { Diagnostic } from '../errors.js';
 import { uniqueDiagnostics } from '../errors.js';
 import { KIND_NAMES } from '../tasks/registry.js';
 import { suggest } from '../text/suggest.js';
+import { ansiblePlayHint, ansibleTaskHint, playListProblem } from './ansible-hints.js';
 import * as generated from './schema-validators.generated.js';
 import { keyPos, posAt } from './yaml-source.js';
 import type { DataPath, YamlSource } from './yaml-source.js';
@@ -20,6 +21,11 @@ export const SCHEMA_DIR = new URL('../../schemas/', import.meta.url);
 export function checkSchema(src: YamlSource, schema: SchemaName, problems: Diagnostic[]): boolean {
   const validate = generated[schema];
   if (validate(src.value)) return true;
+  const plays = schema === 'playbook' || schema === 'tasks' ? playListProblem(src, KIND_NAMES) : undefined;
+  if (plays) {
+    problems.push(plays);
+    return false;
+  }
   // Local $refs in error schemas point into the schema that holds them: the task definitions live in
   // the playbook schema, which the task-file schema refers to.
   const root = rawSchema(schema === 'tasks' ? 'playbook.schema.json' : `${schema}.schema.json`);
@@ -145,22 +151,17 @@ function explain(src: YamlSource, errors: AjvError[], root: Json): Diagnostic[] 
   return out;
 }
 
+/** The Ansible hint for an unknown key on a task or a play; other mappings (inventories, kinds' arguments) get none. */
+function ansibleKeyHint(key: string, schemaProps: string[], isTask: boolean): string | undefined {
+  const known = (k: string): boolean => schemaProps.includes(k);
+  const isPlay = known('hosts') && known('tasks');
+  const hint = isTask ? ansibleTaskHint(key, known) : isPlay ? ansiblePlayHint(key, known) : undefined;
+  return hint === undefined ? undefined : `${hint.charAt(0).toUpperCase()}${hint.slice(1)}.`;
+}
+
 function isObject(v: unknown): boolean {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
-
-/** Ansible modules people reach for first, and what kplay calls them. */
-const ANSIBLE_KINDS: Record<string, string> = {
-  shell: 'there is no "shell" kind: `command` already runs its string through sh, so pipes and redirects work.',
-  raw: 'there is no "raw" kind: use `command`.',
-  script: 'there is no "script" kind: `copy` the script, then run it with `command`.',
-  debug: 'there is no "debug" kind: run with -v to see every task\'s output, or `command: echo ...`.',
-  service: 'there is no "service" kind: use `command: systemctl ...`.',
-  systemd: 'there is no "systemd" kind: use `command: systemctl ...`.',
-  lineinfile: 'there is no "lineinfile" kind: write the whole file with `template` or `copy`.',
-  with_items: 'there are no loops: write one task per item, or loop inside a `command`.',
-  loop: 'there are no loops: write one task per item, or loop inside a `command`.',
-};
 
 const KIND_ORDER: readonly string[] = KIND_NAMES;
 
@@ -232,16 +233,14 @@ function describe(src: YamlSource, e: AjvError, root: Json): Diagnostic {
       const close = suggest(key, schemaProps);
       const isTask = schemaProps.includes('name') && schemaProps.includes('command');
       const taskHint = `A task has a name, one kind (${KIND_ORDER.join(', ')}) and optional keys such as when, register, rollback, timeout.`;
+      // An Ansible key is not a typo of a kplay key ("tasks" is not "tags"): its own hint comes first.
+      const ansible = ansibleKeyHint(key, schemaProps, isTask);
       return {
         ...base,
         code: 'E_SCHEMA',
         pos: keyPos(src, dataPath, key) ?? pos,
-        message: `${prefix(src, dataPath)}unknown key "${key}"`,
-        hint: close
-          ? `Did you mean "${close}"?`
-          : isTask
-            ? (ANSIBLE_KINDS[key] ?? taskHint)
-            : `Allowed keys here: ${schemaProps.join(', ')}.`,
+        message: `${prefix(src, dataPath)}unknown key "${key}"${ansible ? ' (an Ansible key)' : ''}`,
+        hint: ansible ?? (close ? `Did you mean "${close}"?` : isTask ? taskHint : `Allowed keys here: ${schemaProps.join(', ')}.`),
       };
     }
     case 'required': {

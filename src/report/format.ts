@@ -1,6 +1,6 @@
 // Wording shared by the text reporters, so the terminal and CI logs say the same thing the same way.
-import wrapAnsi from 'wrap-ansi';
 import type { Recap, TaskEndEvent, TaskStartEvent } from './events.js';
+import { wrapWords } from '../text/wrap.js';
 
 /** 340 -> "340ms", 1234 -> "1.2s", 125000 -> "2m 5s", 3720000 -> "1h 2m": elapsed time as people read it. */
 export function formatElapsed(ms: number): string {
@@ -94,9 +94,7 @@ export function oneLine(text: string): string {
 export function descriptionLines(description: string | undefined, indent = '  '): string[] {
   const text = description ? oneLine(description) : '';
   if (!text) return [];
-  return wrapAnsi(text, 100 - indent.length, { hard: false, trim: true })
-    .split('\n')
-    .map((l) => `${indent}${l}`);
+  return wrapWords(text, 100 - indent.length).map((l) => `${indent}${l}`);
 }
 
 /** An event's time in epoch ms; the reporter's own clock if the engine sent something unparsable. */

@@ -1,4 +1,5 @@
 import { env } from './helpers.js';
+import { jinjaFilterHint, mustacheStart } from './jinja-hint.js';
 import { TemplateError } from './template-error.js';
 import type { TemplateProblem } from './types.js';
 
@@ -173,10 +174,8 @@ function reword(parsed: Parsed, source: string, at: number, kind: SourceKind, sh
   }
   const message = `unexpected ${describeGot(got, source, at, kind)}`;
   // A Jinja or Ansible filter, `{{ x | default('a') }}`: Handlebars has helpers, written first.
-  const filter = /^\|\s*([A-Za-z_]\w*)/.exec(source.slice(at));
-  if (kind === 'template' && filter) {
-    return { message, hint: `templates are Handlebars, not Jinja: there are no | filters; write the helper before its arguments, as in {{default x "a"}} for x | default('a')` };
-  }
+  const filter = jinjaFilterHint(source, at, kind === 'template' ? mustacheStart(source, at) : shift, kind);
+  if (filter) return { message, hint: filter };
   const hint = kind === 'condition' ? operatorHint(source.slice(shift, source.length - CONDITION_SUFFIX.length)) : undefined;
   if (hint) return { message, hint };
   return expected.length > 0 ? { message, hint: `expected ${expectedWords(expected)}` } : { message };
