@@ -212,7 +212,7 @@ export class ListrReporter implements Reporter {
         const why = this.drawError instanceof Error ? this.drawError.message : String(this.drawError);
         this.err.write(`kplay: the terminal display failed: ${why}\n`);
       }
-      if (!this.recap.empty) this.out.write(`\n${formatRecap(this.recap.rows(), this.recap.end, this.paint).join('\n')}\n`);
+      if (!this.recap.empty) this.out.write(`\n${formatRecap(this.recap.rows(), this.recap.end, this.paint, this.recap.stop).join('\n')}\n`);
       await flush(this.out);
     })();
     return this.closing;

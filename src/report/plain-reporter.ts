@@ -2,7 +2,7 @@
 // and `grep '^cp1 '` gives one host's story. No escape codes: logs are read in viewers that do not render them.
 import type { Reporter, RunEvent, TaskEndEvent } from './events.js';
 import { descriptionLines, eventTime, failureOutput, failureReason, oneLine, outputLines, sanitize, taskLabel, taskOutcome } from './format.js';
-import { RecapCollector, formatRecap } from './recap.js';
+import { RecapCollector, formatRecap, stopLine } from './recap.js';
 import { flush } from './streams.js';
 
 /** Options of the plain reporter. */
@@ -82,6 +82,8 @@ export class PlainReporter implements Reporter {
         if (e.hint) lines.push(this.line(e.host, `${DETAIL}hint: ${oneLine(e.hint)}`));
         return lines;
       }
+      case 'run_stop':
+        return [stopLine(e)];
       case 'run_end':
         this.recapPrinted = true;
         return ['', ...this.recapLines()];
@@ -111,6 +113,6 @@ export class PlainReporter implements Reporter {
   }
 
   private recapLines(): string[] {
-    return formatRecap(this.recap.rows(), this.recap.end);
+    return formatRecap(this.recap.rows(), this.recap.end, undefined, this.recap.stop);
   }
 }

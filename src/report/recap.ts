@@ -1,5 +1,5 @@
 // The end-of-run table both text reporters print, like Ansible's PLAY RECAP but with aligned columns.
-import type { HostStatus, Recap, RunEndEvent, RunEvent } from './events.js';
+import type { HostStatus, Recap, RunEndEvent, RunEvent, RunStopEvent } from './events.js';
 import { formatElapsed } from './format.js';
 import { createPaint, statusColor } from './style.js';
 import type { Paint } from './style.js';
@@ -28,6 +28,7 @@ export class RecapCollector {
   // Counted from task_end, for hosts whose host_end never came.
   private readonly tally = new Map<string, Recap>();
   private runEnd?: RunEndEvent;
+  private runStop?: RunStopEvent;
 
   /** Takes any event; only the ones that matter to the recap change anything. */
   onEvent(e: RunEvent): void {
@@ -56,6 +57,10 @@ export class RecapCollector {
         for (const h of Object.keys(e.recap)) this.add(h);
         this.runEnd = e;
         break;
+      case 'run_stop':
+        // The first stop says why; a later one (a batch's end after a halt) adds nothing.
+        this.runStop ??= e;
+        break;
       default:
         break;
     }
@@ -69,6 +74,11 @@ export class RecapCollector {
   /** The run's end, if it arrived. */
   get end(): RunEndEvent | undefined {
     return this.runEnd;
+  }
+
+  /** Why a failure policy stopped the run early, if one did. */
+  get stop(): RunStopEvent | undefined {
+    return this.runStop;
   }
 
   /** One row per host, in the order the run named them. */
@@ -86,8 +96,8 @@ export class RecapCollector {
   }
 }
 
-/** The recap table and a one-line summary; `paint` colors status words and non-zero problem counts. */
-export function formatRecap(rows: RecapRow[], end: RunEndEvent | undefined, paint: Paint = createPaint(false)): string[] {
+/** The recap table and a one-line summary (and why the run stopped early); `paint` colors status words and non-zero problem counts. */
+export function formatRecap(rows: RecapRow[], end: RunEndEvent | undefined, paint: Paint = createPaint(false), stop?: RunStopEvent): string[] {
   const header = ['host', ...COUNTS, 'status'];
   const cells = rows.map((r) => [r.host, ...COUNTS.map((k) => String(r.recap[k])), r.status]);
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
@@ -112,7 +122,14 @@ export function formatRecap(rows: RecapRow[], end: RunEndEvent | undefined, pain
     );
   });
   out.push(summaryLine(rows, end, paint));
+  if (stop) out.push(stopLine(stop));
   return out;
+}
+
+/** Why the run stopped early: the hosts marked "not run" were never started. */
+export function stopLine(stop: RunStopEvent): string {
+  const notStarted = stop.notStarted.length ? `; not started: ${stop.notStarted.join(', ')}` : '';
+  return `Stopped early: ${stop.reason}${notStarted}`;
 }
 
 function summaryLine(rows: RecapRow[], end: RunEndEvent | undefined, paint: Paint): string {

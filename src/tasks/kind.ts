@@ -20,6 +20,7 @@ export const COMMON_KEYS = [
   'run_once',
   'vars',
   'tags',
+  'rollback_after',
 ] as const;
 
 /** The task kinds, as the schema defines them (a task has exactly one of these keys). */
