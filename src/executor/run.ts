@@ -134,6 +134,8 @@ export class Run implements RunShared {
   }
 
   hostFailed(host: string): void {
+    // Ctrl-C or a bug already stops and undoes every host: no policy has anything to add.
+    if (this.signal.aborted) return;
     const reason = this.policy.hostFailed(host, this.plan.batches[this.batchIndex] ?? []);
     if (reason) this.stopEarly(reason);
   }
