@@ -191,6 +191,23 @@ describe('rollback_on_failure: all', () => {
     assert.deepEqual(stops(ran.events)[0]!.notStarted, ['h3']);
   });
 
+  test('Ctrl-C is not a failure the policy reacts to: exit 130, no stop reported, every host put back', BOUND, async () => {
+    const dir = tempDir();
+    const ac = new AbortController();
+    const pb = withCheck(dir, 'rollback_on_failure: all\n', 'sleep 20');
+    const ran = await runLocal(dir, pb, {
+      hosts: ['h1', 'h2'],
+      signal: ac.signal,
+      onEvent: (e) => {
+        if (e.type === 'task_start' && e.name === 'check') setTimeout(() => ac.abort(), 200);
+      },
+    });
+    assert.equal(ran.summary.exitCode, ExitCode.interrupted);
+    assert.equal(stops(ran.events).length, 0);
+    assert.equal(existsSync(`${dir}/first-h1`), false);
+    assert.equal(existsSync(`${dir}/first-h2`), false);
+  });
+
   test('without a failure the run commits as usual', BOUND, async () => {
     const dir = tempDir();
     const ran = await runLocal(dir, playbook(dir, 'rollback_on_failure: all\n', []), { hosts: ['h1', 'h2'] });
