@@ -42,6 +42,7 @@ export type ErrorCode =
   | 'E_LOCKED' // another run (or another name of the same machine) holds the host
   | 'E_INTERRUPTED' // Ctrl-C or SIGTERM stopped the task
   | 'E_RUN_ONCE' // the run_once task this host waited for failed on the batch's first host
+  | 'E_STOPPED' // a failure policy stopped the host before its tasks were done (any_errors_fatal, max_fail_percentage, rollback_on_failure)
   | 'E_UNDO' // an undo failed; what it should have put back is left as it is
   | 'E_ROLLBACK_ORDER' // a rollback of a run whose paths a newer run changed since
   | 'E_INTERNAL'; // a bug in kplay

@@ -50,6 +50,8 @@ export interface TaskSpec extends TaskSettings {
   argsShorthand: boolean;
   when: Condition[];
   rollback?: TaskSpec;
+  /** rollback_after, resolved: the ids of the tasks (and of every task under an include) whose undos run before this task's. */
+  rollbackAfter?: string[];
   /** false (changed_when: false): a success is reported as ok, never as changed. */
   reportsChanges: boolean;
   /** Unset means: as the playbook or inventory says. */
@@ -95,6 +97,12 @@ export interface Playbook {
   hostsPos: SourcePos[];
   maxHosts?: number;
   serial?: number;
+  /** A failed host stops every host at the end of its current task. */
+  anyErrorsFatal?: boolean;
+  /** Once more than this percentage of a batch's hosts failed, the run stops; unset: a batch with a failed host is the last. */
+  maxFailPercentage?: number;
+  /** all: a failure on any host undoes every host's changes of the run. */
+  rollbackOnFailure?: 'host' | 'all';
   become?: boolean;
   vars: Record<string, unknown>;
   /** Shared defaults from vars_files, lowest precedence first; the playbook's own vars override them. */

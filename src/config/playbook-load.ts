@@ -10,6 +10,8 @@ import { secretDecls, secretShadows } from './secrets.js';
 import type { Condition, Loaded, Origin, Playbook, TaskSpec, VarsFile } from './model.js';
 import { TASK_DEFAULTS } from './model.js';
 import { checkSchema } from './schema-check.js';
+import { resolveRollbackAfter, writtenAfter } from './rollback-after.js';
+import type { NamedTasks, RollbackAfterRef } from './rollback-after.js';
 import { resolveFileRef } from './file-ref.js';
 import { itemOutsideLoop, loopSpec } from './loop.js';
 import { splitTaskFile, unkeptProvides } from './task-interface.js';
@@ -40,6 +42,7 @@ export function playbookFromSource(src: YamlSource, problems: Diagnostic[] = [])
   const varsFiles = loadVarsFiles(src, written.vars_files ?? [], problems);
   const loader = new TaskLoader(problems);
   const tasks = loader.tasks(src, ['tasks'], written.tasks, { includedFrom: [], stack: [src.absPath], given: NO_NAMES }, '');
+  resolveRollbackAfter(loader.afterRefs, loader.named, problems, false);
   const playbook: Playbook = {
     name: written.name,
     description: written.description,
@@ -51,6 +54,9 @@ export function playbookFromSource(src: YamlSource, problems: Diagnostic[] = [])
       typeof written.hosts === 'string' ? [posAt(src, ['hosts'])] : written.hosts.map((_, i) => posAt(src, ['hosts', i])),
     maxHosts: written.max_hosts,
     serial: written.serial,
+    anyErrorsFatal: written.any_errors_fatal,
+    maxFailPercentage: written.max_fail_percentage,
+    rollbackOnFailure: written.rollback_on_failure,
     become: written.become,
     vars: written.vars ?? {},
     varsFiles,
@@ -121,6 +127,7 @@ export function taskFileFromSource(src: YamlSource, problems: Diagnostic[] = [])
   const given = new Set([...(iface?.needsVars ?? []), ...(iface?.needsRegistered ?? [])]);
   const loader = new TaskLoader(problems);
   const tasks = loader.tasks(src, listPath, written as WrittenTask[], { includedFrom: [], stack: [src.absPath], given }, '');
+  resolveRollbackAfter(loader.afterRefs, loader.named, problems, true);
   if (iface) problems.push(...unkeptProvides(src, iface, registersOf(tasks)));
   problems.push(...itemOutsideLoop(tasks, (name) => given.has(name)));
   return { value: { tasks, taskFiles: loader.contracts(), iface }, problems };
@@ -156,6 +163,10 @@ class TaskLoader {
   private readonly registered = new Set<string>();
   private readonly includes: IncludeContract[] = [];
   private readonly providers: Record<string, string> = {};
+  /** Every task and include by name, for rollback_after. */
+  readonly named: NamedTasks[] = [];
+  /** The tasks' rollback_after as written, resolved once every task is loaded. */
+  readonly afterRefs: RollbackAfterRef[] = [];
 
   constructor(private readonly problems: Diagnostic[]) {}
 
@@ -184,6 +195,9 @@ class TaskLoader {
     if (t.check_mode !== undefined) spec.checkMode = t.check_mode;
     spec.tags = t.tags ?? [];
     spec.loop = loopSpec(src, dataPath, t, includedFrom, this.problems);
+    this.named.push({ name: t.name, id });
+    const after = writtenAfter(t.rollback_after, (i) => posAt(src, i === undefined ? [...dataPath, 'rollback_after'] : [...dataPath, 'rollback_after', i]));
+    if (after.length) this.afterRefs.push({ task: spec, names: after });
     if (t.rollback !== undefined) {
       const rbPath = [...dataPath, 'rollback'];
       const rb: RollbackTask = typeof t.rollback === 'string' ? { command: t.rollback } : t.rollback;
@@ -237,6 +251,7 @@ class TaskLoader {
   private include(src: YamlSource, dataPath: DataPath, t: WrittenTask, scope: Scope, id: string): TaskSpec[] {
     const { includedFrom, stack } = scope;
     const here = posAt(src, dataPath);
+    this.named.push({ name: t.name, id });
     for (const key of Object.keys(t)) {
       if (!INCLUDE_KEYS.has(key) && (COMMON_KEYS as readonly string[]).includes(key)) {
         this.problems.push({

@@ -112,6 +112,18 @@ export interface KplayPlaybook {
    */
   serial?: number;
   /**
+   * A failed host stops every host of the run at the end of its current task (Ansible's any_errors_fatal); hosts stopped part-way are rolled back, and later batches do not start.
+   */
+  any_errors_fatal?: boolean;
+  /**
+   * Go on while at most this percentage of a batch's hosts failed; once more than this failed, every host of the batch stops at the end of its current task and later batches do not start. Without it, a batch with a failed host is the last one.
+   */
+  max_fail_percentage?: number;
+  /**
+   * host (default): a failed host is rolled back alone and the others keep their changes. all: a failure on any host stops every host and undoes every host's changes of this run, finished hosts too, each in reverse order; the run exits 2 with every host back.
+   */
+  rollback_on_failure?: 'host' | 'all';
+  /**
    * Run every task through sudo unless a task says otherwise.
    */
   become?: boolean;
@@ -211,6 +223,10 @@ export interface Task {
    */
   loop?: unknown[] | string;
   loop_control?: LoopControl;
+  /**
+   * Run this task's undo only after the undos of these tasks (names of tasks or includes of the playbook), although undos otherwise run newest first: restart a service once its old config is back.
+   */
+  rollback_after?: string | [string, ...string[]];
   /**
    * Run a shell command on the host. {{x}} inserts x shell-quoted; {{{x}}} inserts it raw.
    */

@@ -54,6 +54,10 @@ export interface RunShared {
   now(): Date;
   /** A bug in kplay: stops every host; the run undoes its changes and exits 1. */
   bug(e: Error, host: string): void;
+  /** Set when a failure policy stops every host: each stops at the end of its current task. */
+  readonly halted: string | undefined;
+  /** A host failed or became unreachable: the failure policy may stop the others. */
+  hostFailed(host: string): void;
 }
 
 export class HostRun implements TaskHost {
@@ -74,6 +78,8 @@ export class HostRun implements TaskHost {
   private locked = false;
   private finished = false;
   private endCode: ErrorCode | undefined;
+  /** Why a failure policy stopped this host before its tasks were done. */
+  private stoppedBy: string | undefined;
   /** Where the host's lock, journal and backups go. */
   private readonly state: HostStateRef;
 
@@ -195,6 +201,7 @@ export class HostRun implements TaskHost {
     this.status = 'unreachable';
     this.endCode = 'E_UNREACHABLE';
     this.counts.unreachable = 1;
+    this.run.hostFailed(this.name);
   }
 
   /** Runs the host's tasks in order; a failed task undoes this host's changes and ends its part. */
@@ -204,6 +211,10 @@ export class HostRun implements TaskHost {
       if (!this.ready) return;
       for (const [i, task] of this.config.tasks.entries()) {
         if (this.signal.aborted) break;
+        if (this.run.halted) {
+          await this.stop(task, this.run.halted);
+          break;
+        }
         const planned = this.plan.steps[i]!;
         const follower = task.runOnce && !isLeader && planned.reason?.startsWith('run_once');
         const r = follower ? await this.follow(task, planned, leader, runOnce) : await (task.loop ? new LoopRun(this, task, planned, leader) : new TaskRun(this, task, planned, leader)).run();
@@ -248,9 +259,22 @@ export class HostRun implements TaskHost {
     if (!r.result.failed || task.ignoreErrors) return true;
     this.status = 'failed';
     this.endCode = f?.code;
-    // Only this host's changes are undone; the other hosts go on.
+    // Before its own rollback, so that the others stop as soon as the policy says.
+    this.run.hostFailed(this.name);
+    // This host's changes are undone now; the others go on unless the failure policy stops them.
     if (!this.signal.aborted) await this.rollback();
     return false;
+  }
+
+  /**
+   * A failure policy stopped the run before this host's next task: a host left part-way is in a
+   * state no playbook describes, so its changes are undone, as a failed host's are.
+   */
+  private async stop(next: TaskSpec, reason: string): Promise<void> {
+    this.status = 'failed';
+    this.endCode = 'E_STOPPED';
+    this.stoppedBy = `stopped before "${next.name}": ${reason}`;
+    await this.rollback();
   }
 
   /** Undoes what the run changed on this host, newest first (see undoHost). */
@@ -282,7 +306,7 @@ export class HostRun implements TaskHost {
     await this.connection?.close().catch(() => undefined);
     // A host of a batch that never started (Ctrl-C in a serial run) has no end to report: the recap says "not run".
     if (!this.started) return;
-    const message = this.lost?.message ?? this.refusals[0];
+    const message = this.lost?.message ?? this.refusals[0] ?? this.stoppedBy;
     this.emit({ type: 'host_end', host: this.name, status: this.status, ...(this.endCode ? { code: this.endCode } : {}), recap: this.counts, message, hint: this.lost?.hint });
   }
 

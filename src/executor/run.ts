@@ -14,6 +14,7 @@ import type { HostStatus, Recap, Reporter, RunEvent, UntimedEvent } from '../rep
 import { CheckMode } from './check-mode.js';
 import { HostRun } from './host-run.js';
 import type { RunConfig, RunShared } from './host-run.js';
+import { FailurePolicy } from './failure-policy.js';
 import { runOutcome } from './outcome.js';
 import { RunOnceResults } from './run-once.js';
 
@@ -87,6 +88,10 @@ export class Run implements RunShared {
   private tasksBegan = false;
   /** A playbook with a `hold` is a debug session: its changes are undone when it ends. */
   private readonly debugSession: boolean;
+  /** What a failed host means for the others (serial, any_errors_fatal, max_fail_percentage, rollback_on_failure). */
+  private readonly policy: FailurePolicy;
+  /** The batch whose hosts are running. */
+  private batchIndex = 0;
 
   constructor(
     private readonly plan: Plan,
@@ -110,6 +115,7 @@ export class Run implements RunShared {
     this.change = this.opts.store?.nextChange() ?? 1;
     this.limit = pLimit(Math.max(1, opts.forks));
     this.debugSession = plan.hosts.some((h) => h.steps.some((s) => s.kind === 'hold' && s.action === 'run'));
+    this.policy = new FailurePolicy(source.playbook);
     this.hosts = plan.hosts.map((hp) => {
       const inv = source.inventory.hosts.get(hp.name)!;
       return new HostRun(this, hp, inv, new HostRenderer(source.playbook, source.inventory, inv, source.opts, new ProblemSink(), { secrets: opts.secrets }));
@@ -134,6 +140,23 @@ export class Run implements RunShared {
 
   nextChange(): number {
     return this.change++;
+  }
+
+  get halted(): string | undefined {
+    return this.policy.halted;
+  }
+
+  hostFailed(host: string): void {
+    // Ctrl-C or a bug already stops and undoes every host: no policy has anything to add.
+    if (this.signal.aborted) return;
+    const reason = this.policy.hostFailed(host, this.plan.batches[this.batchIndex] ?? []);
+    if (reason) this.stopEarly(reason);
+  }
+
+  /** Says why the run stops early, which hosts will not start, and whether every host is put back. */
+  private stopEarly(reason: string): void {
+    const notStarted = this.plan.batches.slice(this.batchIndex + 1).flat();
+    this.emit({ type: 'run_stop', reason, notStarted, rollbackAll: this.policy.rollingBackAll });
   }
 
   bug(e: Error, host: string): void {
@@ -166,8 +189,9 @@ export class Run implements RunShared {
 
   private async batches(): Promise<void> {
     const byName = new Map(this.hosts.map((h) => [h.name, h]));
-    for (const names of this.plan.batches) {
-      if (this.signal.aborted) break;
+    for (const [index, names] of this.plan.batches.entries()) {
+      if (this.signal.aborted || this.policy.halted) break;
+      this.batchIndex = index;
       const batch = names.map((n) => byName.get(n)!);
       await this.each(batch, (h) => h.prepare());
       const refused = batch.flatMap((h) => h.refusals);
@@ -178,6 +202,12 @@ export class Run implements RunShared {
       this.tasksBegan = true;
       const runOnce = new RunOnceResults();
       await this.each(batch, (h) => h.runTasks(names[0]!, runOnce));
+      // A stop decided during the batch was reported then; this one is the batch's end.
+      const stop = this.policy.halted ? undefined : this.policy.afterBatch(names);
+      if (stop && index < this.plan.batches.length - 1) {
+        this.stopEarly(stop);
+        break;
+      }
     }
   }
 
@@ -185,10 +215,14 @@ export class Run implements RunShared {
     return Promise.all(hosts.map((h) => this.limit(() => fn(h))));
   }
 
-  /** A debug session, an interrupt or a bug undoes every host's changes; a detached run keeps them. */
+  /**
+   * A debug session, an interrupt, a bug or a failure under rollback_on_failure: all undoes every
+   * host's changes; a detached run keeps them (but all-or-nothing means what it says, detached or not).
+   */
   private async undoAtEnd(): Promise<void> {
-    if (this.refusedBeforeChanges || (this.config.detach && !this.firstBug)) return;
-    if (this.user.aborted || this.debugSession || this.firstBug) await this.each(this.hosts, (h) => h.rollback());
+    if (this.refusedBeforeChanges) return;
+    if (this.config.detach && !this.firstBug && !this.policy.rollingBackAll) return;
+    if (this.user.aborted || this.debugSession || this.firstBug || this.policy.rollingBackAll) await this.each(this.hosts, (h) => h.rollback());
   }
 
   private get refusedBeforeChanges(): boolean {
@@ -203,9 +237,9 @@ export class Run implements RunShared {
       refused: this.refusedBeforeChanges,
       refusedLater: this.refusals.length > 0,
       bug: this.firstBug !== undefined,
-      detached: this.config.detach,
+      detached: this.config.detach && !this.policy.rollingBackAll,
       interrupted: this.user.aborted && !this.released,
-      rolledBack: this.user.aborted || this.debugSession,
+      rolledBack: this.user.aborted || this.debugSession || this.policy.rollingBackAll,
       leftBehind: leftBehind.length,
       lostWithChanges: lost.some((l) => l.changesInPlace),
       statuses: hosts.filter((h) => h.started).map((h) => h.status),

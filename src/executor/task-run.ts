@@ -140,7 +140,8 @@ export class TaskRun {
     if (!own && !s.undo) return;
     this.change = number;
     const undo = own ?? (s.undo && !s.undo.runtime ? userUndo(s.undo) : undefined);
-    await this.host.journal({ change: number, taskId: s.id, task: s.name, phase: 'intent', undo });
+    const after = this.task.rollbackAfter;
+    await this.host.journal({ change: number, taskId: s.id, task: s.name, phase: 'intent', undo, ...(after ? { undoAfter: after } : {}) });
   }
 
   /** Tries the task until it succeeds (and `until` holds), its retries run out, or the run stops. */

@@ -81,6 +81,8 @@ export interface JournalEntry {
   task: string;
   phase: 'intent' | 'done' | 'failed' | 'undone' | 'undo_failed';
   undo?: StoredUndo;
+  /** On an intent: the ids of tasks (ids under them too) whose changes must be undone before this one (rollback_after). */
+  undoAfter?: string[];
   message?: string;
   time: string;
 }

@@ -119,6 +119,17 @@ export interface HostEndEvent extends Base {
   code?: ErrorCode;
 }
 
+/** A failure policy stops the run early (serial, any_errors_fatal, max_fail_percentage, rollback_on_failure). */
+export interface RunStopEvent extends Base {
+  type: 'run_stop';
+  /** Why, in one line. */
+  reason: string;
+  /** Hosts of later batches that will not start. */
+  notStarted: string[];
+  /** Every host's changes of this run are being undone (rollback_on_failure: all), finished hosts' too. */
+  rollbackAll: boolean;
+}
+
 export interface RunEndEvent extends Base {
   type: 'run_end';
   runId: string;
@@ -128,7 +139,7 @@ export interface RunEndEvent extends Base {
 }
 
 /** Every event of a run. */
-export type RunEvent = RunStartEvent | HostStartEvent | TaskStartEvent | TaskProgressEvent | TaskEndEvent | HostEndEvent | RunEndEvent;
+export type RunEvent = RunStartEvent | HostStartEvent | TaskStartEvent | TaskProgressEvent | TaskEndEvent | HostEndEvent | RunStopEvent | RunEndEvent;
 
 /** An event before it is stamped with its time (Omit distributed over the union). */
 export type UntimedEvent = RunEvent extends infer E ? (E extends unknown ? Omit<E, 'time'> : never) : never;

@@ -34,6 +34,7 @@ const FIELD_ORDER = {
     'diffs',
   ],
   host_end: ['type', 'time', 'host', 'status', 'code', 'recap', 'message', 'hint'],
+  run_stop: ['type', 'time', 'reason', 'notStarted', 'rollbackAll'],
   run_end: ['type', 'time', 'runId', 'exitCode', 'durationMs', 'recap'],
 } as const satisfies { [K in EventType]: readonly FieldsOf<K>[] };
 

@@ -217,7 +217,7 @@ export class ListrReporter implements Reporter {
         this.err.write(`kplay: the terminal display failed: ${why}\n`);
       }
       if (this.diffs.length) this.out.write(`\n${this.paint.bold('DIFF')}${this.diffs.join('\n')}\n`);
-      if (!this.recap.empty) this.out.write(`\n${formatRecap(this.recap.rows(), this.recap.end, this.paint, this.recap.check).join('\n')}\n`);
+      if (!this.recap.empty) this.out.write(`\n${formatRecap(this.recap.rows(), this.recap.end, this.paint, this.recap.check, this.recap.stop).join('\n')}\n`);
       await flush(this.out);
     })();
     return this.closing;

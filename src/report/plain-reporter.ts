@@ -3,7 +3,7 @@
 import type { Reporter, RunEvent, TaskEndEvent } from './events.js';
 import { descriptionLines, eventTime, failureOutput, failureReason, oneLine, outputLines, sanitize, taskLabel, taskOutcome } from './format.js';
 import { diffLines } from './diff-format.js';
-import { RecapCollector, formatRecap } from './recap.js';
+import { RecapCollector, formatRecap, stopLine } from './recap.js';
 import { flush } from './streams.js';
 
 /** Options of the plain reporter. */
@@ -83,6 +83,8 @@ export class PlainReporter implements Reporter {
         if (e.hint) lines.push(this.line(e.host, `${DETAIL}hint: ${oneLine(e.hint)}`));
         return lines;
       }
+      case 'run_stop':
+        return [stopLine(e)];
       case 'run_end':
         this.recapPrinted = true;
         return ['', ...this.recapLines()];
@@ -112,6 +114,6 @@ export class PlainReporter implements Reporter {
   }
 
   private recapLines(): string[] {
-    return formatRecap(this.recap.rows(), this.recap.end, undefined, this.recap.check);
+    return formatRecap(this.recap.rows(), this.recap.end, undefined, this.recap.check, this.recap.stop);
   }
 }

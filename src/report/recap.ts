@@ -1,5 +1,5 @@
 // The end-of-run table both text reporters print, like Ansible's PLAY RECAP but with aligned columns.
-import type { HostStatus, Recap, RunEndEvent, RunEvent } from './events.js';
+import type { HostStatus, Recap, RunEndEvent, RunEvent, RunStopEvent } from './events.js';
 import { formatElapsed } from './format.js';
 import { createPaint, statusColor } from './style.js';
 import type { Paint } from './style.js';
@@ -30,6 +30,7 @@ export class RecapCollector {
   private runEnd?: RunEndEvent;
   private checkRun = false;
   private notRun = 0;
+  private runStop?: RunStopEvent;
 
   /** Takes any event; only the ones that matter to the recap change anything. */
   onEvent(e: RunEvent): void {
@@ -60,6 +61,10 @@ export class RecapCollector {
         for (const h of Object.keys(e.recap)) this.add(h);
         this.runEnd = e;
         break;
+      case 'run_stop':
+        // The first stop says why; a later one (a batch's end after a halt) adds nothing.
+        this.runStop ??= e;
+        break;
       default:
         break;
     }
@@ -80,6 +85,11 @@ export class RecapCollector {
     return this.runEnd;
   }
 
+  /** Why a failure policy stopped the run early, if one did. */
+  get stop(): RunStopEvent | undefined {
+    return this.runStop;
+  }
+
   /** One row per host, in the order the run named them. */
   rows(): RecapRow[] {
     return this.order.map((host) => {
@@ -95,8 +105,8 @@ export class RecapCollector {
   }
 }
 
-/** The recap table and a one-line summary; `paint` colors status words and non-zero problem counts. */
-export function formatRecap(rows: RecapRow[], end: RunEndEvent | undefined, paint: Paint = createPaint(false), check?: { notRun: number }): string[] {
+/** The recap table and a one-line summary (and what a --check run found, and why the run stopped early); `paint` colors status words and non-zero problem counts. */
+export function formatRecap(rows: RecapRow[], end: RunEndEvent | undefined, paint: Paint = createPaint(false), check?: { notRun: number }, stop?: RunStopEvent): string[] {
   const header = ['host', ...COUNTS.map((c) => (check && c === 'changed' ? 'would change' : c)), 'status'];
   const cells = rows.map((r) => [r.host, ...COUNTS.map((k) => String(r.recap[k])), r.status]);
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
@@ -122,6 +132,7 @@ export function formatRecap(rows: RecapRow[], end: RunEndEvent | undefined, pain
   });
   out.push(summaryLine(rows, end, paint));
   if (check) out.push(checkLine(rows, check.notRun));
+  if (stop) out.push(stopLine(stop));
   return out;
 }
 
@@ -130,6 +141,12 @@ function checkLine(rows: RecapRow[], notRun: number): string {
   const changes = rows.reduce((n, r) => n + r.recap.changed, 0);
   const skipped = notRun ? `; ${notRun} task${notRun === 1 ? '' : 's'} not run, as ${notRun === 1 ? 'it' : 'they'} could change a host (check_mode: false runs one that only reads)` : '';
   return `Check mode: nothing that changes a host ran; ${changes} task${changes === 1 ? '' : 's'} would change${skipped}`;
+}
+
+/** Why the run stopped early: the hosts marked "not run" were never started. */
+export function stopLine(stop: RunStopEvent): string {
+  const notStarted = stop.notStarted.length ? `; not started: ${stop.notStarted.join(', ')}` : '';
+  return `Stopped early: ${stop.reason}${notStarted}`;
 }
 
 function summaryLine(rows: RecapRow[], end: RunEndEvent | undefined, paint: Paint): string {

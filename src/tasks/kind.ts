@@ -23,6 +23,7 @@ export const COMMON_KEYS = [
   'check_mode',
   'loop',
   'loop_control',
+  'rollback_after',
 ] as const;
 
 /** The task kinds, as the schema defines them (a task has exactly one of these keys). */

@@ -5,6 +5,7 @@ import { pendingUndos } from '../journal/run-store.js';
 import type { UntimedEvent } from '../report/events.js';
 import type { UndoResult } from './run-undo.js';
 import { runUndo } from './run-undo.js';
+import { undoOrder } from './undo-order.js';
 
 /** What undoing a host needs: its connection, its journal, and where to record and report. */
 export interface UndoHostArgs {
@@ -23,7 +24,7 @@ export interface UndoHostArgs {
  * stops at the first undo that fails, since older changes may depend on it. Returns what is left.
  */
 export async function undoHost(a: UndoHostArgs): Promise<string[]> {
-  const pending = pendingUndos(a.entries).get(a.host) ?? [];
+  const pending = undoOrder(pendingUndos(a.entries).get(a.host) ?? []);
   for (const p of pending) {
     if (!p.undo) return [`${a.host}: "${p.intent.task}" has no recorded undo (its rollback needed a result that never came); check it by hand`];
     const undo = p.undo;

@@ -64,6 +64,29 @@ async function assertRestored(node: StandinNode, c: Component, b: Before, run: D
   assert.equal(existsSync(node.hostPath('/etc/kubernetes/kplay-backup')), false, 'no backup folder left');
 }
 
+/** The undo of the stop, by how the component is stopped, as the run prints it. */
+const STOP_UNDO: Record<Component, RegExp> = {
+  'kube-apiserver': /move \S+ back to \/etc\/kubernetes\/manifests\//,
+  'kube-scheduler': /move \S+ back to \/etc\/kubernetes\/manifests\//,
+  'kube-controller-manager': /move \S+ back to \/etc\/kubernetes\/manifests\//,
+  'kube-proxy': /Remove the node's label/,
+  kubelet: /Start the unit again/,
+};
+
+/**
+ * The wait for the original component (rollback_after in the stop files) ends after the stop is
+ * undone and before the health check is removed.
+ */
+function assertHealthWaitOrder(out: string, c: Component): void {
+  const lines = out.split('\n');
+  const ended = (re: RegExp): number => lines.reduce((last, l, i) => (re.test(l) && / \.\.\. \S/.test(l) ? i : last), -1);
+  const wait = ended(/Wait until the original component is healthy again/);
+  assert.ok(wait > 0, `the health wait ran:\n${out}`);
+  const stop = ended(STOP_UNDO[c]);
+  assert.ok(stop > 0 && stop < wait, `after the stop's undo:\n${out}`);
+  assert.ok(wait < ended(/Remove the health check/), `before the health check is removed:\n${out}`);
+}
+
 describe('shipped debug playbooks on a stand-in node', { skip: unavailable }, () => {
   let cluster: StandinCluster;
   let node: StandinNode;
@@ -128,6 +151,7 @@ describe('shipped debug playbooks on a stand-in node', { skip: unavailable }, ()
       }
       const r = await run.exited;
       assert.equal(r.code, 0, r.out);
+      assertHealthWaitOrder(r.out, c);
       await assertRestored(node, c, b, run);
       // The DaemonSet is back to its saved spec and the node has no debug label.
       const state = clusterState(node);
