@@ -50,10 +50,14 @@ export interface TaskSpec extends TaskSettings {
   argsShorthand: boolean;
   when: Condition[];
   rollback?: TaskSpec;
-  /** false (changed_when: false): a success is reported as ok, never as changed. */
-  reportsChanges: boolean;
+  /** changed_when: all must hold for a success to count as a change (empty: as the kind says). */
+  changedWhen: Condition[];
+  /** failed_when: all must hold for the task to have failed (empty: as the kind says). */
+  failedWhen: Condition[];
   /** Unset means: as the playbook or inventory says. */
   become?: boolean;
+  /** become_user; unset means: as the playbook or the host's become_user says (else root). */
+  becomeUser?: string;
   local: boolean;
   runOnce: boolean;
   /** Include vars merged under the task's own vars. */
@@ -76,6 +80,7 @@ export interface Playbook {
   maxHosts?: number;
   serial?: number;
   become?: boolean;
+  becomeUser?: string;
   vars: Record<string, unknown>;
   /** Shared defaults from vars_files, lowest precedence first; the playbook's own vars override them. */
   varsFiles: VarsFile[];

@@ -17,6 +17,8 @@ import { TaskFailed } from '../tasks/kind.js';
 import { taskKinds } from '../tasks/registry.js';
 import type { Failure } from './failure.js';
 import { failureOf } from './failure.js';
+import { judgeAttempt } from './conditions.js';
+import type { Tried } from './conditions.js';
 import { registered } from './registered.js';
 import type { RegisteredResult } from './registered.js';
 
@@ -134,7 +136,15 @@ export class TaskRun {
   private async attemptAll(): Promise<Ended> {
     for (;;) {
       this.attempts++;
-      const tried = await this.attempt();
+      const raw = await this.attempt();
+      let tried: Tried;
+      try {
+        tried = judgeAttempt(this.task, raw, (conds, result) => this.host.renderer.holds(this.task, conds, result));
+      } catch (e) {
+        const failure = failureOf(e, this.host.conn, this.host.name, 'changed_when/failed_when');
+        if (failure.bug) throw e;
+        return { status: 'failed', outcome: 'ok' in raw ? raw.ok : raw.failed.outcome, message: failure.message, failure };
+      }
       const outcome = 'ok' in tried ? tried.ok : { ...tried.failed.outcome, status: 'changed' as const };
       let done = 'ok' in tried;
       if (this.task.until !== undefined) {
@@ -147,7 +157,7 @@ export class TaskRun {
       }
       if (done) {
         const ok = 'ok' in tried ? tried.ok : undefined;
-        const status = ok && (ok.status === 'ok' || !this.task.reportsChanges) ? 'ok' : 'changed';
+        const status = ok && ok.status === 'ok' ? 'ok' : 'changed';
         return { status, outcome, message: ok?.message };
       }
       if (this.attempts > this.step.retries || this.host.signal.aborted) return this.gaveUp(tried, outcome);
@@ -157,7 +167,7 @@ export class TaskRun {
   }
 
   /** One try. A failure of the task's own is returned; a lost connection or a bug is thrown on. */
-  private async attempt(): Promise<{ ok: TaskOutcome } | { failed: Failure }> {
+  private async attempt(): Promise<Tried> {
     this.host.holding = this.step.kind === 'hold';
     try {
       return { ok: await taskKinds[this.step.kind].execute!(this.ctx!, this.step.args as never) };
@@ -172,7 +182,7 @@ export class TaskRun {
   }
 
   /** The failure after the last attempt. */
-  private gaveUp(tried: { ok: TaskOutcome } | { failed: Failure }, outcome: Partial<TaskOutcome>): Ended {
+  private gaveUp(tried: Tried, outcome: Partial<TaskOutcome>): Ended {
     const failure: Failure =
       'failed' in tried
         ? tried.failed
@@ -202,6 +212,7 @@ export class TaskRun {
   /** Makes the task's result visible to later tasks (and to its own rollback). */
   private register(e: Ended): void {
     if (this.task.register) this.host.renderer.register(this.task.register, registered(e.status, e.outcome));
+    if (e.outcome.facts && !e.failure) this.host.renderer.setFacts(e.outcome.facts);
   }
 
   /** Registers the result (again, if it failed after the attempts) and reports the task's end. */

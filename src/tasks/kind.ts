@@ -15,7 +15,9 @@ export const COMMON_KEYS = [
   'ignore_errors',
   'no_log',
   'changed_when',
+  'failed_when',
   'become',
+  'become_user',
   'local',
   'run_once',
   'vars',
@@ -50,6 +52,17 @@ export interface KindDef<K extends KindName, A = unknown, U extends OwnUndo<stri
    * before anything changes.
    */
   readonly templateFile?: string;
+  /**
+   * Argument fields (dotted paths, list indexes left out) that hold conditions in the `when`
+   * language, each `{ expr, holds }`: the plan evaluates `expr` with the host's values and sets
+   * `holds` (null while only run time can tell), so the kind itself reads plain answers.
+   */
+  readonly conditionFields?: readonly string[];
+  /**
+   * Variables the task sets for the later tasks on its host (set_fact), from its rendered
+   * arguments; the plan shows later tasks these values, and the run sets them from the outcome's `facts`.
+   */
+  plannedFacts?(args: A): Record<string, unknown>;
   /** Written arguments to one regular shape (`command: ls` becomes `{cmd: 'ls'}`). */
   normalize(written: WrittenArgs<K>): A;
   /** Lines that show a person exactly what the task would do, from rendered arguments. */
@@ -187,6 +200,8 @@ export interface TaskOutcome {
   /** The parsed value a `read` registers. */
   value?: unknown;
   message?: string;
+  /** Variables the task sets for the later tasks on its host (set_fact). */
+  facts?: Record<string, unknown>;
 }
 
 /** A task that failed, with what it printed, a stable code and, where a file is to blame, its place. */

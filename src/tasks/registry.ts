@@ -1,12 +1,16 @@
+import { assert } from './assert.js';
 import { command } from './command.js';
 import { copy } from './copy.js';
+import { debug } from './debug.js';
 import { dlv } from './dlv.js';
+import { fail } from './fail.js';
 import { fetch } from './fetch.js';
 import { hold } from './hold.js';
 import { include } from './include.js';
 import type { KindDef, KindName } from './kind.js';
 import { move } from './move.js';
 import { read } from './read.js';
+import { setFact } from './set-fact.js';
 import { template } from './template.js';
 import type { BuiltinUndoSpec } from './undos.js';
 import { tunnel } from './tunnel.js';
@@ -28,6 +32,10 @@ export const taskKinds: { readonly [K in KindName]: KindDef<K, any, BuiltinUndoS
   dlv,
   tunnel,
   hold,
+  assert,
+  fail,
+  debug,
+  set_fact: setFact,
 };
 
 /** The kinds, in the order the schema lists them. */
