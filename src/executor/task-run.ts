@@ -58,7 +58,7 @@ interface Ended {
 
 /** A user's rollback, as the plan rendered it, in the journal's form. */
 export function userUndo(u: PlannedUndo): UndoSpec {
-  return { name: u.name, kind: u.kind, args: u.args, become: u.become, local: u.local, timeoutMs: u.timeoutMs, userWritten: true, retries: u.retries, delayMs: u.delayMs, ignoreErrors: u.ignoreErrors, noLog: u.noLog };
+  return { name: u.name, kind: u.kind, args: u.args, become: u.become, ...(u.becomeUser ? { becomeUser: u.becomeUser } : {}), local: u.local, timeoutMs: u.timeoutMs, userWritten: true, retries: u.retries, delayMs: u.delayMs, ignoreErrors: u.ignoreErrors, noLog: u.noLog };
 }
 
 /** Whether a step makes a change worth journaling: its kind undoes itself, or the task has a rollback. */

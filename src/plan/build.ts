@@ -439,6 +439,8 @@ function planStep(
   // The playbook's and inventory's become are about the hosts; on the controller a step uses
   // sudo only when it says so itself.
   const becomeOf = (own: boolean | undefined, local: boolean): boolean => own ?? (local ? false : (playbook.become ?? h.connection.become ?? false));
+  const become = becomeOf(task.become, task.local);
+  const becomeUser = become ? becomeUserOf(task.becomeUser, context, playbook.becomeUser) : undefined;
   const runtimeWhen: string[] = [];
   let reason = selectedByTags(task, opts);
   if (!reason && task.runOnce && batchLeader !== h.name) reason = `run_once: runs on ${batchLeader}`;
@@ -481,6 +483,8 @@ function planStep(
         // A rollback run where its task ran keeps the task's become; one moved to the controller
         // uses sudo there only when it says so itself.
         become: becomeOf(rb.become ?? (undoLocal === task.local ? task.become : undefined), undoLocal),
+        // The undo acts as the user its task acted as.
+        ...(becomeUser ? { becomeUser } : {}),
         local: undoLocal,
         timeoutMs: rb.timeoutMs,
         retries: rb.retries,
@@ -503,7 +507,8 @@ function planStep(
     preview: task.noLog ? [NO_LOG_SHOWN] : rendered.preview,
     runtime: rendered.runtime,
     changes: kind.changes,
-    become: becomeOf(task.become, task.local),
+    become,
+    ...(becomeUser ? { becomeUser } : {}),
     local: task.local,
     runOnce: task.runOnce,
     register: task.register,
@@ -516,6 +521,17 @@ function planStep(
     tags: task.tags,
     undo,
   };
+}
+
+/**
+ * The user a become task runs as: the task's become_user, else the variable become_user (a host's
+ * or group's setting: an Ansible inventory's ansible_become_user, or -e), else the playbook's;
+ * undefined for root.
+ */
+function becomeUserOf(own: string | undefined, context: Record<string, unknown>, playbook: string | undefined): string | undefined {
+  const setting = context.become_user;
+  const user = own ?? (typeof setting === 'string' && setting !== '' ? setting : undefined) ?? playbook;
+  return user === 'root' ? undefined : user;
 }
 
 /** A task's arguments rendered for one host. */

@@ -137,6 +137,8 @@ export interface OwnUndo<N extends string, A> {
   kind: N;
   args: A;
   become: boolean;
+  /** With become: the user other than root it runs as. */
+  becomeUser?: string;
   local: boolean;
   timeoutMs: number;
   userWritten: false;
@@ -144,7 +146,7 @@ export interface OwnUndo<N extends string, A> {
 
 /** The journal entry of an undo action with its arguments, run as the task that prepares it runs. */
 export function ownUndo<N extends string, A>(action: UndoAction<N, A>, ctx: UndoContext, name: string, args: A, timeoutMs = ctx.timeoutMs): OwnUndo<N, A> {
-  return { name, kind: action.kind, args, become: ctx.become, local: ctx.local, timeoutMs, userWritten: false };
+  return { name, kind: action.kind, args, become: ctx.become, ...(ctx.becomeUser ? { becomeUser: ctx.becomeUser } : {}), local: ctx.local, timeoutMs, userWritten: false };
 }
 
 /** The SHA-256 of a file's text in shell: the one way every undo compares what it finds. */
@@ -157,6 +159,8 @@ export interface TaskContext {
   /** The host (or, for `local: true`, the controller). */
   conn: Connection;
   become: boolean;
+  /** With become: the user other than root that `conn` acts as (become_user); its undo acts as that user too. */
+  becomeUser?: string;
   timeoutMs: number;
   /** Folder of the file the task is written in: `src` paths are relative to it. */
   baseDir: string;
