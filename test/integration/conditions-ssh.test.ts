@@ -66,6 +66,16 @@ tasks:
 `,
     );
   });
+  /** The built CLI, run in the test's folder with the secret in its environment and its own state folder. */
+  function kplayRun(args: string[]) {
+    return spawnSync(process.execPath, [KPLAY_BIN, ...args], {
+      cwd: dir,
+      encoding: 'utf8',
+      env: { ...process.env, SSH_AUTH_SOCK: '', HOME: dir, KPLAY_STATE_DIR: path.join(dir, 'state'), KPLAY_IT_TOKEN: TOKEN, NO_COLOR: '1' },
+      timeout: 120_000,
+    });
+  }
+
   after(async () => {
     await lab?.close();
     rmSync(dir, { recursive: true, force: true });
@@ -73,12 +83,7 @@ tasks:
 
   test('the failing host is put back and named; the output shows facts and masks the secret', () => {
     const inv = lab.inventory({ defaults: { stateDir: path.join(dir, 'host-state') } });
-    const r = spawnSync(process.execPath, [KPLAY_BIN, 'run', 'pb.yaml', '-i', inv, '-o', 'json'], {
-      cwd: dir,
-      encoding: 'utf8',
-      env: { ...process.env, SSH_AUTH_SOCK: '', HOME: dir, KPLAY_STATE_DIR: path.join(dir, 'state'), KPLAY_IT_TOKEN: TOKEN, NO_COLOR: '1' },
-      timeout: 120_000,
-    });
+    const r = kplayRun(['run', 'pb.yaml', '-i', inv, '-o', 'json']);
     assert.equal(r.status, 2, r.stdout + r.stderr);
     assert.doesNotMatch(r.stdout + r.stderr, new RegExp(TOKEN), 'the secret never shows');
     const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
@@ -104,12 +109,7 @@ tasks:
 
   test('in text output, debug and assert say their message on the host line', () => {
     const inv = lab.inventory({ hosts: ['h1'], defaults: { stateDir: path.join(dir, 'host-state') } });
-    const r = spawnSync(process.execPath, [KPLAY_BIN, 'run', 'pb.yaml', '-i', inv], {
-      cwd: dir,
-      encoding: 'utf8',
-      env: { ...process.env, SSH_AUTH_SOCK: '', HOME: dir, KPLAY_STATE_DIR: path.join(dir, 'state'), KPLAY_IT_TOKEN: TOKEN, NO_COLOR: '1' },
-      timeout: 120_000,
-    });
+    const r = kplayRun(['run', 'pb.yaml', '-i', inv]);
     assert.equal(r.status, 0, r.stdout + r.stderr);
     assert.doesNotMatch(r.stdout + r.stderr, new RegExp(TOKEN));
     assert.match(r.stdout, /^h1 \| 3 show it \.\.\. ok \([^)]*\): load 3 using Bearer \*{8}$/m);
