@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { plan } from '../src/index.js';
+import { plan, validate } from '../src/index.js';
 import type { PlanStep } from '../src/index.js';
 import { kplay } from './helpers/cli.js';
 import { writeTree } from './helpers/files.js';
@@ -107,5 +107,32 @@ describe('mistakes stop the run before anything is connected (exit 4, file:line:
   test('a later task that reads a fact whose set_fact is certainly skipped', () => {
     const err = refused(...HEAD, '  - name: f', '    set_fact: {x: 1}', '    when: false', '  - name: use', '    command: echo {{x}}');
     assert.match(err, /pb\.yaml:9:21: error: undefined variable "x" \[E_TEMPLATE\]/);
+  });
+});
+
+describe('a set_fact name is what a task file provides, and what an include after it may need', () => {
+  const files = {
+    'facts.yaml': 'needs: {vars: [source]}\nprovides: [build_dir]\ntasks:\n- name: Decide\n  set_fact: {build_dir: "{{source}}/out"}\n',
+    'use.yaml': 'needs: {vars: [build_dir]}\ntasks:\n- name: Use\n  command: ls {{build_dir}}\n',
+    'pb.yaml': 'name: t\nhosts: all\nvars: {source: /src}\ntasks:\n  - name: facts\n    include: facts.yaml\n  - name: use\n    include: use.yaml\n',
+    'inv.yaml': INVENTORY,
+  };
+
+  test('validate finds the promise kept and the need met', () => {
+    const dir = writeTree(files);
+    const errors = validate([dir]).flatMap((r) => r.problems).filter((p) => p.severity === 'error');
+    assert.deepEqual(errors, []);
+  });
+
+  test('the plan renders the later include with the fact', () => {
+    const dir = writeTree(files);
+    const p = plan({ playbook: path.join(dir, 'pb.yaml'), inventory: path.join(dir, 'inv.yaml') }).plan;
+    assert.equal((p.hosts[0]!.steps[1]!.args as { cmd: string }).cmd, 'ls /src/out');
+  });
+
+  test('without the set_fact, the include that needs the variable is refused at the include', () => {
+    const dir = writeTree({ ...files, 'pb.yaml': 'name: t\nhosts: all\ntasks:\n  - name: use\n    include: use.yaml\n' });
+    const errors = validate([path.join(dir, 'pb.yaml')]).flatMap((r) => r.problems).filter((p) => p.severity === 'error');
+    assert.match(errors[0]?.message ?? '', /use\.yaml needs the variable "build_dir"/);
   });
 });
