@@ -21,6 +21,7 @@ export type ErrorCode =
   | 'E_TASK' // a task with zero or several kinds, or an inconsistent task
   | 'E_INCLUDE' // include cycles and include files that do not fit
   | 'E_NEEDS' // an include of a task file that lacks a variable or registered result the file declares it needs
+  | 'E_LOOP' // a loop over something that is not a list, its variable read outside a loop, or a loop on an include
   | 'E_TEMPLATE' // template syntax errors and missing variables
   | 'E_INVENTORY' // unknown hosts or groups, bad patterns
   | 'E_CLUSTER' // the Nodes of a cluster inventory could not be listed (no kubectl, unknown context, unreachable)

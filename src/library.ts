@@ -83,7 +83,8 @@ export function plan(req: PlanRequest): PlanResult {
  * same inputs gives another plan. What runs is the plan built again, equal to the saved one.
  */
 export function planFromFile(file: string): PlanResult {
-  const saved = readSavedPlan(file);
+  // A plan printed with --diff carries the files it would write too: they are not part of the plan.
+  const { diffs: _files, ...saved } = readSavedPlan(file) as ReturnType<typeof readSavedPlan> & { diffs?: unknown };
   const i = saved.inputs;
   checkPlanInputs(i);
   const result = plan({ playbook: i.playbook, inventory: i.inventory, extraVars: i.extraVars, limit: i.limit, tags: i.tags, skipTags: i.skipTags });

@@ -889,6 +889,71 @@ const cases: Case[] = [
     ],
     count: 2,
   },
+  // ---------------------------------------------------------------- file and lineinfile
+  {
+    name: 'lineinfile: a regexp written in the playbook that does not compile, and a Python-only one (validate)',
+    files: {
+      'pb.yaml': L(
+        'name: Demo',
+        'hosts: all',
+        'tasks:',
+        '  - name: edit',
+        '    lineinfile: {path: /etc/x.conf, regexp: "^port=(", line: port=1}', // 5:45
+        '  - name: named',
+        '    lineinfile:',
+        '      path: /etc/x.conf',
+        "      regexp: '^(?P<k>port)='", // 9:15
+        '      line: port=2',
+      ),
+    },
+    args: validate('pb.yaml'),
+    errors: [
+      { at: 'pb.yaml:5:45', code: 'E_TASK', msg: /regexp: "\^port=\(" is not a regular expression kplay can use: .*Unterminated group.*JavaScript's syntax/, hint: /correct it/ },
+      { at: 'pb.yaml:9:15', code: 'E_TASK', msg: /Python's \(\?P<name>\.\.\.\) is written \(\?<name>\.\.\.\) in JavaScript/, hint: /correct it/ },
+    ],
+    count: 2,
+  },
+  {
+    name: 'lineinfile: an insertafter that does not compile stops the dry run before connecting',
+    files: { 'pb.yaml': L('name: Demo', 'hosts: all', 'tasks:', '  - name: edit', '    lineinfile: {path: /etc/x, line: a, insertafter: "[a-"}'), 'inv.yaml': INV },
+    args: run(),
+    errors: [{ at: 'pb.yaml:5:54', code: 'E_TASK', msg: /insertafter: "\[a-" is not a regular expression/, hint: /correct it/ }],
+    count: 1,
+  },
+  {
+    name: 'lineinfile: a regexp that a template renders to something that does not compile',
+    files: { 'pb.yaml': L('name: Demo', 'hosts: all', 'vars: {key: port}', 'tasks:', '  - name: edit', '    lineinfile: {path: /etc/x, regexp: "^{{key}}=", line: a}'), 'inv.yaml': INV },
+    args: run('pb.yaml', '-e', 'key=a)'),
+    errors: [{ at: 'pb.yaml:6:40', code: 'E_TEMPLATE', msg: /regexp: "\^a\)=" is not a regular expression kplay can use/, hint: /check the variables it reads/ }],
+    count: 1,
+  },
+  {
+    name: 'lineinfile: insertafter with insertbefore, and backrefs without regexp',
+    files: {
+      'pb.yaml': L(
+        'name: Demo',
+        'hosts: all',
+        'tasks:',
+        '  - name: both',
+        '    lineinfile: {path: /etc/x, line: a, insertafter: a, insertbefore: b}', // 5:17
+        '  - name: backrefs',
+        '    lineinfile: {path: /etc/x, line: a, backrefs: true}', // 7:17
+      ),
+    },
+    args: validate('pb.yaml'),
+    errors: [
+      { at: 'pb.yaml:5:17', code: 'E_SCHEMA', msg: /at most one of insertafter or insertbefore/ },
+      { at: 'pb.yaml:7:17', code: 'E_SCHEMA', msg: /must have property regexp when property backrefs is present/ },
+    ],
+    count: 2,
+  },
+  {
+    name: 'file: recurse is refused with what to do instead',
+    files: { 'pb.yaml': L('name: Demo', 'hosts: all', 'tasks:', '  - name: perms', '    file: {path: /srv/x, mode: "0755", recurse: true}') },
+    args: validate('pb.yaml'),
+    errors: [{ at: 'pb.yaml:5:49', code: 'E_SCHEMA', msg: /does not recurse .*use a command task \(chmod -R, chown -R\) with a rollback/ }],
+    count: 1,
+  },
 ];
 
 // ---------------------------------------------------------------- harness

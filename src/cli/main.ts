@@ -28,6 +28,8 @@ interface RunFlags {
   inventory?: string;
   plan?: string;
   dryRun?: boolean;
+  check?: boolean;
+  diff?: boolean;
   forks: string;
   verbose?: boolean;
   detach?: boolean;
@@ -117,6 +119,18 @@ function program(io: CommandIO, setCode: (code: number) => void, onCommand: (com
       const { listCommand } = await import('../commands/list.js');
       setCode(await listCommand(flags, io));
     });
+  prog
+    .command('inventory')
+    .description('show an inventory as kplay resolves it (kplay\'s format, Ansible\'s INI or YAML, or a cluster\'s Nodes)')
+    .command('show')
+    .description('print the hosts (address, port, user, key, become), their groups and vars with where each comes from, and the groups')
+    .requiredOption('-i, --inventory <file>', 'the inventory: a file (kplay or Ansible, INI or YAML), or k8s:[CONTEXT]')
+    .option('--host <hosts>', 'only these hosts (names, groups or patterns, as --limit takes them)')
+    .addOption(outputOption())
+    .action(async (flags: { inventory: string; host?: string; output: OutputFormat }) => {
+      const { inventoryShowCommand } = await import('../commands/inventory.js');
+      setCode(await inventoryShowCommand(flags, io));
+    });
   return prog;
 }
 
@@ -136,10 +150,12 @@ function runCommands(prog: Command, io: CommandIO, setCode: (code: number) => vo
       .option('-e, --extra-vars <KEY=VALUE|@file>', 'set a variable (highest precedence); repeatable', collect, [])
       .option('-t, --tags <tags>', 'run only tasks with one of these tags (comma-separated)')
       .option('--skip-tags <tags>', 'skip tasks with one of these tags')
+      .option('--diff', dryRunAlways ? 'show the files copy and template tasks would write, rendered for each host' : 'show a diff of every file copy and template tasks change (with --check: would change); with --dry-run, the rendered files')
       .addOption(outputOption());
     if (!dryRunAlways) {
       cmd
         .option('-n, --dry-run', 'print the plan and stop: nothing is connected')
+        .option('-C, --check', 'connect and report what would change, changing nothing: commands are skipped (unless check_mode: false), copy and template compare with the host\'s file')
         .option('--plan <file>', 'run a plan saved with kplay plan -o json, if nothing it was built from has changed')
         .option('-f, --forks <n>', 'at most this many hosts at once', '20')
         .option('-v, --verbose', 'show the output of every task, not only of failures')
@@ -160,7 +176,7 @@ function runCommands(prog: Command, io: CommandIO, setCode: (code: number) => vo
  */
 function onlyReads(command: Command): boolean {
   const flags = command.opts<{ dryRun?: boolean; prune?: boolean }>();
-  if (command.name() === 'run') return Boolean(flags.dryRun);
+  if (command.name() === 'run') return Boolean(flags.dryRun) || Boolean(command.opts<{ check?: boolean }>().check);
   if (command.name() === 'runs') return !flags.prune;
   return command.name() !== 'rollback';
 }

@@ -7,12 +7,16 @@ import { plural } from './io.js';
  * Ctrl-C, SIGTERM and SIGHUP during a run: the first stops every host and undoes what the run
  * changed, the second says how far that got, the third quits at once (the journal keeps what is left).
  */
-export function interruptHandlers(io: CommandIO, runId: () => string): { signal: AbortSignal; off(): void } {
+export function interruptHandlers(io: CommandIO, runId: () => string, check = false): { signal: AbortSignal; off(): void } {
   const controller = new AbortController();
   let count = 0;
   const handler = (sig: NodeJS.Signals) => {
     count++;
-    if (count === 1) {
+    if (count === 1 && check) {
+      // A check run changed nothing: there is nothing to undo, and no journal to send the user to.
+      io.err(`\nkplay: ${sig}: stopping every host (--check: nothing was changed)\n`);
+      controller.abort();
+    } else if (count === 1) {
       io.err(`\nkplay: ${sig}: stopping and undoing this run's changes on every host (again: progress; a third time: quit at once)\n`);
       controller.abort();
     } else if (count === 2) {

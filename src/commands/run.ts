@@ -4,6 +4,7 @@ import { executeOverSsh } from '../executor/run-playbook.js';
 import type { RunSummary } from '../executor/engine.js';
 import { plan, planFromFile } from '../library.js';
 import type { PlanResult } from '../library.js';
+import { formatPlannedDiffs, plannedDiffs } from '../plan/plan-diff.js';
 import { formatPlan, shownPlan } from '../plan/print.js';
 import { outputSecrets, runSecretDecls, unreadableSecretWarnings } from '../plan/secret-vars.js';
 import { formatDiagnostics } from '../report/diagnostics.js';
@@ -27,6 +28,10 @@ export interface RunCommandOptions {
   output: OutputFormat;
   /** Print the plan and stop: nothing is connected. */
   dryRun?: boolean;
+  /** Connect and say what would change, changing nothing (nothing is journaled either). */
+  check?: boolean;
+  /** Show the diff of every file a copy or template changes (or would change; with dryRun, the rendered file). */
+  diff?: boolean;
   /** At most this many hosts at once (a whole number, as typed). */
   forks?: string | number;
   verbose?: boolean;
@@ -45,19 +50,26 @@ export async function runCommand(opts: RunCommandOptions, io: CommandIO): Promis
   const warnings = opts.dryRun ? [...result.warnings, ...unreadableSecretWarnings(needed, process.env)] : result.warnings;
   if (warnings.length && opts.output === 'text') io.err(formatDiagnostics(warnings));
   if (opts.dryRun) {
-    io.out(opts.output === 'json' ? toJson(new Redactor(secrets).data(shownPlan(result.plan)), io) : formatPlan(result.plan));
+    const diffs = opts.diff ? await plannedDiffs(result) : undefined;
+    const shown = diffs ? { ...shownPlan(result.plan), diffs } : shownPlan(result.plan);
+    io.out(opts.output === 'json' ? toJson(new Redactor(secrets).data(shown), io) : formatPlan(result.plan) + (diffs ? formatPlannedDiffs(diffs) : ''));
     return ExitCode.ok;
+  }
+  if (opts.check && opts.detach) {
+    throw new KplayError('E_USAGE', '--check changes nothing, so there is nothing to leave in place with --detach', { hint: 'Drop --detach, or --check for a real run.' });
   }
   const forks = forksOf(opts.forks);
   const reporter = createReporter({ output: opts.output, isTTY: io.isTTY, verbose: Boolean(opts.verbose), secrets, noLog: noLogTaskIds(result.plan) });
   let runId = '';
-  const interrupts = interruptHandlers(io, () => runId);
+  const interrupts = interruptHandlers(io, () => runId, Boolean(opts.check));
   try {
     const summary = await executeOverSsh(result, {
       forks,
       reporter,
       force: opts.force,
       detach: opts.detach,
+      check: opts.check,
+      diff: opts.diff,
       signal: interrupts.signal,
       onRunId: (id) => (runId = id),
     });

@@ -212,6 +212,10 @@ export interface Group {
    * Names of member hosts, as defined under the top-level hosts (or Nodes of the cluster). Without it, the group only gives vars to the members it has already (a cluster group such as workers).
    */
   hosts?: Name[];
+  /**
+   * Names of groups whose hosts belong to this group too (groups of groups, as Ansible's children). A child's vars override its parent's; a group cannot contain itself.
+   */
+  children?: Name[];
   vars?: Vars2;
   /**
    * Secrets of the group's hosts; they override inventory secrets of the same name.

@@ -60,9 +60,29 @@ export interface TaskSpec extends TaskSettings {
   becomeUser?: string;
   local: boolean;
   runOnce: boolean;
+  /** check_mode: false runs the task for real under --check; true only checks it, in any run. Unset: as the run says. */
+  checkMode?: boolean;
   /** Include vars merged under the task's own vars. */
   vars: Record<string, unknown>;
   tags: string[];
+  origin: Origin;
+  /** `loop:`: the task runs once per item (see src/plan/loop.ts). */
+  loop?: LoopSpec;
+  /** On the copy of a looped task that runs one item: the loop's variables, used as they are (never rendered). */
+  item?: Record<string, unknown>;
+}
+
+/** A task's `loop:` and `loop_control:`, as written. */
+export interface LoopSpec {
+  /** A YAML list (its strings are templates), or the text of the template `{{expr}}` that gives one. */
+  over: unknown[] | string;
+  /** The variable holding the item (loop_control.loop_var, default item). */
+  loopVar: string;
+  /** The variable holding the item's position from 0 (loop_control.index_var). */
+  indexVar?: string;
+  /** A template shown for each item instead of the item (loop_control.label). */
+  label?: string;
+  /** Where `loop:` is written. */
   origin: Origin;
 }
 

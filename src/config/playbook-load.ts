@@ -12,6 +12,7 @@ import type { Condition, Loaded, Origin, Playbook, TaskSpec, VarsFile } from './
 import { TASK_DEFAULTS } from './model.js';
 import { checkSchema } from './schema-check.js';
 import { resolveFileRef } from './file-ref.js';
+import { itemOutsideLoop, loopSpec } from './loop.js';
 import { splitTaskFile, unkeptProvides } from './task-interface.js';
 import type { IncludeContract, TaskFileContracts, TaskFileInterface } from './task-interface.js';
 import { keyPos, loadYamlFile, posAt } from './yaml-source.js';
@@ -19,6 +20,10 @@ import type { DataPath, YamlSource } from './yaml-source.js';
 
 /** Keys an include task takes besides its kind; the others have no clear meaning for a group of tasks. */
 const INCLUDE_KEYS = new Set(['name', 'include', 'when', 'tags', 'vars', 'no_log']);
+
+/** Ansible loops over include_tasks; kplay includes a file once, where it is written. */
+const LOOP_ON_INCLUDE =
+  'An include is not repeated: put loop: on the tasks inside the included file (each reads item), or write the include once per value, each with its own vars.';
 
 /** Loads, schema-checks and normalizes a playbook with every task file it includes. */
 export function loadPlaybook(file: string): Loaded<Playbook> {
@@ -59,6 +64,7 @@ export function playbookFromSource(src: YamlSource, problems: Diagnostic[] = [])
   };
   warnUndefinedDescriptions(src, written.var_descriptions, (name) => name in playbook.vars || varsFiles.some((f) => name in f.vars), problems);
   problems.push(...secretShadows(playbook.secrets, tasks), ...factProblems(tasks, playbook.secrets));
+  problems.push(...itemOutsideLoop(tasks, (name) => name in playbook.vars || varsFiles.some((f) => name in f.vars)));
   return { value: playbook, problems };
 }
 
@@ -119,6 +125,7 @@ export function taskFileFromSource(src: YamlSource, problems: Diagnostic[] = [])
   const tasks = loader.tasks(src, listPath, written as WrittenTask[], { includedFrom: [], stack: [src.absPath], given }, '');
   problems.push(...factProblems(tasks));
   if (iface) problems.push(...unkeptProvides(src, iface, registersOf(tasks)));
+  problems.push(...itemOutsideLoop(tasks, (name) => given.has(name)));
   return { value: { tasks, taskFiles: loader.contracts(), iface }, problems };
 }
 
@@ -203,7 +210,9 @@ class TaskLoader {
       this.facts.add(name);
     }
     spec.runOnce = t.run_once ?? false;
+    if (t.check_mode !== undefined) spec.checkMode = t.check_mode;
     spec.tags = t.tags ?? [];
+    spec.loop = loopSpec(src, dataPath, t, includedFrom, this.problems);
     if (t.rollback !== undefined) {
       const rbPath = [...dataPath, 'rollback'];
       const rb: RollbackTask = typeof t.rollback === 'string' ? { command: t.rollback } : t.rollback;
@@ -262,10 +271,10 @@ class TaskLoader {
     for (const key of Object.keys(t)) {
       if (!INCLUDE_KEYS.has(key) && (COMMON_KEYS as readonly string[]).includes(key)) {
         this.problems.push({
-          code: 'E_INCLUDE',
+          code: key.startsWith('loop') ? 'E_LOOP' : 'E_INCLUDE',
           severity: 'error',
           message: `task "${t.name}": an include takes only name, when, tags, vars and no_log, not "${key}"`,
-          hint: `Put "${key}" on the tasks inside the included file.`,
+          hint: key.startsWith('loop') ? LOOP_ON_INCLUDE : `Put "${key}" on the tasks inside the included file.`,
           pos: keyPos(src, dataPath, key) ?? posAt(src, [...dataPath, key]),
         });
       }

@@ -14,6 +14,65 @@ export type Condition = string | boolean;
  * Labels for --tags and --skip-tags. A task tagged `always` runs whatever --tags says.
  */
 export type Tags = string[];
+/**
+ * Make sure a line is in a text file, or that no line matching regexp is (Ansible's lineinfile): with regexp, the last matching line is replaced; else the line is added after insertafter, before insertbefore, or at the end. Reports ok when nothing changes; its undo restores the file as it was, checked by checksum.
+ */
+export type Lineinfile = (
+  | {
+      [k: string]: unknown;
+    }
+  | {
+      /**
+       * absent: then regexp may stand in for line.
+       */
+      state: 'absent';
+    }
+) & {
+  /**
+   * The file on the host.
+   */
+  path: string;
+  /**
+   * The line to put in (without its newline). With backrefs, \1 or \g<name> insert regexp's groups.
+   */
+  line?: string;
+  /**
+   * A regular expression (JavaScript's syntax) matched against each line: with state present, the last line it matches is replaced; with state absent, every line it matches is removed.
+   */
+  regexp?: string;
+  /**
+   * present (the default) or absent.
+   */
+  state?: 'present' | 'absent';
+  /**
+   * Where a new line goes when regexp matches nothing: after the last line this regular expression matches, or EOF (the default). Nothing matching: at the end.
+   */
+  insertafter?: string;
+  /**
+   * Where a new line goes when regexp matches nothing: before the last line this regular expression matches, or BOF (the start). Nothing matching: at the end.
+   */
+  insertbefore?: string;
+  /**
+   * Create the file (its folder must exist) when it does not exist; else a missing file fails the task.
+   */
+  create?: boolean;
+  /**
+   * Expand regexp's groups in line; when regexp matches no line, the file is left as it is.
+   */
+  backrefs?: boolean;
+  /**
+   * Permission bits of path.
+   */
+  mode?: string;
+  /**
+   * Owner of path (default: kept, or the user for a created file).
+   */
+  owner?: string;
+  /**
+   * Group of path (default: kept).
+   */
+  group?: string;
+};
 
 /**
  * A kplay playbook: ordered tasks run on each host that the hosts pattern selects.
@@ -90,7 +149,7 @@ export interface SecretSource {
   description?: string;
 }
 /**
- * A task: a name, exactly one kind key (command, copy, fetch, template, wait_for, read, move, include, dlv, tunnel, hold, assert, fail, debug, set_fact) and optional common keys.
+ * A task: a name, exactly one kind key (command, copy, fetch, template, wait_for, read, move, include, dlv, tunnel, hold, file, lineinfile, assert, fail, debug, set_fact) and optional common keys.
  */
 export interface Task {
   /**
@@ -160,6 +219,15 @@ export interface Task {
   vars?: Vars1;
   tags?: Tags;
   /**
+   * false: the task runs for real under --check (for a command that only reads; it is not journaled there). true: the task only says what it would do, in every run. Unset: as the run says.
+   */
+  check_mode?: boolean;
+  /**
+   * Run the task once per item of this list, with the item as `item`: a YAML list, or a template giving one ("{{files}}", "{{out.lines}}"). Each item is its own change, undone on its own.
+   */
+  loop?: unknown[] | string;
+  loop_control?: LoopControl;
+  /**
    * Run a shell command on the host. {{x}} inserts x shell-quoted; {{{x}}} inserts it raw.
    */
   command?:
@@ -208,6 +276,8 @@ export interface Task {
      */
     timeout?: number | string;
   };
+  file?: File;
+  lineinfile?: Lineinfile;
   assert?: Assert;
   /**
    * Fail the task on purpose, with a message (a template); usually with when. Changes nothing.
@@ -495,6 +565,23 @@ export interface StringMap1 {
   [k: string]: string | number | boolean;
 }
 /**
+ * How a loop names its item: loop_var (default item), index_var (the item's position, from 0), label (a template shown instead of the item).
+ */
+export interface LoopControl {
+  /**
+   * A variable name: letters, digits and underscores, not starting with a digit.
+   */
+  loop_var?: string;
+  /**
+   * A variable name: letters, digits and underscores, not starting with a digit.
+   */
+  index_var?: string;
+  /**
+   * What the output shows for each item (a template; default the item itself).
+   */
+  label?: string;
+}
+/**
  * Variables for the included tasks.
  */
 export interface Vars2 {
@@ -520,6 +607,39 @@ export interface Tunnel {
    * Address on the controller. Default 127.0.0.1.
    */
   local_host?: string;
+}
+/**
+ * Make a path be a folder, a file, a link, or absent, with the mode and owner asked for (Ansible's file). Reports ok when it already is; its undo puts the path back as it was: a created folder is removed if still empty, a removed path comes back from the run's backup folder, a changed mode, owner or link target is set back.
+ */
+export interface File {
+  /**
+   * Path on the host.
+   */
+  path: string;
+  /**
+   * What path should be: file (it must exist; only its mode and owner change; the default), directory (created with missing parents), touch (created empty, or its times updated), link (a symbolic link to src), absent (moved to the run's backup folder).
+   */
+  state?: 'file' | 'directory' | 'touch' | 'link' | 'absent';
+  /**
+   * The link's target, for state: link (written into the link as it is: relative to the link's folder unless absolute).
+   */
+  src?: string;
+  /**
+   * Permission bits of path.
+   */
+  mode?: string;
+  /**
+   * Owner of path.
+   */
+  owner?: string;
+  /**
+   * Group of path.
+   */
+  group?: string;
+  /**
+   * Not supported: kplay sets the mode and owner of path itself only.
+   */
+  recurse?: false;
 }
 /**
  * Check conditions (the `when` language) on the controller; the task fails with fail_msg when one is false. Changes nothing.

@@ -1,7 +1,9 @@
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Diagnostic } from '../errors.js';
-import { inventoryFromSource } from '../inventory/inventory.js';
+import { looksLikeAnsibleYaml } from '../inventory/ansible-yaml.js';
+import { inventoryFromSource, loadInventory } from '../inventory/inventory.js';
+import { iniInventoryText } from '../inventory/inventory-format.js';
 import { checkPlaybookValues } from '../plan/check.js';
 import { checkTaskTemplates } from '../plan/task-templates.js';
 import { undeclaredReads } from '../plan/task-reads.js';
@@ -37,6 +39,7 @@ export function detectKind(src: YamlSource): FileKind | undefined {
   if (('needs' in m || 'provides' in m) && !('hosts' in m) && !('name' in m)) return 'tasks';
   if ('tasks' in m || typeof m.hosts === 'string' || Array.isArray(m.hosts)) return 'playbook';
   if ('hosts' in m || 'groups' in m || 'defaults' in m || 'cluster' in m) return 'inventory';
+  if (looksLikeAnsibleYaml(m)) return 'inventory';
   // Shared defaults; other keys (typos) are the vars schema's to report. A named mapping is a
   // playbook missing its hosts or tasks, and is reported as one above.
   if ('vars' in m && !('name' in m)) return 'vars';
@@ -45,9 +48,9 @@ export function detectKind(src: YamlSource): FileKind | undefined {
 
 /** The names of the variables an inventory file defines (top, group and host vars); none when it is not one. */
 export function inventoryVarNames(file: string): string[] {
-  const src = loadYamlFile(file, []);
-  if (!src || detectKind(src) !== 'inventory') return [];
-  const inv = inventoryFromSource(src, []).value;
+  const src = iniInventoryText(file) === undefined ? loadYamlFile(file, []) : undefined;
+  if (src && detectKind(src) !== 'inventory') return [];
+  const inv = src ? inventoryFromSource(src, []).value : loadInventory(file).value;
   if (!inv) return [];
   return [...Object.keys(inv.vars), ...[...inv.groups.values()].flatMap((g) => Object.keys(g.vars)), ...[...inv.hosts.values()].flatMap((h) => Object.keys(h.vars))];
 }
@@ -58,6 +61,8 @@ export function inventoryVarNames(file: string): string[] {
  * names in `outsideVars` (what the inventories validated with it define).
  */
 export function checkFile(file: string, outsideVars: ReadonlySet<string> = new Set()): FileCheck {
+  // Ansible's INI inventories are not YAML: read as they are.
+  if (iniInventoryText(file) !== undefined) return { file, kind: 'inventory', problems: loadInventory(file).problems };
   const problems: Diagnostic[] = [];
   const src = loadYamlFile(file, problems);
   if (!src || src.value === undefined) return { file, problems };

@@ -25,7 +25,10 @@ import { failureOf } from './failure.js';
 import { outputProgress } from '../report/output-progress.js';
 import { registered } from './registered.js';
 import type { RunOnceResults } from './run-once.js';
+import type { CheckMode } from './check-mode.js';
 import { TaskRun } from './task-run.js';
+import { LoopRun } from './loop-run.js';
+import { flatSteps } from '../plan/loop.js';
 import type { TaskHost, TaskResult } from './task-run.js';
 
 /** A run's settings, as its hosts see them. */
@@ -37,6 +40,8 @@ export interface RunConfig {
   readonly store: RunStore | undefined;
   readonly force: boolean;
   readonly detach: boolean;
+  /** --check and --diff. */
+  readonly checkMode: CheckMode;
 }
 
 /** What every host of a run shares: the run's settings, its journal, its events, its interrupt. */
@@ -97,6 +102,10 @@ export class HostRun implements TaskHost {
 
   get journaling(): boolean {
     return this.config.store !== undefined;
+  }
+
+  get checkMode(): CheckMode {
+    return this.config.checkMode;
   }
 
   /** Connected, not lost, not refused: its tasks can run. */
@@ -167,10 +176,11 @@ export class HostRun implements TaskHost {
   }
 
   private async preflight(): Promise<void> {
-    for (const step of this.plan.steps) {
+    const steps = flatSteps(this.plan.steps);
+    for (const step of steps) {
       const check = taskKinds[step.kind].preflight;
       if (step.action !== 'run' || step.runtime || !check) continue;
-      const refusal = await check({ ...this.context(step), hostSteps: this.plan.steps }, step.args as never);
+      const refusal = await check({ ...this.context(step), hostSteps: steps }, step.args as never);
       if (refusal) this.refuse(`${this.name}: task "${step.name}": ${refusal}; nothing was changed on any host`, 'E_PREFLIGHT');
     }
   }
@@ -197,7 +207,7 @@ export class HostRun implements TaskHost {
         if (this.signal.aborted) break;
         const planned = this.plan.steps[i]!;
         const follower = task.runOnce && !isLeader && planned.reason?.startsWith('run_once');
-        const r = follower ? await this.follow(task, planned, leader, runOnce) : await new TaskRun(this, task, planned, leader).run();
+        const r = follower ? await this.follow(task, planned, leader, runOnce) : await (task.loop ? new LoopRun(this, task, planned, leader) : new TaskRun(this, task, planned, leader)).run();
         if (task.runOnce && isLeader) runOnce.settle(task.id, r.result, r.result.failed && !task.ignoreErrors ? `the run_once task failed on ${leader}` : undefined);
         if (!(await this.afterTask(task, r))) break;
       }
@@ -290,14 +300,18 @@ export class HostRun implements TaskHost {
       onOutput: outputProgress(progress),
       signal: this.signal,
       detached: this.config.detach,
+      ...(this.config.store ? { backupDir: this.backupDirOf(step) } : {}),
     };
   }
 
   undoContext(step: PlanStep, ctx: TaskContext, change: number): UndoContext {
+    return { ...ctx, change, taskName: step.name, local: step.local, backupDir: this.backupDirOf(step) };
+  }
+
+  /** The run's backup folder for a step: a local task's backups stay on the controller, beside the run's journal. */
+  private backupDirOf(step: PlanStep): () => Promise<string> {
     const store = this.config.store!;
-    // A local task's backups stay on the controller, beside the run's journal.
-    const backupDir = step.local ? () => localBackupDir(store) : () => hostBackupDir(this.conn, this.state, this.config.runId);
-    return { ...ctx, change, taskName: step.name, local: step.local, backupDir };
+    return step.local ? () => localBackupDir(store) : () => hostBackupDir(this.conn, this.state, this.config.runId);
   }
 
   /** Records a journal line: on the controller first (fsynced), then on the host. */

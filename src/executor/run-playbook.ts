@@ -22,6 +22,10 @@ export interface ExecuteRequest {
   force?: boolean;
   /** End with the changes in place; `kplay rollback RUN_ID` undoes them. */
   detach?: boolean;
+  /** --check: nothing that changes a host runs, and the run is not recorded (it leaves nothing to undo). */
+  check?: boolean;
+  /** --diff: file-writing tasks report what they change. */
+  diff?: boolean;
   /** Called with the run id once the run is recorded (the CLI prints it for --detach and crashes). */
   onRunId?: (runId: string) => void;
   reporter: Reporter;
@@ -72,7 +76,8 @@ export async function executeOverSsh(planned: SourcedPlan, req: ExecuteRequest):
   if (problems.length) throw new InvalidInputError(problems);
   const local = new LocalConnection();
   const runId = `${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}-${randomBytes(3).toString('hex')}`;
-  const store = RunStore.create(stateDir(env), {
+  // A check run leaves nothing to undo: no record here, no lock or journal on the hosts.
+  const store = req.check ? undefined : RunStore.create(stateDir(env), {
     runId,
     playbook: plan.playbook.name,
     playbookFile: source.playbook.absPath,
@@ -83,7 +88,7 @@ export async function executeOverSsh(planned: SourcedPlan, req: ExecuteRequest):
     hosts: Object.fromEntries(plan.hosts.map((h) => [h.name, sshTarget(inv.hosts.get(h.name)!)])),
     hostState: Object.fromEntries(plan.hosts.map((h) => [h.name, { become: h.steps.some((s) => s.become), dir: inv.hosts.get(h.name)!.connection.stateDir }])),
   });
-  req.onRunId?.(runId);
+  if (store) req.onRunId?.(runId);
   const targets = new Map([...inv.hosts.values()].map((h) => [h.name, sshTarget(h)]));
   // Logins cost the hosts CPU (the login shell and its profile run once per connection); a burst
   // of a hundred at once made them take three times longer in all than ten at a time.
@@ -95,6 +100,8 @@ export async function executeOverSsh(planned: SourcedPlan, req: ExecuteRequest):
       store,
       force: req.force,
       detach: req.detach,
+      check: req.check,
+      diff: req.diff,
       forks: req.forks ?? 20,
       reporter: req.reporter,
       local,

@@ -11,6 +11,7 @@ import { HostRenderer, ProblemSink } from '../plan/build.js';
 import type { PlanSource } from '../plan/build.js';
 import type { Plan } from '../plan/plan.js';
 import type { HostStatus, Recap, Reporter, RunEvent, UntimedEvent } from '../report/events.js';
+import { CheckMode } from './check-mode.js';
 import { HostRun } from './host-run.js';
 import type { RunConfig, RunShared } from './host-run.js';
 import { runOutcome } from './outcome.js';
@@ -39,6 +40,10 @@ export interface EngineOptions {
   now?: () => Date;
   /** The secrets (of the playbook and the inventory) its hosts use, read before the run started; steps that use them are rendered with them. */
   secrets?: readonly ResolvedSecret[];
+  /** --check: nothing that changes a host runs (give no store: nothing is journaled either). */
+  check?: boolean;
+  /** --diff: file-writing tasks report the diff of what they change (or would change). */
+  diff?: boolean;
 }
 
 /** A host that ended unreachable, and whether this run's changes are still in place there. */
@@ -88,7 +93,15 @@ export class Run implements RunShared {
     source: PlanSource,
     private readonly opts: EngineOptions,
   ) {
-    this.config = { runId: opts.runId, tasks: source.playbook.tasks, local: opts.local, store: opts.store, force: Boolean(opts.force), detach: Boolean(opts.detach) };
+    this.config = {
+      runId: opts.runId,
+      tasks: source.playbook.tasks,
+      local: opts.local,
+      store: opts.store,
+      force: Boolean(opts.force),
+      detach: Boolean(opts.detach),
+      checkMode: new CheckMode(Boolean(opts.check), Boolean(opts.diff), opts.secrets),
+    };
     this.user = opts.signal ?? new AbortController().signal;
     this.signal = AbortSignal.any([this.user, this.stop.signal]);
     // Every host's running task listens to the one interrupt signal.
@@ -131,7 +144,16 @@ export class Run implements RunShared {
   /** Runs the plan to its end; resolves with the summary whatever happens on the hosts. */
   async execute(): Promise<RunSummary> {
     const { name, file, description } = this.plan.playbook;
-    this.emit({ type: 'run_start', runId: this.opts.runId, playbook: name, file, hosts: this.plan.hosts.map((h) => h.name), ...(description ? { description } : {}) });
+    this.emit({
+      type: 'run_start',
+      runId: this.opts.runId,
+      playbook: name,
+      file,
+      hosts: this.plan.hosts.map((h) => h.name),
+      ...(description ? { description } : {}),
+      ...(this.opts.check ? { check: true as const } : {}),
+      ...(this.opts.diff ? { diff: true as const } : {}),
+    });
     try {
       await this.batches();
     } catch (e) {

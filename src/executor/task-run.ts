@@ -15,6 +15,10 @@ import type { TaskStatus, UntimedEvent } from '../report/events.js';
 import type { TaskContext, TaskOutcome, UndoContext } from '../tasks/kind.js';
 import { TaskFailed } from '../tasks/kind.js';
 import { taskKinds } from '../tasks/registry.js';
+import type { ShownDiff } from '../report/diff-format.js';
+import type { CheckRole } from '../report/events.js';
+import type { CheckMode } from './check-mode.js';
+import { WOULD_RUN } from './check-mode.js';
 import type { Failure } from './failure.js';
 import { failureOf } from './failure.js';
 import { judgeAttempt } from './conditions.js';
@@ -31,6 +35,8 @@ export interface TaskHost {
   readonly signal: AbortSignal;
   /** Whether changes are journaled (a run with a state folder). */
   readonly journaling: boolean;
+  /** --check and --diff. */
+  readonly checkMode: CheckMode;
   /** Set while the host sits in a `hold`. */
   holding: boolean;
   context(step: PlanStep, task: TaskSpec): TaskContext;
@@ -73,6 +79,10 @@ export class TaskRun {
   private change: number | undefined;
   private attempts = 0;
   private readonly started = performance.now();
+  /** How the task takes part in a --check run (undefined in a plain run). */
+  private role: CheckRole | undefined;
+  /** --diff: the files the last attempt changed or would change. */
+  private diffs: ShownDiff[] | undefined;
 
   constructor(
     private readonly host: TaskHost,
@@ -90,6 +100,8 @@ export class TaskRun {
       if (this.step.action === 'skip') return this.end({ status: 'skipped', outcome: {}, message: this.step.reason });
       const s = this.step;
       this.host.emit({ type: 'task_start', host: this.host.name, taskId: s.id, name: s.name, kind: s.kind, preview: s.preview });
+      this.role = this.host.checkMode.role(s, this.task);
+      if (this.role === 'would_run') return this.end({ status: 'skipped', outcome: {}, message: WOULD_RUN });
       this.ctx = this.host.context(s, this.task);
       await this.intent();
       const ended = await this.attemptAll();
@@ -122,7 +134,8 @@ export class TaskRun {
   /** Journals what the change will be and how to undo it, before it is made. */
   private async intent(): Promise<void> {
     const s = this.step;
-    if (!this.host.journaling || !journaled(s)) return;
+    // A task that only says what it would do changes nothing to undo.
+    if (!this.host.journaling || !journaled(s) || this.role === 'predicted') return;
     const number = this.host.nextChange();
     const own = s.undo ? undefined : await taskKinds[s.kind].prepareUndo?.(this.host.undoContext(s, this.ctx!, number), s.args as never);
     // A kind may find nothing to undo (a copy without backup): then there is nothing to journal.
@@ -170,7 +183,9 @@ export class TaskRun {
   private async attempt(): Promise<Tried> {
     this.host.holding = this.step.kind === 'hold';
     try {
-      return { ok: await taskKinds[this.step.kind].execute!(this.ctx!, this.step.args as never) };
+      const tried = await this.host.checkMode.attempt(this.ctx!, this.step, this.role);
+      this.diffs = tried.diffs;
+      return { ok: tried.outcome };
     } catch (e) {
       const failure = failureOf(e, this.host.conn, this.host.name, `"${this.step.name}"`);
       if (failure.lost || failure.bug) throw e;
@@ -238,6 +253,8 @@ export class TaskRun {
       stdout: result.stdout,
       stderr: result.stderr,
       ignoredError: (e.status === 'failed' && this.task.ignoreErrors) || undefined,
+      check: this.role,
+      diffs: this.diffs,
     });
     return { result, failure: f };
   }

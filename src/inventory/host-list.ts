@@ -3,7 +3,7 @@
 import { InvalidInputError } from '../errors.js';
 import type { Diagnostic } from '../errors.js';
 import { loadInventory } from './inventory.js';
-import type { ClusterOptions } from './inventory.js';
+import type { ClusterOptions, Inventory } from './inventory.js';
 import { matchHosts, splitLimit } from './pattern.js';
 import type { HostPlan } from '../plan/plan.js';
 import { login } from '../plan/print.js';
@@ -22,16 +22,22 @@ export interface HostListing {
 
 /** Loads an inventory (a file or `k8s:[CONTEXT]`) and lists its hosts; throws InvalidInputError on bad input. */
 export function listHosts(inventory: string, limit?: string, cluster: ClusterOptions = {}): HostListing {
-  const loaded = loadInventory(inventory, cluster);
-  const problems = [...loaded.problems];
-  const inv = loaded.value;
-  const names = inv && limit !== undefined ? matchHosts(inv, splitLimit(limit), { flag: '--limit' }, problems) : [...(inv?.hosts.keys() ?? [])];
-  if (!inv || problems.some((p) => p.severity === 'error')) throw new InvalidInputError(problems);
+  const { inv, names, problems } = selectHosts(inventory, limit, '--limit', cluster);
   const hosts = names.map((n) => {
     const h = inv.hosts.get(n)!;
     return { name: h.name, address: h.address, port: h.port, user: h.connection.user, groups: h.groups, ...(h.origin ? { origin: h.origin } : {}) };
   });
   return { inventory: inv.file, ...(inv.cluster ? { cluster: inv.cluster } : {}), hosts, warnings: problems };
+}
+
+/** An inventory loaded, and the names of the hosts that `limit` (given with `flag`) selects, all without it; throws InvalidInputError on bad input. */
+export function selectHosts(inventory: string, limit: string | undefined, flag: string, cluster: ClusterOptions = {}): { inv: Inventory; names: string[]; problems: Diagnostic[] } {
+  const loaded = loadInventory(inventory, cluster);
+  const problems = [...loaded.problems];
+  const inv = loaded.value;
+  const names = inv && limit !== undefined ? matchHosts(inv, splitLimit(limit), { flag }, problems) : [...(inv?.hosts.keys() ?? [])];
+  if (!inv || problems.some((p) => p.severity === 'error')) throw new InvalidInputError(problems);
+  return { inv, names, problems };
 }
 
 /** The listing for people: a line per host, and where it came from under it. */

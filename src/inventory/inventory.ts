@@ -1,58 +1,23 @@
+import path from 'node:path';
 import type { Diagnostic, SourcePos } from '../errors.js';
-import type { Loaded, SecretDecl } from '../config/model.js';
+import type { Loaded } from '../config/model.js';
 import { secretDecls } from '../config/secrets.js';
-import type { Connection, KplayInventory } from '../config/inventory.generated.js';
+import type { KplayInventory } from '../config/inventory.generated.js';
 import { checkSchema } from '../config/schema-check.js';
 import { keyPos, loadYamlFile, posAt } from '../config/yaml-source.js';
 import type { YamlSource } from '../config/yaml-source.js';
 import { suggest } from '../text/suggest.js';
+import { ansibleInventory } from './ansible-inventory.js';
+import { iniInventoryText, isAnsibleYaml } from './inventory-format.js';
+import { expandGroups, groupsOfHost } from './group-tree.js';
+import type { GroupNode } from './group-tree.js';
 import { CONTROL_PLANE_GROUP, WORKERS_GROUP } from './kube-nodes.js';
 import type { KubeNode } from './kube-nodes.js';
 import { clusterSpecFromArg, clusterSpecFromSettings, describeCluster, isClusterArg, listClusterNodes } from './kube-source.js';
 import type { ClusterSpec, KubectlRunner } from './kube-source.js';
 
-/** How to reach one host as the inventory says it: the defaults with the host's own settings on top. */
-export type ConnectionSettings = Connection;
-
-/** A host as the rest of kplay sees it. */
-export interface InventoryHost {
-  name: string;
-  /** Where to connect: the inventory's address, else the name (~/.ssh/config may still map it). */
-  address: string;
-  /** Whether the inventory gave the address, rather than it defaulting to the name. */
-  addressGiven: boolean;
-  /** The port as shown in plans: the inventory's, else 22 (~/.ssh/config may still change it). */
-  port: number;
-  connection: ConnectionSettings;
-  /** Groups it belongs to, in the order the inventory defines them. */
-  groups: string[];
-  vars: Record<string, unknown>;
-  /** Secrets declared on the host itself (the inventory's and its groups' are on Inventory). */
-  secrets: SecretDecl[];
-  pos: SourcePos;
-  /** Where the host came from when the inventory does not list it itself: "Node cp1 of kubectl context X". */
-  origin?: string;
-}
-
-/** A loaded inventory. */
-export interface Inventory {
-  file: string;
-  src?: YamlSource;
-  vars: Record<string, unknown>;
-  /** Secrets every host has; groups' and hosts' override them by name. */
-  secrets: SecretDecl[];
-  hosts: Map<string, InventoryHost>;
-  groups: Map<string, InventoryGroup>;
-  /** Set when the hosts are a cluster's Nodes: which cluster, in words ("kubectl context X"). */
-  cluster?: string;
-}
-
-/** A group of hosts with their shared variables and secrets. */
-export interface InventoryGroup {
-  hosts: string[];
-  vars: Record<string, unknown>;
-  secrets: SecretDecl[];
-}
+export type { ConnectionSettings, Inventory, InventoryFile, InventoryFormat, InventoryGroup, InventoryHost, VarsLayer } from './types.js';
+import type { ConnectionSettings, Inventory, InventoryHost } from './types.js';
 
 /** Names that mean something in host patterns and so cannot name a group. */
 const RESERVED = new Set(['all']);
@@ -70,6 +35,8 @@ export interface ClusterOptions {
 export function loadInventory(file: string, cluster: ClusterOptions = {}): Loaded<Inventory> {
   if (isClusterArg(file)) return clusterArgInventory(file, cluster);
   const problems: Diagnostic[] = [];
+  const ini = iniInventoryText(file);
+  if (ini !== undefined) return { value: ansibleInventory({ format: 'ansible-ini', absPath: path.resolve(file), text: ini }, problems), problems };
   const src = loadYamlFile(file, problems);
   if (!src) return { problems };
   return inventoryFromSource(src, problems, cluster);
@@ -102,6 +69,7 @@ export function inventoryFromSource(src: YamlSource, problems: Diagnostic[] = []
     });
     return { problems };
   }
+  if (isAnsibleYaml(src)) return { value: ansibleInventory({ format: 'ansible-yaml', src }, problems), problems };
   if (!checkSchema(src, 'inventory', problems)) return { problems };
   const written = src.value as KplayInventory;
   if (!written.cluster || !cluster) return { value: buildInventory(src, written, problems), problems };
@@ -181,6 +149,27 @@ function addGroups(inv: Inventory, src: YamlSource, written: KplayInventory, pro
     });
     groups.set(gname, { hosts: group.hosts, vars: g.vars ?? {}, secrets: secretDecls(src, ['groups', gname], g, problems) });
   }
+  addChildren(inv, src, written, problems, membersUnknown);
+}
+
+/**
+ * Groups of groups: a group's hosts take in its children's, and a host's groups are put in the
+ * order their vars apply (a parent's before its child's). Without children nothing changes.
+ */
+function addChildren(inv: Inventory, src: YamlSource, written: KplayInventory, problems: Diagnostic[], childrenUnknown: boolean): void {
+  const nodes = new Map<string, GroupNode>();
+  for (const [gname, g] of inv.groups) {
+    const children = (written.groups?.[gname]?.children ?? []).map((name, i) => ({ name, pos: posAt(src, ['groups', gname, 'children', i]) }));
+    nodes.set(gname, { hosts: g.hosts, children });
+  }
+  if (![...nodes.values()].some((n) => n.children.length)) return;
+  const tree = expandGroups(nodes, { file: src.file, hostNames: new Set(inv.hosts.keys()), childrenUnknown }, problems);
+  const order = [...inv.groups.keys()];
+  for (const [gname, g] of inv.groups) {
+    g.hosts = tree.hosts.get(gname)!;
+    g.children = tree.children.get(gname)!;
+  }
+  for (const h of inv.hosts.values()) h.groups = groupsOfHost(h.name, tree, (a, b) => order.indexOf(a) - order.indexOf(b));
 }
 
 /** Where Node hosts get what the file does not give them. */

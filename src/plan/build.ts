@@ -19,7 +19,11 @@ import { argFields, conditionAt, PlacedTemplateError, placed, siteOf, templateAt
 import { sha256, TemplateFiles } from './template-files.js';
 import { hostSecretDecls, secretConflicts, secretVars } from './secret-vars.js';
 import { resolveVars } from './vars.js';
+import { itemTasks, loopResultPlaceholder, loopValues, placeholderTask, withLoop } from './loop.js';
+import { TaskFailed } from '../tasks/kind.js';
+import { Redactor } from '../report/redact.js';
 import type { VarLayer } from './vars.js';
+import { hostVarLayers } from '../inventory/var-layers.js';
 
 /** What the user asked for on top of the playbook and inventory. */
 export interface PlanOptions {
@@ -104,7 +108,7 @@ function checkNeeds(playbook: Playbook, inv: Inventory, hosts: InventoryHost[], 
 /** Every file read to build a plan, with its checksum, and the options it was built with. */
 function planInputs(playbook: Playbook, inventory: Inventory, opts: PlanOptions, templates: TemplateFiles): PlanInputs {
   const files = new Map<string, string>();
-  for (const src of [...playbook.sources, ...(inventory.src ? [inventory.src] : []), ...(opts.extraVarFiles ?? [])]) {
+  for (const src of [...playbook.sources, ...(inventory.files ?? (inventory.src ? [inventory.src] : [])), ...(opts.extraVarFiles ?? [])]) {
     files.set(src.absPath, sha256(src.text));
   }
   for (const [file, sum] of templates.read) files.set(file, sum);
@@ -208,10 +212,8 @@ function varLayers(playbook: Playbook, inv: Inventory, h: InventoryHost): VarLay
   const layers: VarLayer[] = [
     ...playbook.varsFiles.map((f) => ({ vars: f.vars, src: f.src, path: ['vars'] })),
     { vars: playbook.vars, src: pbSrc, path: ['vars'] },
-    { vars: inv.vars, src: inv.src, path: ['vars'] },
+    ...hostVarLayers(inv, h),
   ];
-  for (const g of h.groups) layers.push({ vars: inv.groups.get(g)!.vars, src: inv.src, path: ['groups', g, 'vars'] });
-  layers.push({ vars: h.vars, src: inv.src, path: ['hosts', h.name, 'vars'] });
   return layers;
 }
 
@@ -271,6 +273,7 @@ export class HostRenderer {
    * Problems go to `sink` (at run time, a fresh one per step, so a bad value fails that step).
    */
   step(task: TaskSpec, batchLeader: string, placeholders: boolean, sink: ProblemSink = this.sink): PlanStep {
+    if (task.loop) return this.loopStep(task, batchLeader, placeholders, sink);
     const { context, failed } = this.contextOf(task, sink);
     // Whatever reads a variable that failed to resolve was reported with that variable.
     const hostSink = new HostSink(sink, this.host.name, failed);
@@ -282,6 +285,35 @@ export class HostRenderer {
     return step;
   }
 
+  /** A looped task's step: the task with <item> placeholders, and each item's step when the list is known now. */
+  private loopStep(task: TaskSpec, batchLeader: string, placeholders: boolean, sink: ProblemSink): PlanStep {
+    const shape = placeholderTask(task);
+    const outer = this.step(shape, batchLeader, placeholders, sink);
+    // A loop skipped whatever its items are (tags, run_once, a false when) needs no items.
+    if (outer.action === 'skip') return withLoop(outer, task.loop!, undefined);
+    const { context, failed } = this.contextOf(shape, new ProblemSink());
+    const names = placeholders ? this.registeredNames : NO_NAMES;
+    const items = new HostSink(sink, this.host.name, failed).attempt(() => {
+      const values = loopValues(task, context, (root) => isRuntimeValue(context[root]) || names.has(root));
+      return isRuntimeValue(values) ? undefined : itemTasks(task, values, context);
+    });
+    return withLoop(outer, task.loop!, items?.map((t) => this.step(t, batchLeader, placeholders, sink)));
+  }
+
+  /** A loop's items at run time, each as the task that runs it; a list that cannot be had fails the task. */
+  loopItems(task: TaskSpec): TaskSpec[] {
+    const { context } = this.contextOf(placeholderTask(task), new ProblemSink());
+    try {
+      const values = loopValues(task, context, (root) => isRuntimeValue(context[root]));
+      if (isRuntimeValue(values)) throw new TaskFailed(`task "${task.name}": loop ${String(task.loop!.over)} is still unknown when the task runs`, {}, { code: 'E_LOOP', pos: task.loop!.origin.pos });
+      const redactor = new Redactor(this.secrets.map((s) => s.value));
+      return itemTasks(task, values, context, (text) => redactor.text(text));
+    } catch (err) {
+      if (!(err instanceof PlacedTemplateError)) throw err;
+      throw new TaskFailed(err.diagnostic.message, {}, { code: err.diagnostic.code, pos: err.diagnostic.pos });
+    }
+  }
+
   /**
    * The values a task's templates see: the host's, with the task's own (and its include's) vars,
    * and task_dir, the folder of the file the task is written in (a shared task file finds its
@@ -289,10 +321,12 @@ export class HostRenderer {
    */
   private contextOf(task: TaskSpec, sink: ProblemSink): { context: Record<string, unknown>; failed: ReadonlySet<string> } {
     const task_dir = taskDir(task);
-    if (!Object.keys(task.vars).length) return { context: { ...this.context, task_dir }, failed: this.hostFailed };
+    // A loop's item wins over every variable (as in Ansible) and is never rendered: it is a value.
+    if (!Object.keys(task.vars).length) return { context: { ...this.context, ...task.item, task_dir }, failed: this.hostFailed };
     const taskProblems: Diagnostic[] = [];
     const taskLayer: VarLayer = { vars: task.vars, src: task.origin.src, path: [...task.origin.dataPath, 'vars'] };
-    const resolved = resolveVars([...this.layers, { vars: this.registered }, taskLayer, this.extra], this.base, taskProblems);
+    const resolved = resolveVars([...this.layers, { vars: this.registered }, taskLayer, this.extra], task.item ? { ...this.base, ...task.item } : this.base, taskProblems);
+    Object.assign(resolved.vars, task.item);
     resolved.vars.host = this.base.host;
     resolved.vars.task_dir = task_dir;
     for (const p of taskProblems) sink.add(p, this.host.name);
@@ -301,7 +335,7 @@ export class HostRenderer {
 
   /** Evaluates a task's `until` with its latest result, at run time; a problem is an E_TEMPLATE error at the `until`. */
   until(task: TaskSpec, result: unknown): boolean {
-    const context = resultContext({ ...this.context, ...task.vars, task_dir: taskDir(task) }, task, result);
+    const context = resultContext({ ...this.context, ...task.vars, ...task.item, task_dir: taskDir(task) }, task, result);
     try {
       return conditionAt(task.until!, untilSite(task)).evaluate(context) === true;
     } catch (err) {
@@ -344,7 +378,7 @@ export class HostRenderer {
   planSteps(batchLeader: string): PlanStep[] {
     return this.playbook.tasks.map((task) => {
       const step = this.step(task, batchLeader, true);
-      if (task.register) this.register(task.register, runtimeResult(task.name));
+      if (task.register) this.register(task.register, task.loop ? loopResultPlaceholder(task.name) : runtimeResult(task.name));
       const facts = taskKinds[task.kind].plannedFacts?.(step.args as never);
       // A fact whose value or whose task's running only the run can tell is a placeholder to the
       // tasks after it; one that is certainly skipped is not set.

@@ -49,6 +49,18 @@ export interface PlanStep extends TaskSettings {
   runOnce: boolean;
   tags: string[];
   undo?: PlannedUndo;
+  /** A task with `loop:`: the step itself shows the task with <item> placeholders; `items` run. */
+  loop?: PlannedLoop;
+}
+
+/** A step's loop: what it goes over and, when the list is known before the run, each item's step. */
+export interface PlannedLoop {
+  /** The loop as written: the template, or the written list as JSON. */
+  over: string;
+  loopVar: string;
+  indexVar?: string;
+  /** Each item's step, in order; absent while the list is known only at run time. */
+  items?: PlanStep[];
 }
 
 /** A host and its ordered steps. */

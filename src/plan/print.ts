@@ -3,6 +3,7 @@ import { TASK_DEFAULTS } from '../config/model.js';
 import { descriptionLines } from '../report/format.js';
 import { NO_LOG_SHOWN } from './plan.js';
 import type { HostPlan, Plan, PlanStep } from './plan.js';
+import { flatSteps } from './loop.js';
 
 /**
  * The plan as it may be shown: the arguments of no_log steps (and of their undos) hidden. Their
@@ -13,19 +14,24 @@ export function shownPlan(plan: Plan): Plan {
     ...plan,
     hosts: plan.hosts.map((h) => ({
       ...h,
-      steps: h.steps.map((s) => ({
-        ...s,
-        args: s.noLog ? NO_LOG_SHOWN : s.args,
-        undo: s.undo && (s.undo.noLog ? { ...s.undo, args: NO_LOG_SHOWN } : s.undo),
-      })),
+      steps: h.steps.map(shownStep),
     })),
+  };
+}
+
+function shownStep(s: PlanStep): PlanStep {
+  return {
+    ...s,
+    args: s.noLog ? NO_LOG_SHOWN : s.args,
+    undo: s.undo && (s.undo.noLog ? { ...s.undo, args: NO_LOG_SHOWN } : s.undo),
+    ...(s.loop?.items ? { loop: { ...s.loop, items: s.loop.items.map(shownStep) } } : {}),
   };
 }
 
 /** The plan as a person reads it: per host, each step with exactly what would run and its undo. */
 export function formatPlan(plan: Plan): string {
   const out: string[] = [];
-  const stepCount = plan.hosts.reduce((n, h) => n + h.steps.filter((s) => s.action === 'run').length, 0);
+  const stepCount = plan.hosts.reduce((n, h) => n + flatSteps(h.steps).filter((s) => s.action === 'run').length, 0);
   out.push(`Plan: ${plan.playbook.name}`);
   out.push(...descriptionLines(plan.playbook.description));
   out.push(`  playbook ${plan.playbook.file}, inventory ${plan.inventory}${plan.inputs.limit ? `, --limit ${plan.inputs.limit}` : ''}`);
@@ -58,7 +64,9 @@ function formatStep(s: PlanStep): string[] {
   if (s.ignoreErrors) flags.push('errors ignored');
   const head = `  ${s.id.padEnd(4)} ${s.name} [${s.kind}${flags.length ? `; ${flags.join('; ')}` : ''}]`;
   if (s.action === 'skip') return [`${head}  skip: ${s.reason}`];
+  if (s.loop?.items) return [`${head}  loop over ${s.loop.over}: ${s.loop.items.length} item${plural(s.loop.items.length)}`, ...s.loop.items.flatMap(formatStep)];
   const lines = [head];
+  if (s.loop) lines.push(`         loop over ${s.loop.over}, known at run time: each item runs as below, ${s.loop.loopVar} in place of <${s.loop.loopVar}>`);
   if (s.reason) lines.push(`         ${s.reason}`);
   for (const p of s.preview) lines.push(`         ${indentLines(p, '         ')}`);
   if (s.register) lines.push(`         -> result kept as ${s.register}`);

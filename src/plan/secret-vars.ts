@@ -6,6 +6,7 @@ import { resolveSecrets, secretShadows } from '../config/secrets.js';
 import type { ResolvedSecret } from '../config/secrets.js';
 import { posAt } from '../config/yaml-source.js';
 import type { Inventory, InventoryHost } from '../inventory/inventory.js';
+import { allVarLayers } from '../inventory/var-layers.js';
 import { MASK } from '../report/redact.js';
 import { RuntimeValue } from '../template/index.js';
 
@@ -63,13 +64,10 @@ export function secretConflicts(playbook: Playbook, inv: Inventory, extraVars: R
       problems.push({ code: 'E_SECRET', severity: 'error', message: `-e ${name}: "${name}" is a secret, and -e cannot set it (the value would show in the shell's history and the process list)`, hint });
     }
   }
-  const layers: { vars: Record<string, unknown>; path: (string | number)[] }[] = [{ vars: inv.vars, path: ['vars'] }];
-  for (const [g, group] of inv.groups) layers.push({ vars: group.vars, path: ['groups', g, 'vars'] });
-  for (const [h, host] of inv.hosts) layers.push({ vars: host.vars, path: ['hosts', h, 'vars'] });
-  for (const l of layers) {
+  for (const l of allVarLayers(inv)) {
     for (const name of Object.keys(l.vars)) {
       if (!names.has(name)) continue;
-      problems.push({ code: 'E_SECRET', severity: 'error', message: `"${name}" is a secret, and the inventory gives it a value in vars`, hint, pos: inv.src ? posAt(inv.src, [...l.path, name]) : undefined });
+      problems.push({ code: 'E_SECRET', severity: 'error', message: `"${name}" is a secret, and the inventory gives it a value in vars`, hint, pos: l.src && l.path ? posAt(l.src, [...l.path, name]) : l.keyPos?.[name] });
     }
   }
   return problems;

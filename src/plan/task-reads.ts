@@ -10,6 +10,7 @@ import type { YamlSource } from '../config/yaml-source.js';
 import { compileCondition, compileTemplate } from '../template/index.js';
 import type { VarReference } from '../template/index.js';
 import { argFields } from './task-templates.js';
+import { loopNames, loopReads } from '../config/loop.js';
 import { TemplateFiles } from './template-files.js';
 
 /** Names every template has without anyone defining them (`result` only in `until`, harmless elsewhere). */
@@ -25,6 +26,7 @@ export function taskReads(task: TaskSpec): Set<string> {
     for (const v of Object.values(t.vars)) if (typeof v === 'string') refs.push(...compiled(() => compileTemplate(v, 'text').references));
     refs.push(...templateFileReads(t));
   }
+  refs.push(...loopReads(task));
   return new Set(refs.filter((r) => !r.optional).map((r) => r.root));
 }
 
@@ -61,7 +63,7 @@ export function undeclaredReads(tasks: readonly TaskSpec[], iface: TaskFileInter
   // A file included here that declares its own needs answers for its tasks (its include is checked against them).
   for (const t of tasks.filter((x) => x.origin.src.absPath === src.absPath || !splitTaskFile(x.origin.src).iface)) {
     for (const name of taskReads(t)) {
-      if (declared.has(name) || registered.has(name) || Object.hasOwn(t.vars, name) || reported.has(name)) continue;
+      if (declared.has(name) || registered.has(name) || Object.hasOwn(t.vars, name) || loopNames(t).includes(name) || reported.has(name)) continue;
       reported.add(name);
       out.push({
         code: 'E_NEEDS',

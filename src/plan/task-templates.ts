@@ -1,6 +1,6 @@
 import type { Diagnostic } from '../errors.js';
 import type { Origin, TaskSpec } from '../config/model.js';
-import { posInScalar } from '../config/yaml-source.js';
+import { posAt, posInScalar } from '../config/yaml-source.js';
 import type { DataPath, YamlSource } from '../config/yaml-source.js';
 import { compileCondition, compileTemplate, TemplateError } from '../template/index.js';
 import type { CompiledCondition, CompiledTemplate, TemplateMode, TemplateProblem } from '../template/index.js';
@@ -123,11 +123,21 @@ export function checkTaskTemplates(task: TaskSpec, problems: Diagnostic[]): void
       else throw err;
     }
   };
-  for (const f of argFields(task)) attempt(() => templateAt(f.source, f.mode, f.site));
+  for (const f of argFields(task)) attempt(() => checkLiteral(task, f, templateAt(f.source, f.mode, f.site), problems));
   for (const w of task.when) if (typeof w.expr === 'string') attempt(() => conditionAt(w.expr as string, siteOf(w.origin)));
   if (task.until !== undefined) attempt(() => conditionAt(task.until!, untilSite(task)));
   for (const c of [...task.failedWhen, ...task.changedWhen]) if (typeof c.expr === 'string') attempt(() => conditionAt(c.expr as string, siteOf(c.origin)));
   if (task.rollback) checkTaskTemplates(task.rollback, problems);
+}
+
+/**
+ * A field written without a template is checked as written, against the kind's renderedChecks (a
+ * lineinfile regexp that does not compile): before connecting, at the field's file:line:col.
+ */
+function checkLiteral(task: TaskSpec, f: ArgField, t: CompiledTemplate, problems: Diagnostic[]): void {
+  const wrong = t.isConstant ? taskKinds[task.kind].renderedChecks?.[f.field.join('.')]?.(f.source) : undefined;
+  if (!wrong) return;
+  problems.push({ code: 'E_TASK', severity: 'error', message: `${f.field.join('.')}: ${wrong}`, hint: 'The value is used as written here; correct it in the file.', pos: posAt(f.site.src, f.site.dataPath) });
 }
 
 /** The template site of something with an origin. */

@@ -31,6 +31,10 @@ export interface RunStartEvent extends Base {
   hosts: string[];
   /** The playbook's description: what it does, to the cluster too, said before it happens. */
   description?: string;
+  /** `--check`: nothing that changes a host runs; "changed" means "would change". */
+  check?: true;
+  /** `--diff`: task_end events of file-writing tasks carry `diffs`. */
+  diff?: true;
 }
 
 export interface HostStartEvent extends Base {
@@ -80,7 +84,28 @@ export interface TaskEndEvent extends Base {
   code?: ErrorCode;
   /** For a failure that a file is to blame for: where (a template file's line, say). */
   pos?: SourcePos;
+  /**
+   * Under --check (or `check_mode: true`): `predicted` when the kind said what it would do without
+   * doing it, `would_run` when it was skipped because it would change the host, `ran` when it ran
+   * (it only reads, or says `check_mode: false`).
+   */
+  check?: CheckRole;
+  /** With --diff: the files the task changed, or would change, each as a unified diff or a note. */
+  diffs?: ShownDiff[];
 }
+
+/** A file's change as task_end carries it (--diff): a unified diff, or a note said instead of one. */
+export interface ShownDiff {
+  /** The path on the host (or on the controller, for `local: true`). */
+  path: string;
+  /** `--- before: PATH`, `+++ after: PATH` and the hunks (3 lines of context); absent when a note says it all. */
+  diff?: string;
+  /** Binary content, a file too large to show, a mode or owner change. */
+  note?: string;
+}
+
+/** How a task took part in a --check run. */
+export type CheckRole = 'predicted' | 'would_run' | 'ran';
 
 export interface HostEndEvent extends Base {
   type: 'host_end';

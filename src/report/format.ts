@@ -69,7 +69,9 @@ const SAYS: ReadonlySet<string> = new Set(['debug', 'assert']);
 /** How a task ended, without its label: "changed (1.2s)", "skipped: not a control plane", "failed (3s): exit status 1 [E_TASK_FAILED]". */
 export function taskOutcome(e: TaskEndEvent, paint: (status: string) => string = (s) => s): string {
   if (e.status === 'skipped') return e.message ? `${paint('skipped')}: ${oneLine(e.message)}` : paint('skipped');
-  const word = e.status === 'failed' && e.ignoredError ? `${paint('failed')}, ignored` : paint(e.status);
+  // Under --check a predicted change did not happen: say so where the status is read.
+  const said = e.status === 'changed' && e.check === 'predicted' ? 'would change' : e.status;
+  const word = e.status === 'failed' && e.ignoredError ? `${paint('failed')}, ignored` : paint(said);
   const timing = e.attempts > 1 ? `${formatElapsed(e.durationMs)}, ${e.attempts} attempts` : formatElapsed(e.durationMs);
   const reason = e.status === 'failed' ? failureReason(e) : SAYS.has(e.kind) ? e.message : undefined;
   // The code says what kind of failure it was, as every other kplay error does.

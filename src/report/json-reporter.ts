@@ -7,7 +7,7 @@ type FieldsOf<K extends EventType> = keyof Extract<RunEvent, { type: K }>;
 
 // The order consumers see, whatever order the engine built the object in: type and time first, then as events.ts declares.
 const FIELD_ORDER = {
-  run_start: ['type', 'time', 'runId', 'playbook', 'file', 'hosts', 'description'],
+  run_start: ['type', 'time', 'runId', 'playbook', 'file', 'hosts', 'description', 'check', 'diff'],
   host_start: ['type', 'time', 'host', 'address'],
   task_start: ['type', 'time', 'host', 'taskId', 'name', 'kind', 'preview'],
   task_progress: ['type', 'time', 'host', 'taskId', 'message', 'done', 'total'],
@@ -30,6 +30,8 @@ const FIELD_ORDER = {
     'attempts',
     'durationMs',
     'ignoredError',
+    'check',
+    'diffs',
   ],
   host_end: ['type', 'time', 'host', 'status', 'code', 'recap', 'message', 'hint'],
   run_end: ['type', 'time', 'runId', 'exitCode', 'durationMs', 'recap'],

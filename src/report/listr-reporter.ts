@@ -12,6 +12,7 @@ import { DefaultRenderer, Listr, ListrDefaultRendererLogLevels, ListrLogger, Pro
 import type { ListrTask, ListrTaskWrapper, LoggerFormat } from 'listr2';
 import type { HostEndEvent, Reporter, RunEvent, TaskEndEvent, TaskStartEvent } from './events.js';
 import { countsText, descriptionLines, eventTime, failureOutput, failureReason, formatElapsed, oneLine, sanitize, taskLabel, taskOutcome } from './format.js';
+import { colorDiffLine, diffLines } from './diff-format.js';
 import { RecapCollector, formatRecap } from './recap.js';
 import { createPaint, statusColor } from './style.js';
 import type { Paint } from './style.js';
@@ -135,6 +136,8 @@ export class ListrReporter implements Reporter {
   private readonly verbose: boolean;
   private readonly paint: Paint;
   private readonly recap = new RecapCollector();
+  /** --diff: each task's diffs, printed under the display once it ends (a folded host would hide them). */
+  private readonly diffs: string[] = [];
   private readonly hosts = new Map<string, HostView>();
   private readonly hostQueue = new Mailbox<HostView>();
   private drawing?: Promise<void>;
@@ -190,6 +193,7 @@ export class ListrReporter implements Reporter {
         }
         v.settle(e);
         h.running = undefined;
+        if (e.diffs?.length) this.diffs.push('', `${this.paint.bold(sanitize(e.host))}  ${taskLabel(e)}`, ...diffLines(e.diffs).map((l) => `  ${colorDiffLine(this.paint, sanitize(l))}`));
         break;
       }
       case 'host_end':
@@ -212,7 +216,8 @@ export class ListrReporter implements Reporter {
         const why = this.drawError instanceof Error ? this.drawError.message : String(this.drawError);
         this.err.write(`kplay: the terminal display failed: ${why}\n`);
       }
-      if (!this.recap.empty) this.out.write(`\n${formatRecap(this.recap.rows(), this.recap.end, this.paint).join('\n')}\n`);
+      if (this.diffs.length) this.out.write(`\n${this.paint.bold('DIFF')}${this.diffs.join('\n')}\n`);
+      if (!this.recap.empty) this.out.write(`\n${formatRecap(this.recap.rows(), this.recap.end, this.paint, this.recap.check).join('\n')}\n`);
       await flush(this.out);
     })();
     return this.closing;

@@ -3,6 +3,7 @@
 import { NO_LOG_SHOWN } from '../plan/plan.js';
 import type { Plan } from '../plan/plan.js';
 import type { Reporter, RunEvent } from './events.js';
+import { loopTaskId } from '../plan/loop.js';
 
 /** The ids of the plan's no_log steps (an id is the same task on every host). */
 export function noLogTaskIds(plan: Plan): Set<string> {
@@ -21,12 +22,14 @@ export class NoLogReporter implements Reporter {
   }
 
   private hide(e: RunEvent): RunEvent {
-    if (!('taskId' in e) || !this.hidden.has(e.taskId)) return e;
+    // A loop's items (3[1], 3[2]) are hidden with their task, even when only run time knows them.
+    if (!('taskId' in e) || !this.hidden.has(loopTaskId(e.taskId))) return e;
     if (e.type === 'task_start') return { ...e, preview: [NO_LOG_SHOWN] };
     // Progress of a command is its latest output line; of an upload, its byte counts (kept).
     if (e.type === 'task_progress') return { ...e, message: NO_LOG_SHOWN };
     if (e.type === 'task_end') {
-      const { stdout: _o, stderr: _e, ...rest } = e;
+      // A diff shows the file's content, which is what no_log hides.
+      const { stdout: _o, stderr: _e, diffs: _d, ...rest } = e;
       return { ...rest, message: e.message === undefined ? undefined : NO_LOG_SHOWN };
     }
     return e;

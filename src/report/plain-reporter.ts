@@ -2,6 +2,7 @@
 // and `grep '^cp1 '` gives one host's story. No escape codes: logs are read in viewers that do not render them.
 import type { Reporter, RunEvent, TaskEndEvent } from './events.js';
 import { descriptionLines, eventTime, failureOutput, failureReason, oneLine, outputLines, sanitize, taskLabel, taskOutcome } from './format.js';
+import { diffLines } from './diff-format.js';
 import { RecapCollector, formatRecap } from './recap.js';
 import { flush } from './streams.js';
 
@@ -75,7 +76,7 @@ export class PlainReporter implements Reporter {
       case 'task_end':
         this.labels.delete(`${e.host}\0${e.taskId}`);
         this.lastProgress.delete(`${e.host}\0${e.taskId}`);
-        return [this.line(e.host, `${taskLabel(e)} ... ${taskOutcome(e)}`), ...this.taskDetails(e)];
+        return [this.line(e.host, `${taskLabel(e)} ... ${taskOutcome(e)}`), ...this.taskDetails(e), ...diffLines(e.diffs).map((l) => this.line(e.host, `${DETAIL}${sanitize(l)}`))];
       case 'host_end': {
         const counts = `ok=${e.recap.ok} changed=${e.recap.changed} failed=${e.recap.failed} skipped=${e.recap.skipped}`;
         const lines = [this.line(e.host, `${e.status}${e.message ? `: ${oneLine(e.message)}` : ''} (${counts})`)];
@@ -111,6 +112,6 @@ export class PlainReporter implements Reporter {
   }
 
   private recapLines(): string[] {
-    return formatRecap(this.recap.rows(), this.recap.end);
+    return formatRecap(this.recap.rows(), this.recap.end, undefined, this.recap.check);
   }
 }

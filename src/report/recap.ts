@@ -28,12 +28,15 @@ export class RecapCollector {
   // Counted from task_end, for hosts whose host_end never came.
   private readonly tally = new Map<string, Recap>();
   private runEnd?: RunEndEvent;
+  private checkRun = false;
+  private notRun = 0;
 
   /** Takes any event; only the ones that matter to the recap change anything. */
   onEvent(e: RunEvent): void {
     switch (e.type) {
       case 'run_start':
         for (const h of e.hosts) this.add(h);
+        this.checkRun = e.check === true;
         break;
       case 'host_start':
         this.add(e.host);
@@ -44,6 +47,7 @@ export class RecapCollector {
         this.started.add(e.host);
         const r = this.tally.get(e.host) ?? zero();
         r[e.status]++;
+        if (e.check === 'would_run') this.notRun++;
         this.tally.set(e.host, r);
         break;
       }
@@ -64,6 +68,11 @@ export class RecapCollector {
   /** Whether there is anything to show. */
   get empty(): boolean {
     return this.order.length === 0;
+  }
+
+  /** A --check run: its changes are the ones it would make; `notRun` tasks were skipped as they would change the host. */
+  get check(): { notRun: number } | undefined {
+    return this.checkRun ? { notRun: this.notRun } : undefined;
   }
 
   /** The run's end, if it arrived. */
@@ -87,8 +96,8 @@ export class RecapCollector {
 }
 
 /** The recap table and a one-line summary; `paint` colors status words and non-zero problem counts. */
-export function formatRecap(rows: RecapRow[], end: RunEndEvent | undefined, paint: Paint = createPaint(false)): string[] {
-  const header = ['host', ...COUNTS, 'status'];
+export function formatRecap(rows: RecapRow[], end: RunEndEvent | undefined, paint: Paint = createPaint(false), check?: { notRun: number }): string[] {
+  const header = ['host', ...COUNTS.map((c) => (check && c === 'changed' ? 'would change' : c)), 'status'];
   const cells = rows.map((r) => [r.host, ...COUNTS.map((k) => String(r.recap[k])), r.status]);
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
   const last = header.length - 1;
@@ -112,7 +121,15 @@ export function formatRecap(rows: RecapRow[], end: RunEndEvent | undefined, pain
     );
   });
   out.push(summaryLine(rows, end, paint));
+  if (check) out.push(checkLine(rows, check.notRun));
   return out;
+}
+
+/** What a --check run found, and that it changed nothing. */
+function checkLine(rows: RecapRow[], notRun: number): string {
+  const changes = rows.reduce((n, r) => n + r.recap.changed, 0);
+  const skipped = notRun ? `; ${notRun} task${notRun === 1 ? '' : 's'} not run, as ${notRun === 1 ? 'it' : 'they'} could change a host (check_mode: false runs one that only reads)` : '';
+  return `Check mode: nothing that changes a host ran; ${changes} task${changes === 1 ? '' : 's'} would change${skipped}`;
 }
 
 function summaryLine(rows: RecapRow[], end: RunEndEvent | undefined, paint: Paint): string {

@@ -27,6 +27,7 @@ export function statusColor(p: Paint, status: TaskStatus | HostStatus | string):
     case 'ok':
       return p.green;
     case 'changed':
+    case 'would change':
       return p.yellow;
     case 'skipped':
       return p.cyan;

@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { Copy } from '../config/playbook.generated.js';
 import type { Connection } from '../connection/types.js';
 import { shellQuote } from '../template/index.js';
+import { checkFileWrite } from './file-check.js';
 import type { KindDef, OwnUndo, TaskContext, TaskOutcome, UndoAction, UndoContext } from './kind.js';
 import { IO, ownUndo, sha256Of, TaskFailed } from './kind.js';
 
@@ -18,6 +19,9 @@ export const copy: KindDef<'copy', Copy, FileUndo> = {
   },
   async prepareUndo(ctx, a) {
     return a.backup ? backupUndo(ctx, a.dest, await copyData(ctx, a)) : undefined;
+  },
+  async check(ctx, a) {
+    return checkFileWrite(ctx, await copyData(ctx, a), a);
   },
   async execute(ctx, a) {
     if (a.content !== undefined) return putFile(ctx, Buffer.from(a.content), a);

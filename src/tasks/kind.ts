@@ -22,6 +22,9 @@ export const COMMON_KEYS = [
   'run_once',
   'vars',
   'tags',
+  'check_mode',
+  'loop',
+  'loop_control',
 ] as const;
 
 /** The task kinds, as the schema defines them (a task has exactly one of these keys). */
@@ -174,6 +177,11 @@ export interface TaskContext {
   signal: AbortSignal;
   /** --detach: a `hold` returns at once and leaves the changes in place. */
   detached?: boolean;
+  /**
+   * The run's backup folder on the host (on the controller for `local: true`), for a change that
+   * sets something aside (file's state: absent); absent when the run keeps no journal.
+   */
+  backupDir?(): Promise<string>;
 }
 
 /** A file as --check finds it and as the task would leave it (null: absent). */

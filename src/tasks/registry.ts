@@ -5,9 +5,11 @@ import { debug } from './debug.js';
 import { dlv } from './dlv.js';
 import { fail } from './fail.js';
 import { fetch } from './fetch.js';
+import { file } from './file.js';
 import { hold } from './hold.js';
 import { include } from './include.js';
 import type { KindDef, KindName } from './kind.js';
+import { lineinfile } from './lineinfile.js';
 import { move } from './move.js';
 import { read } from './read.js';
 import { setFact } from './set-fact.js';
@@ -32,6 +34,8 @@ export const taskKinds: { readonly [K in KindName]: KindDef<K, any, BuiltinUndoS
   dlv,
   tunnel,
   hold,
+  file,
+  lineinfile,
   assert,
   fail,
   debug,

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Template } from '../config/playbook.generated.js';
 import { backupUndo, fileAttrs, putFile } from './copy.js';
 import type { FileUndo } from './copy.js';
+import { checkFileWrite } from './file-check.js';
 import type { KindDef, TaskContext } from './kind.js';
 import { IO, TaskFailed } from './kind.js';
 
@@ -26,6 +27,9 @@ export const template: KindDef<'template', Template, FileUndo> = {
   preview: (a) => [`render ${a.src} -> ${a.dest}${fileAttrs(a)}${a.backup ? ', keeping a backup' : ''}`],
   async prepareUndo(ctx, a) {
     return a.backup ? backupUndo(ctx, a.dest, await rendered(ctx, a)) : undefined;
+  },
+  async check(ctx, a) {
+    return checkFileWrite(ctx, await rendered(ctx, a), a);
   },
   async execute(ctx, a) {
     return putFile(ctx, await rendered(ctx, a), a);

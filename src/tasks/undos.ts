@@ -1,11 +1,13 @@
 // The undo actions that kinds carry for themselves, by the name the journal records. Each lives
 // beside the kind that prepares it (move_back in move.ts, restore_backup and remove_file in
-// copy.ts, stop_marked in dlv.ts); an action missing here, or one whose arguments differ from
-// what its kind records, does not compile.
+// copy.ts, stop_marked in dlv.ts; restore_attrs, remove_dirs and restore_link in file.ts); an
+// action missing here, or one whose arguments differ from what its kind records, does not compile.
 import { removeFile, restoreBackup } from './copy.js';
 import type { RemoveFileArgs, RestoreBackupArgs } from './copy.js';
 import { stopMarked } from './dlv.js';
 import type { StopMarkedArgs } from './dlv.js';
+import { removeDirs, restoreAttrs, restoreLink } from './file.js';
+import type { RemoveDirsArgs, RestoreAttrsArgs, RestoreLinkArgs } from './file.js';
 import type { KindName, OwnUndo, UndoAction, UndoOptions } from './kind.js';
 import { moveBack } from './move.js';
 import type { MoveBackArgs } from './move.js';
@@ -16,6 +18,9 @@ interface UndoArgs {
   restore_backup: RestoreBackupArgs;
   remove_file: RemoveFileArgs;
   stop_marked: StopMarkedArgs;
+  restore_attrs: RestoreAttrsArgs;
+  remove_dirs: RemoveDirsArgs;
+  restore_link: RestoreLinkArgs;
 }
 
 /** The names of the built-in undos. */
@@ -27,6 +32,9 @@ export const undoActions: { readonly [N in BuiltinUndo]: UndoAction<N, UndoArgs[
   restore_backup: restoreBackup,
   remove_file: removeFile,
   stop_marked: stopMarked,
+  restore_attrs: restoreAttrs,
+  remove_dirs: removeDirs,
+  restore_link: restoreLink,
 };
 
 /** A built-in undo with its arguments, as a kind's prepareUndo returns it. */

@@ -11,6 +11,7 @@ import type {
 } from './ast.js';
 import { opNode, pathNode, stringNode } from './ast.js';
 import { DISPATCH, HELPERS, INTERNAL, type HelperSpec } from './helpers.js';
+import { checkCallArgs } from './static-check.js';
 import { didYouMean } from '../text/suggest.js';
 import { errorAt, type TemplateError } from './template-error.js';
 import type { VarReference } from './types.js';
@@ -163,6 +164,7 @@ export class Analyzer {
     this.checkArity(name, spec, params.length, path);
     const pair = hash?.pairs[0];
     if (pair && !spec.hash) throw errorAt(pair.loc, `"${name}" takes no named arguments (${pair.key}=)`, `usage: ${spec.usage}`);
+    checkCallArgs(name, params, loc);
     // `default` is the one place a missing variable is expected; a `lookup` there may
     // miss too.
     const tolerant = optional && name === 'lookup';

@@ -142,6 +142,7 @@ export function compileCondition(expr: string): CompiledCondition {
     return {
       source: expr,
       references: analyzer.references,
+      value: direct,
       evaluate(context: Record<string, unknown>): boolean | RuntimeValue {
         const value = direct(context);
         return isRuntimeValue(value) ? value : truthy(value);
@@ -150,13 +151,18 @@ export function compileCondition(expr: string): CompiledCondition {
   }
   program.body = [outputStatement(INTERNAL.cond, expression, [], { open: false, close: false })];
   const template = env.compile(program, COMPILE_OPTIONS);
+  const value = (context: Record<string, unknown>): unknown => {
+    const box: ConditionBox = { value: undefined };
+    run(template, context, { [CONDITION_DATA_KEY]: box });
+    return box.value;
+  };
   return {
     source: expr,
     references: analyzer.references,
+    value,
     evaluate(context: Record<string, unknown>): boolean | RuntimeValue {
-      const box: ConditionBox = { value: undefined };
-      run(template, context, { [CONDITION_DATA_KEY]: box });
-      return isRuntimeValue(box.value) ? box.value : truthy(box.value);
+      const v = value(context);
+      return isRuntimeValue(v) ? v : truthy(v);
     },
   };
 }

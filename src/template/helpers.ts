@@ -1,55 +1,37 @@
 import Handlebars from 'handlebars';
 import { posix } from 'node:path';
-import { isDeepStrictEqual } from 'node:util';
 import type { SourceLocation } from './ast.js';
-import { isRuntimeValue, runtimeChild, RuntimeValue } from './runtime-value.js';
+import { emptyish, ValueProblem } from './convert.js';
+import { block, inline, type HelperSpec } from './helper-spec.js';
+import { isRuntimeValue, runtimeChild, RuntimeValue, typedRuntimeValue } from './runtime-value.js';
 import { shellQuote } from './shell-quote.js';
 import { didYouMean } from '../text/suggest.js';
 import { errorAt } from './template-error.js';
+import { callValueHelper, VALUE_HELPERS } from './value-helpers.js';
 import { describeCall, kindOf, scalarText, truthy } from './values.js';
+
+export type { HelperSpec } from './helper-spec.js';
 
 /** The private Handlebars environment all kplay templates compile in; the global one is never touched. */
 export const env = Handlebars.create();
-
-/** What a user-callable helper accepts, checked when a template is compiled. */
-export interface HelperSpec {
-  min: number;
-  max: number;
-  /** Used as `{{#name}}...{{/name}}` rather than inline. */
-  block: boolean;
-  /** Accepts `key=value` arguments. */
-  hash: boolean;
-  usage: string;
-}
-
-function inline(min: number, max: number, usage: string): HelperSpec {
-  return { min, max, block: false, hash: false, usage };
-}
-
-function block(usage: string): HelperSpec {
-  return { min: 1, max: 1, block: true, hash: true, usage };
-}
 
 /** Every helper a template may call, by name. */
 export const HELPERS: Readonly<Record<string, HelperSpec>> = {
   quote: inline(1, 1, '{{quote value}}'),
   args: inline(1, 1, '{{args list}}'),
-  join: inline(1, 2, '{{join list " "}}'),
-  default: inline(2, 2, '{{default value fallback}}'),
-  eq: inline(2, 2, '(eq a b)'),
-  ne: inline(2, 2, '(ne a b)'),
-  lt: inline(2, 2, '(lt a b)'),
-  gt: inline(2, 2, '(gt a b)'),
-  and: inline(2, Infinity, '(and a b ...)'),
-  or: inline(2, Infinity, '(or a b ...)'),
-  not: inline(1, 1, '(not a)'),
-  json: inline(1, 1, '{{json value}}'),
-  concat: inline(1, Infinity, '{{concat a b ...}}'),
-  slice: inline(2, 3, '{{args (slice list 1)}}'),
-  with_flag: inline(3, 3, '{{args (with_flag list "--name" "value")}}'),
-  replace: inline(3, 3, '{{replace text "old" "new"}}'),
-  basename: inline(1, 1, '{{basename path}}'),
-  dirname: inline(1, 1, '{{dirname path}}'),
+  join: inline(1, 2, '{{join list " "}}', 'string'),
+  default: inline(2, 3, '{{default value fallback}}'),
+  ...Object.fromEntries(Object.entries(VALUE_HELPERS).map(([name, h]) => [name, h.spec])),
+  and: inline(2, Infinity, '(and a b ...)', 'boolean'),
+  or: inline(2, Infinity, '(or a b ...)', 'boolean'),
+  not: inline(1, 1, '(not a)', 'boolean'),
+  json: inline(1, 1, '{{json value}}', 'string'),
+  concat: inline(1, Infinity, '{{concat a b ...}}', 'string'),
+  slice: inline(2, 3, '{{args (slice list 1)}}', 'list'),
+  with_flag: inline(3, 3, '{{args (with_flag list "--name" "value")}}', 'list'),
+  replace: inline(3, 3, '{{replace text "old" "new"}}', 'string'),
+  basename: inline(1, 1, '{{basename path}}', 'string'),
+  dirname: inline(1, 1, '{{dirname path}}', 'string'),
   lookup: inline(2, 2, '{{lookup map key}}'),
   if: block('{{#if cond}}...{{else}}...{{/if}}'),
   unless: block('{{#unless cond}}...{{/unless}}'),
@@ -136,7 +118,7 @@ function safe(s: string): Handlebars.SafeString {
 // A call whose answer depends on a runtime value is itself a runtime value: dry-run
 // previews show what would be computed instead of failing on a placeholder.
 function lift(name: string, args: readonly unknown[]): RuntimeValue | undefined {
-  return args.some(isRuntimeValue) ? new RuntimeValue(describeCall(name, args)) : undefined;
+  return args.some(isRuntimeValue) ? typedRuntimeValue(describeCall(name, args), HELPERS[name]?.result) : undefined;
 }
 
 function keysOf(v: unknown): string[] {
@@ -267,24 +249,26 @@ register('join', (args, options) => {
     .join(separator);
 });
 
+// As Ansible's default: the fallback replaces a missing value (and null, which is how YAML
+// writes "no value"); with a third argument `true`, also an empty one ("", 0, false, [], {}),
+// as Ansible's default(x, true).
 register('default', (args) => {
-  const [v, fallback] = args;
-  return lift('default', args) ?? (v === undefined || v === null || v === '' ? fallback : v);
+  const [v, fallback, orEmpty] = args;
+  const rv = lift('default', args);
+  if (rv) return rv;
+  return v === undefined || v === null || (orEmpty === true && emptyish(v)) ? fallback : v;
 });
 
-register('eq', (args) => lift('eq', args) ?? isDeepStrictEqual(args[0], args[1]));
-register('ne', (args) => lift('ne', args) ?? !isDeepStrictEqual(args[0], args[1]));
-
-function compare(name: string, args: unknown[], options: CallOptions, test: (a: number | string, b: number | string) => boolean): unknown {
-  const rv = lift(name, args);
-  if (rv) return rv;
-  const [a, b] = args;
-  if ((typeof a === 'number' && typeof b === 'number') || (typeof a === 'string' && typeof b === 'string')) return test(a, b);
-  return fail(options, `${name} compares two numbers or two strings, got ${kindOf(a)} and ${kindOf(b)}`);
+for (const name of Object.keys(VALUE_HELPERS)) {
+  register(name, (args, options) => {
+    try {
+      return callValueHelper(name, args);
+    } catch (err) {
+      if (err instanceof ValueProblem) fail(options, err.message, err.hint);
+      throw err;
+    }
+  });
 }
-
-register('lt', (args, options) => compare('lt', args, options, (a, b) => a < b));
-register('gt', (args, options) => compare('gt', args, options, (a, b) => a > b));
 
 // A value known to be false (or true, for `or`) decides the answer even when another
 // argument is only known at run time.

@@ -1,3 +1,5 @@
+import type { ValueKind } from './value-kind.js';
+
 /** A value known only at run time (e.g. the stdout of an earlier task) during a dry-run plan. */
 export class RuntimeValue {
   constructor(readonly label: string) {}
@@ -18,6 +20,22 @@ export function isRuntimeValue(v: unknown): v is RuntimeValue {
   return v instanceof RuntimeValue;
 }
 
+// What kind of value a placeholder will be, where that is known (`rc` is a number): kept
+// outside the object, like `fields` below, so no property name is taken from user paths.
+const kinds = new WeakMap<RuntimeValue, ValueKind>();
+
+/** A placeholder whose value will be of this kind, such as the result of `(int x)` in a preview. */
+export function typedRuntimeValue(label: string, kind: ValueKind | undefined): RuntimeValue {
+  const rv = new RuntimeValue(label);
+  if (kind !== undefined) kinds.set(rv, kind);
+  return rv;
+}
+
+/** The kind a placeholder's value will have, when it is known before the run. */
+export function runtimeKind(rv: RuntimeValue): ValueKind | undefined {
+  return kinds.get(rv);
+}
+
 interface FieldOf {
   field: string;
   /** The task whose result this is; absent for values that come from elsewhere (a host's facts). */
@@ -35,7 +53,7 @@ function joinField(field: string, keys: readonly string[]): string {
 // Handlebars reads a property with `obj[key]` and then trusts it only if
 // Object.prototype.hasOwnProperty says it is own, and strict lookups use `key in obj`; the
 // get, getOwnPropertyDescriptor and has traps answer all three for any string key.
-function fieldProxy(field: string, task: string | undefined): RuntimeValue {
+function fieldProxy(field: string, task: string | undefined, kind?: ValueKind): RuntimeValue {
   const target = new RuntimeValue(task === undefined ? field : `${field} of ${JSON.stringify(task)}`);
   // Names the placeholder itself needs (label, toString, toJSON, Object.prototype) keep
   // their meaning; everything else is a nested field.
@@ -54,20 +72,21 @@ function fieldProxy(field: string, task: string | undefined): RuntimeValue {
     },
   });
   fields.set(proxy, { field, task });
+  if (kind !== undefined) kinds.set(proxy, kind);
   return proxy;
 }
 
 /** Placeholder for a registered task result in plan mode: stdout, stderr, rc, lines, value, all RuntimeValues. */
 export function runtimeResult(taskName: string): Record<string, unknown> {
   return {
-    stdout: fieldProxy('stdout', taskName),
-    stderr: fieldProxy('stderr', taskName),
-    rc: fieldProxy('rc', taskName),
-    lines: fieldProxy('lines', taskName),
+    stdout: fieldProxy('stdout', taskName, 'string'),
+    stderr: fieldProxy('stderr', taskName, 'string'),
+    rc: fieldProxy('rc', taskName, 'number'),
+    lines: fieldProxy('lines', taskName, 'list'),
     value: fieldProxy('value', taskName),
-    failed: fieldProxy('failed', taskName),
-    changed: fieldProxy('changed', taskName),
-    skipped: fieldProxy('skipped', taskName),
+    failed: fieldProxy('failed', taskName, 'boolean'),
+    changed: fieldProxy('changed', taskName, 'boolean'),
+    skipped: fieldProxy('skipped', taskName, 'boolean'),
   };
 }
 

@@ -194,10 +194,8 @@ function operatorHint(condition: string): string | undefined {
   if (!infix) return undefined;
   const op = infix[1]!;
   const [left, right] = condition.split(infix[0]).map((x) => x.trim());
-  // There is no gte or lte helper: a >= b is "not a < b".
-  const negated = { '>=': 'lt', '<=': 'gt' }[op];
-  const helper = { '==': 'eq', '!=': 'ne', '>': 'gt', '<': 'lt', '&&': 'and', '||': 'or', and: 'and', or: 'or' }[op];
-  const example = op === 'not' ? `(not ${right})` : negated ? `(not (${negated} ${left} ${right}))` : `(${helper} ${left} ${right})`;
+  const helper = { '==': 'eq', '!=': 'ne', '>': 'gt', '<': 'lt', '>=': 'ge', '<=': 'le', '&&': 'and', '||': 'or', and: 'and', or: 'or' }[op];
+  const example = op === 'not' ? `(not ${right})` : `(${helper} ${left} ${right})`;
   return `conditions are Handlebars expressions, with helpers instead of operators: write ${example}`;
 }
 

@@ -41,4 +41,6 @@ export interface CompiledCondition {
   readonly references: VarReference[];
   /** True or false, or the RuntimeValue the answer depends on when it is only known at run time. */
   evaluate(context: Record<string, unknown>): boolean | RuntimeValue;
+  /** The expression's value as it is, not made true or false (what `loop: "{{expr}}"` goes over). */
+  value(context: Record<string, unknown>): unknown;
 }

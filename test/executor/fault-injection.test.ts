@@ -36,6 +36,8 @@ function argsOf(kind: KindName, dir: string, port: number): string | undefined {
     // A fail task fails on every host by design: the other hosts could not go on.
     fail: undefined,
     include: undefined,
+    file: `{path: "${dir}/dir-{{host.name}}/sub", state: directory}`,
+    lineinfile: `{path: "${dir}/li-{{host.name}}", line: "x", create: true}`,
   };
   return table[kind];
 }

@@ -8,11 +8,14 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { LocalConnection } from '../../src/connection/local.js';
+import type { ResolvedSecret } from '../../src/config/secrets.js';
 import type { RunOptions, RunResult } from '../../src/connection/types.js';
 import { executePlan } from '../../src/executor/engine.js';
 import type { RunSummary } from '../../src/executor/engine.js';
 import { plan } from '../../src/index.js';
 import { RunStore } from '../../src/journal/run-store.js';
+import { resolveSecrets } from '../../src/config/secrets.js';
+import { runSecretDecls } from '../../src/plan/secret-vars.js';
 import type { JournalEntry } from '../../src/journal/run-store.js';
 import type { RunEvent, TaskEndEvent } from '../../src/report/events.js';
 
@@ -69,6 +72,14 @@ export interface LocalRunOptions {
   unreachable?: string[];
   /** Several inventory hosts that share one state folder (one machine under two names). */
   sharedState?: boolean;
+  /** --check: as `kplay run --check`, the run gets no store (nothing is journaled). */
+  check?: boolean;
+  /** --diff. */
+  diff?: boolean;
+  /** Where the playbook's secrets are read from, as a run reads them before it starts. */
+  env?: NodeJS.ProcessEnv;
+  /** The secrets' values, as the run reads them before it starts. */
+  secrets?: ResolvedSecret[];
 }
 
 /** A marker task with its rollback, then `rest`: the marker shows whether the host was put back. */
@@ -114,10 +125,13 @@ export async function runLocal(dir: string, playbook: string, opts: LocalRunOpti
     runId,
     source: planned.source,
     forks: opts.forks ?? 10,
-    store,
+    store: opts.check ? undefined : store,
     local,
     signal: opts.signal,
     detach: opts.detach,
+    check: opts.check,
+    diff: opts.diff,
+    secrets: opts.secrets ?? (opts.env ? resolveSecrets(runSecretDecls(planned.source.playbook, planned.source.inventory, hosts), opts.env).secrets : undefined),
     reporter: {
       onEvent: (e) => {
         events.push(e);

@@ -137,7 +137,8 @@ test('unknown helpers and misused ones are compile errors', () => {
   assert.equal(p.message, 'unknown helper "quot"');
   assert.equal(p.hint, 'did you mean "quote"?');
   assert.deepEqual([p.line, p.col], [1, 3]);
-  assert.equal(compileProblem('{{upper (lowercase x)}}').message, 'unknown helper "upper"');
+  assert.equal(compileProblem('{{upper (lowercase x)}}').message, 'unknown helper "lowercase"');
+  assert.equal(compileProblem('{{uppercase x}}').message, 'unknown helper "uppercase"');
   assert.equal(compileProblem('{{a.b c}}').message, '"a.b" is not a helper and cannot take arguments');
   assert.equal(compileProblem('{{#eq a b}}x{{/eq}}').message, '"eq" is not a block helper');
   assert.equal(compileProblem('{{if a}}').message, '"if" is a block helper');
@@ -183,6 +184,6 @@ test('an infix operator in a condition gets a hint with the helper to write, in 
     assert.fail(`${source} compiled`);
   };
   assert.equal(hint('host.name == "node1"'), 'conditions are Handlebars expressions, with helpers instead of operators: write (eq host.name "node1")');
-  assert.equal(hint('count >= 3'), 'conditions are Handlebars expressions, with helpers instead of operators: write (not (lt count 3))');
+  assert.equal(hint('count >= 3'), 'conditions are Handlebars expressions, with helpers instead of operators: write (ge count 3)');
   assert.doesNotMatch(hint('a != b') ?? '', /__|\{\{|\}\}/);
 });
