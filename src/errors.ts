@@ -35,6 +35,9 @@ export type ErrorCode =
   | 'E_TASK_FAILED' // a task's command or a kind's own check failed
   | 'E_TIMEOUT' // a task ran past its timeout; its processes were killed
   | 'E_UNTIL' // `until` was still false after every attempt
+  | 'E_FAILED_WHEN' // the task's failed_when held
+  | 'E_ASSERT' // an assert task's condition was false
+  | 'E_FAIL' // a fail task ran
   | 'E_IO' // reading or writing a file on a host or the controller failed (missing, a folder, disk full)
   | 'E_JOURNAL' // the journal could not be written, so the change was not made
   | 'E_UNREACHABLE' // the host could not be reached, or its connection dropped

@@ -396,11 +396,11 @@ test('-e true and false are booleans, so they can switch a when off; other value
   assert.equal(cmdOf(step(host(on, 'cp1'), 'on')), 'echo 007');
 });
 
-test('changed_when takes true or false, and is kept on the task', () => {
+test('changed_when: no (YAML 1.1\'s false) is refused with the YAML 1.2 spelling', () => {
   const bad = writeTree({ 'pb.yaml': 'name: c\nhosts: cp1\ntasks:\n  - name: t\n    command: "true"\n    changed_when: no\n', 'inv.yaml': INVENTORY });
   assert.throws(
     () => plan({ playbook: path.join(bad, 'pb.yaml'), inventory: path.join(bad, 'inv.yaml') }),
-    (err: unknown) => err instanceof InvalidInputError && /changed_when must be true or false/.test(err.problems[0]!.message) && err.problems[0]!.pos?.line === 6,
+    (err: unknown) => err instanceof InvalidInputError && /changed_when must be a condition or true\/false, not "no"/.test(err.problems[0]!.message) && /write changed_when: false/.test(err.problems[0]!.hint ?? '') && err.problems[0]!.pos?.line === 6,
   );
 });
 

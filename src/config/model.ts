@@ -52,10 +52,14 @@ export interface TaskSpec extends TaskSettings {
   rollback?: TaskSpec;
   /** rollback_after, resolved: the ids of the tasks (and of every task under an include) whose undos run before this task's. */
   rollbackAfter?: string[];
-  /** false (changed_when: false): a success is reported as ok, never as changed. */
-  reportsChanges: boolean;
+  /** changed_when: all must hold for a success to count as a change (empty: as the kind says). */
+  changedWhen: Condition[];
+  /** failed_when: all must hold for the task to have failed (empty: as the kind says). */
+  failedWhen: Condition[];
   /** Unset means: as the playbook or inventory says. */
   become?: boolean;
+  /** become_user; unset means: as the playbook or the host's become_user says (else root). */
+  becomeUser?: string;
   local: boolean;
   runOnce: boolean;
   /** check_mode: false runs the task for real under --check; true only checks it, in any run. Unset: as the run says. */
@@ -104,6 +108,7 @@ export interface Playbook {
   /** all: a failure on any host undoes every host's changes of the run. */
   rollbackOnFailure?: 'host' | 'all';
   become?: boolean;
+  becomeUser?: string;
   vars: Record<string, unknown>;
   /** Shared defaults from vars_files, lowest precedence first; the playbook's own vars override them. */
   varsFiles: VarsFile[];

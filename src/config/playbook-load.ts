@@ -6,6 +6,7 @@ import { COMMON_KEYS } from '../tasks/kind.js';
 import { KIND_NAMES, taskKinds } from '../tasks/registry.js';
 import type { RollbackTask, Task as WrittenTask, KplayPlaybook } from './playbook.generated.js';
 import { durationMs } from './duration.js';
+import { factNames, factProblems } from './facts.js';
 import { secretDecls, secretShadows } from './secrets.js';
 import type { Condition, Loaded, Origin, Playbook, TaskSpec, VarsFile } from './model.js';
 import { TASK_DEFAULTS } from './model.js';
@@ -58,6 +59,7 @@ export function playbookFromSource(src: YamlSource, problems: Diagnostic[] = [])
     maxFailPercentage: written.max_fail_percentage,
     rollbackOnFailure: written.rollback_on_failure,
     become: written.become,
+    becomeUser: written.become_user,
     vars: written.vars ?? {},
     varsFiles,
     varDescriptions: Object.assign({}, ...varsFiles.map((f) => f.descriptions), written.var_descriptions),
@@ -67,7 +69,7 @@ export function playbookFromSource(src: YamlSource, problems: Diagnostic[] = [])
     sources: [src, ...varsFiles.map((f) => f.src), ...loader.included],
   };
   warnUndefinedDescriptions(src, written.var_descriptions, (name) => name in playbook.vars || varsFiles.some((f) => name in f.vars), problems);
-  problems.push(...secretShadows(playbook.secrets, tasks));
+  problems.push(...secretShadows(playbook.secrets, tasks), ...factProblems(tasks, playbook.secrets));
   problems.push(...itemOutsideLoop(tasks, (name) => name in playbook.vars || varsFiles.some((f) => name in f.vars)));
   return { value: playbook, problems };
 }
@@ -128,6 +130,7 @@ export function taskFileFromSource(src: YamlSource, problems: Diagnostic[] = [])
   const loader = new TaskLoader(problems);
   const tasks = loader.tasks(src, listPath, written as WrittenTask[], { includedFrom: [], stack: [src.absPath], given }, '');
   resolveRollbackAfter(loader.afterRefs, loader.named, problems, true);
+  problems.push(...factProblems(tasks));
   if (iface) problems.push(...unkeptProvides(src, iface, registersOf(tasks)));
   problems.push(...itemOutsideLoop(tasks, (name) => given.has(name)));
   return { value: { tasks, taskFiles: loader.contracts(), iface }, problems };
@@ -135,12 +138,32 @@ export function taskFileFromSource(src: YamlSource, problems: Diagnostic[] = [])
 
 const NO_NAMES: ReadonlySet<string> = new Set();
 
+/** What a file's tasks leave for the tasks after them: registered results and set_fact names. */
 function registersOf(tasks: TaskSpec[]): Set<string> {
-  return new Set(tasks.flatMap((t) => (t.register ? [t.register] : [])));
+  return new Set(tasks.flatMap((t) => [...(t.register ? [t.register] : []), ...factNames(t)]));
 }
 
 function origin(src: YamlSource, dataPath: DataPath, includedFrom: SourcePos[]): Origin {
   return { src, dataPath, pos: posAt(src, dataPath), includedFrom };
+}
+
+/** YAML 1.1's booleans, which YAML 1.2 (and so kplay) reads as strings: in a condition, names of variables. */
+const YAML11_BOOLEANS = /^(yes|no|on|off|y|n)$/i;
+
+/**
+ * A written condition or list of conditions (all must hold), each with where it is written. An
+ * Ansible habit (`changed_when: no`) would read an undefined variable "no": said here, plainly.
+ */
+function conditionsAt(src: YamlSource, dataPath: DataPath, written: string | boolean | (string | boolean)[] | undefined, includedFrom: SourcePos[], problems: Diagnostic[]): Condition[] {
+  if (written === undefined) return [];
+  const list = Array.isArray(written) ? written.map((expr, i) => ({ expr, at: [...dataPath, i] })) : [{ expr: written, at: dataPath }];
+  for (const { expr, at } of list) {
+    if (typeof expr !== 'string' || !YAML11_BOOLEANS.test(expr.trim())) continue;
+    const key = String(dataPath[dataPath.length - 1]);
+    const meant = /^(yes|on|y)$/i.test(expr.trim());
+    problems.push({ code: 'E_SCHEMA', severity: 'error', message: `${key} must be a condition or true/false, not "${expr}"`, hint: `YAML 1.2 reads ${expr} as a string; write ${key}: ${meant}.`, pos: posAt(src, at) });
+  }
+  return list.map(({ expr, at }) => ({ expr, origin: origin(src, at, includedFrom) }));
 }
 
 function kindOf(t: WrittenTask | RollbackTask): KindName {
@@ -161,6 +184,8 @@ class TaskLoader {
   readonly included: YamlSource[] = [];
   /** Results registered by the tasks loaded so far, in run order: what an include's needs can count on. */
   private readonly registered = new Set<string>();
+  /** Variables set_fact tasks loaded so far set: what an include's needs.vars can count on too. */
+  private readonly facts = new Set<string>();
   private readonly includes: IncludeContract[] = [];
   private readonly providers: Record<string, string> = {};
   /** Every task and include by name, for rollback_after. */
@@ -191,6 +216,10 @@ class TaskLoader {
     const spec = this.common(src, dataPath, t, includedFrom, id, t.name);
     spec.register = t.register;
     if (t.register) this.registered.add(t.register);
+    for (const name of factNames(spec)) {
+      this.registered.add(name);
+      this.facts.add(name);
+    }
     spec.runOnce = t.run_once ?? false;
     if (t.check_mode !== undefined) spec.checkMode = t.check_mode;
     spec.tags = t.tags ?? [];
@@ -238,8 +267,10 @@ class TaskLoader {
       until: t.until,
       ignoreErrors: t.ignore_errors ?? false,
       noLog: t.no_log ?? false,
-      reportsChanges: ('changed_when' in t ? t.changed_when : undefined) ?? true,
+      changedWhen: 'changed_when' in t ? conditionsAt(src, [...dataPath, 'changed_when'], t.changed_when, includedFrom, this.problems) : [],
+      failedWhen: 'failed_when' in t ? conditionsAt(src, [...dataPath, 'failed_when'], t.failed_when, includedFrom, this.problems) : [],
       become: t.become,
+      becomeUser: 'become_user' in t ? t.become_user : undefined,
       local: t.local ?? false,
       runOnce: false,
       vars: t.vars ?? {},
@@ -282,7 +313,7 @@ class TaskLoader {
     // Include vars sit between the include task's vars and each inner task's own vars.
     const outerVars = { ...(t.vars ?? {}), ...args.vars };
     const { tasks: written, listPath, iface } = splitTaskFile(child);
-    const given = new Set([...scope.given, ...Object.keys(outerVars)]);
+    const given = new Set([...scope.given, ...Object.keys(outerVars), ...this.facts]);
     if (iface) {
       this.includes.push({ file: args.file, pos: argPos, needsVars: iface.needsVars, needsRegistered: iface.needsRegistered, given: [...given], registeredBefore: [...this.registered] });
       // The file's needs are answered here; the includes inside it may count on them.

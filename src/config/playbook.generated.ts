@@ -7,6 +7,10 @@
  */
 export type TaskList = [Task, ...Task[]];
 /**
+ * A Handlebars expression, for example `(eq mode "static-pod")`, `enabled` or `(and a (not b))`; or true/false.
+ */
+export type Condition = string | boolean;
+/**
  * Labels for --tags and --skip-tags. A task tagged `always` runs whatever --tags says.
  */
 export type Tags = string[];
@@ -127,6 +131,10 @@ export interface KplayPlaybook {
    * Run every task through sudo unless a task says otherwise.
    */
   become?: boolean;
+  /**
+   * The user become runs tasks as (sudo -u USER), unless a task says otherwise; default root, or the host's become_user setting.
+   */
+  become_user?: string;
   tasks: TaskList;
 }
 /**
@@ -153,7 +161,7 @@ export interface SecretSource {
   description?: string;
 }
 /**
- * A task: a name, exactly one kind key (command, copy, fetch, template, wait_for, read, move, include, dlv, tunnel, hold) and optional common keys.
+ * A task: a name, exactly one kind key (command, copy, fetch, template, wait_for, read, move, include, dlv, tunnel, hold, file, lineinfile, assert, fail, debug, set_fact) and optional common keys.
  */
 export interface Task {
   /**
@@ -197,13 +205,21 @@ export interface Task {
    */
   no_log?: boolean;
   /**
-   * false: report the task as ok, never as changed (for checks and reads that are commands).
+   * Whether a successful run counts as a change: a condition (the `when` language) evaluated after the task ran, with its result under its register name and `result`; a list means all must hold. false: report ok, never changed.
    */
-  changed_when?: boolean;
+  changed_when?: Condition | [Condition, ...Condition[]];
+  /**
+   * When the task failed, instead of its exit status: a condition evaluated after the task ran, with its result under its register name and `result`; true fails it (even with rc 0), false makes it succeed whatever the rc. A list means all must hold.
+   */
+  failed_when?: Condition | [Condition, ...Condition[]];
   /**
    * Run through sudo (non-interactively).
    */
   become?: boolean;
+  /**
+   * The user that become runs the task as (sudo -u USER); default root, or the host's become_user setting.
+   */
+  become_user?: string;
   /**
    * Run on the controller (the machine running kplay) instead of the host.
    */
@@ -278,6 +294,20 @@ export interface Task {
   };
   file?: File;
   lineinfile?: Lineinfile;
+  assert?: Assert;
+  /**
+   * Fail the task on purpose, with a message (a template); usually with when. Changes nothing.
+   */
+  fail?:
+    | string
+    | {
+        /**
+         * The failure's message (a template).
+         */
+        msg?: string;
+      };
+  debug?: Debug;
+  set_fact?: SetFact;
 }
 /**
  * An undo step written as a task: one kind key and optional common keys; the name defaults to "undo: <task name>".
@@ -626,4 +656,44 @@ export interface File {
    * Not supported: kplay sets the mode and owner of path itself only.
    */
   recurse?: false;
+}
+/**
+ * Check conditions (the `when` language) on the controller; the task fails with fail_msg when one is false. Changes nothing.
+ */
+export interface Assert {
+  /**
+   * The conditions that must all hold.
+   */
+  that: Condition | [Condition, ...Condition[]];
+  /**
+   * The failure's message (a template); default names the first false condition.
+   */
+  fail_msg?: string;
+  /**
+   * Shown when every condition holds (a template).
+   */
+  success_msg?: string;
+  /**
+   * Say nothing when every condition holds.
+   */
+  quiet?: boolean;
+}
+/**
+ * Show a message (msg, a template) or a variable's value (var, a name or dotted path) on the host's line. Secrets are masked. Changes nothing.
+ */
+export interface Debug {
+  /**
+   * The message (a template).
+   */
+  msg?: string;
+  /**
+   * A variable or a path into one, such as result.stdout.
+   */
+  var?: string;
+}
+/**
+ * Set variables for the later tasks on this host: name: value pairs; strings are templates. Runs on the controller and changes nothing.
+ */
+export interface SetFact {
+  [k: string]: unknown;
 }

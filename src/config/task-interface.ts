@@ -69,7 +69,7 @@ export function unkeptProvides(src: YamlSource, iface: TaskFileInterface, regist
             code: 'E_NEEDS',
             severity: 'error',
             message: `provides "${name}", but no task in this file registers it`,
-            hint: `Add register: ${name} to the task that makes it, or remove "${name}" from provides.`,
+            hint: `Add register: ${name} to the task that makes it (or set it with set_fact), or remove "${name}" from provides.`,
             pos: posAt(src, ['provides', i]),
           },
         ],

@@ -11,9 +11,14 @@ import type { ShellPipes } from './shell-session.js';
 import { taskScript } from './task-script.js';
 import type { Connection, RunOptions, RunResult, Tunnel, WriteOptions } from './types.js';
 
-/** Starts `sh` (or `sudo -n sh`) on the controller as a session's pipes. */
-function localShell(become: boolean): ShellPipes {
-  const [cmd, args] = become ? ['sudo', ['-n', '--', 'sh']] : ['sh', []];
+/** sudo's arguments to run as a user ('' for none: no sudo), before the command. */
+function sudoArgs(as: string): string[] {
+  return as === 'root' ? ['-n', '--'] : ['-n', '-u', as, '--'];
+}
+
+/** Starts `sh` (or `sudo -n [-u USER] sh`) on the controller as a session's pipes. */
+function localShell(as: string): ShellPipes {
+  const [cmd, args] = as ? ['sudo', [...sudoArgs(as), 'sh']] : ['sh', []];
   const child = spawn(cmd, args as string[], { stdio: ['pipe', 'pipe', 'pipe'] });
   return {
     stdin: child.stdin,
@@ -32,23 +37,24 @@ export class LocalConnection implements Connection {
   readonly name: string = 'localhost';
   // The controller cannot drop away from itself.
   readonly lost = undefined;
-  private sessions = new Map<boolean, Promise<ShellSession>>();
+  /** Shells by the user sudo runs them as; '' is kplay's own user. */
+  private sessions = new Map<string, Promise<ShellSession>>();
 
-  private session(become: boolean): Promise<ShellSession> {
-    let s = this.sessions.get(become);
+  private session(as: string): Promise<ShellSession> {
+    let s = this.sessions.get(as);
     if (!s) {
-      s = ShellSession.open(localShell(become), async (mark, signal) => {
+      s = ShellSession.open(localShell(as), async (mark, signal) => {
         const script = killScript(mark, signal);
-        spawnSync(become ? 'sudo' : 'sh', become ? ['-n', 'sh', '-c', script] : ['-c', script], { stdio: 'ignore' });
+        spawnSync(as ? 'sudo' : 'sh', as ? [...sudoArgs(as), 'sh', '-c', script] : ['-c', script], { stdio: 'ignore' });
       });
-      this.sessions.set(become, s);
-      s.catch(() => this.sessions.delete(become));
+      this.sessions.set(as, s);
+      s.catch(() => this.sessions.delete(as));
     }
     return s;
   }
 
   async run(command: string, opts: RunOptions): Promise<RunResult> {
-    const s = await this.session(opts.become ?? false);
+    const s = await this.session(opts.become ? (opts.becomeUser ?? 'root') : '');
     return s.run(taskScript(command, opts), opts);
   }
 

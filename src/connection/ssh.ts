@@ -17,7 +17,7 @@ import { loadSshConfig } from './ssh-config.js';
 import { firstLine } from './request.js';
 import { taskScript } from './task-script.js';
 import { ConnectionLost, RemoteFileError } from './types.js';
-import type { Connection, RunOptions, RunResult, Tunnel, WriteOptions } from './types.js';
+import type { BecomeOptions, Connection, RunOptions, RunResult, Tunnel, WriteOptions } from './types.js';
 
 /** Where and how to connect: an inventory host's settings, before ~/.ssh/config fills the gaps. */
 export interface SshTarget {
@@ -195,7 +195,8 @@ export class SshConnection implements Connection {
   readonly name: string;
   private readonly client: Client;
   private lostReason: string | undefined;
-  private readonly sessions = new Map<boolean, Promise<ShellSession>>();
+  /** Shells by the user sudo runs them as; '' is the login user's own shell. */
+  private readonly sessions = new Map<string, Promise<ShellSession>>();
   private sftp: Promise<SFTPWrapper> | undefined;
   private readonly tunnels = new Set<Tunnel>();
   private readonly onLost: ((reason: string) => void)[] = [];
@@ -255,50 +256,54 @@ export class SshConnection implements Connection {
     return name ? this.env[name] : undefined;
   }
 
-  /** sudo, given the password on stdin when there is one, never prompting on a terminal. */
-  private sudo(): string {
-    return this.becomePassword() === undefined ? 'sudo -n --' : "sudo -S -p '' --";
+  /** sudo (as root, or as `user`), given the password on stdin when there is one, never prompting on a terminal. */
+  private sudo(user = 'root'): string {
+    const as = user === 'root' ? '' : `-u ${shellQuote(user)} `;
+    return this.becomePassword() === undefined ? `sudo -n ${as}--` : `sudo -S -p '' ${as}--`;
   }
 
-  /** Whether become needs sudo: a root login already is root, and may have no sudo installed. */
-  private viaSudo(become: boolean | undefined): boolean {
-    return (become ?? false) && this.target.user !== 'root';
+  /**
+   * The user sudo must run as, or '' when no sudo is needed: without become, or when the login
+   * user already is the one asked for (a root login may have no sudo installed).
+   */
+  private sudoAs(become: boolean | undefined, user = 'root'): string {
+    return become && this.target.user !== user ? user : '';
   }
 
-  private session(wantBecome: boolean): Promise<ShellSession> {
-    const become = this.viaSudo(wantBecome);
-    let s = this.sessions.get(become);
+  private session(as: string): Promise<ShellSession> {
+    let s = this.sessions.get(as);
     if (s) {
       return s.then((x) => {
         if (!x.closed) return x;
-        this.sessions.delete(become);
-        return this.session(become);
+        this.sessions.delete(as);
+        return this.session(as);
       });
     }
-    s = this.openSession(become);
-    this.sessions.set(become, s);
-    s.catch(() => this.sessions.delete(become));
+    s = this.openSession(as);
+    this.sessions.set(as, s);
+    s.catch(() => this.sessions.delete(as));
     return s;
   }
 
-  private async openSession(become: boolean): Promise<ShellSession> {
+  private async openSession(as: string): Promise<ShellSession> {
+    const become = as !== '';
     const password = become ? this.becomePassword() : undefined;
     if (become) {
       // A wrong password would make sudo read the session's script lines as more attempts, so
       // the password is tried on a channel of its own first.
-      const probe = await this.oneOff(`${this.sudo()} true`, password === undefined ? undefined : `${password}\n`);
+      const probe = await this.oneOff(`${this.sudo(as)} true`, password === undefined ? undefined : `${password}\n`);
       if (probe.code !== 0) {
         const needsPassword = /password is required|a terminal is required|incorrect password|try again/i.test(probe.stderr);
         throw new ConnectionLost(
           this.name,
-          `sudo refused on ${this.name}: ${probe.stderr.trim().split('\n')[0] || `exit status ${probe.code}`}`,
+          `sudo${as === 'root' ? '' : ` -u ${as}`} refused on ${this.name}: ${probe.stderr.trim().split('\n')[0] || `exit status ${probe.code}`}`,
           needsPassword
             ? 'Set becomePasswordEnv in the inventory to the name of an environment variable holding the sudo password, or allow this user passwordless sudo.'
             : 'Check that sudo is installed and that this user may use it.',
         );
       }
     }
-    const ch = await this.exec(become ? `exec ${this.sudo()} sh` : 'exec sh');
+    const ch = await this.exec(become ? `exec ${this.sudo(as)} sh` : 'exec sh');
     if (password !== undefined) ch.write(`${password}\n`);
     const pipes: ShellPipes = {
       stdin: ch,
@@ -311,7 +316,7 @@ export class SshConnection implements Connection {
     };
     try {
       // A busy host (a slow login profile, many connections at once) may take a while to answer.
-      return await ShellSession.open(pipes, (mark, signal) => this.killTask(mark, signal, become), SHELL_START_TIMEOUT_MS);
+      return await ShellSession.open(pipes, (mark, signal) => this.killTask(mark, signal, as), SHELL_START_TIMEOUT_MS);
     } catch (e) {
       if (e instanceof SessionClosed) {
         throw new ConnectionLost(this.name, `${this.name}: cannot start a shell${become ? ' through sudo' : ''}: ${e.message}`, 'Check that sh works for this user on the host, and that the host is not overloaded.');
@@ -320,19 +325,19 @@ export class SshConnection implements Connection {
     }
   }
 
-  private async killTask(mark: string, signal: 'TERM' | 'KILL', become: boolean): Promise<void> {
+  private async killTask(mark: string, signal: 'TERM' | 'KILL', as: string): Promise<void> {
     const kill = killScript(mark, signal);
-    const pw = become ? this.becomePassword() : undefined;
-    await this.oneOff(become ? `${this.sudo()} sh -c ${shellQuote(kill)}` : kill, pw === undefined ? undefined : `${pw}\n`);
+    const pw = as ? this.becomePassword() : undefined;
+    await this.oneOff(as ? `${this.sudo(as)} sh -c ${shellQuote(kill)}` : kill, pw === undefined ? undefined : `${pw}\n`);
   }
 
   /** Opens the shell tasks will use (with sudo or without) now, rather than on the first task. */
   async warm(become: boolean): Promise<void> {
-    await this.session(become);
+    await this.session(this.sudoAs(become));
   }
 
   async run(command: string, opts: RunOptions): Promise<RunResult> {
-    const s = await this.session(opts.become ?? false);
+    const s = await this.session(this.sudoAs(opts.become, opts.becomeUser));
     try {
       return await s.run(taskScript(command, opts), opts);
     } catch (e) {
@@ -343,21 +348,21 @@ export class SshConnection implements Connection {
   }
 
   /** Runs a small helper script of kplay's own (not a user task) with the default timeout. */
-  private runOwn(script: string, become = false): Promise<RunResult> {
-    return this.run(script, { timeoutMs: 60_000, become });
+  private runOwn(script: string, as: BecomeOptions = {}): Promise<RunResult> {
+    return this.run(script, { timeoutMs: 60_000, become: as.become, becomeUser: as.becomeUser });
   }
 
-  async readFile(p: string, opts: { become?: boolean } = {}): Promise<Buffer | undefined> {
+  async readFile(p: string, opts: BecomeOptions = {}): Promise<Buffer | undefined> {
     const q = shellQuote(p);
-    const r = await this.runOwn(`[ -e ${q} ] || exit ${RC_MISSING}; exec cat -- ${q}`, opts.become);
+    const r = await this.runOwn(`[ -e ${q} ] || exit ${RC_MISSING}; exec cat -- ${q}`, opts);
     if (r.rc === RC_MISSING) return undefined;
     if (r.rc !== 0) throw new RemoteFileError(`cannot read ${p}: ${r.stderr.toString().trim()}`);
     return r.stdout;
   }
 
-  async sha256(p: string, opts: { become?: boolean } = {}): Promise<string | undefined> {
+  async sha256(p: string, opts: BecomeOptions = {}): Promise<string | undefined> {
     const q = shellQuote(p);
-    const r = await this.runOwn(`[ -e ${q} ] || exit ${RC_MISSING}; sha256sum -- ${q}`, opts.become);
+    const r = await this.runOwn(`[ -e ${q} ] || exit ${RC_MISSING}; sha256sum -- ${q}`, opts);
     if (r.rc === RC_MISSING) return undefined;
     if (r.rc !== 0) throw new RemoteFileError(`cannot checksum ${p}: ${r.stderr.toString().trim()}`);
     return r.stdout.toString().split(/\s/)[0];
@@ -383,8 +388,13 @@ export class SshConnection implements Connection {
   }
 
   async writeFile(p: string, data: Buffer | { localPath: string }, given: WriteOptions = {}): Promise<void> {
-    const opts = { ...given, become: this.viaSudo(given.become) };
-    const made = await this.runOwn(`mkdir -p -- ${shellQuote(path.posix.dirname(p))}`, opts.become);
+    const as = this.sudoAs(given.become, given.becomeUser);
+    if (as !== '' && as !== 'root') {
+      // The upload is the login user's until root copies it into place: another user cannot read it.
+      throw new RemoteFileError(`cannot write ${p} as ${as}: kplay writes files as the login user or as root; use become_user: root with owner: ${as}`);
+    }
+    const opts = { ...given, become: as === 'root', becomeUser: undefined };
+    const made = await this.runOwn(`mkdir -p -- ${shellQuote(path.posix.dirname(p))}`, opts);
     if (made.rc !== 0) throw new RemoteFileError(`cannot create the folder of ${p}: ${made.stderr.toString().trim()}`);
     const tag = randomBytes(6).toString('hex');
     // Without sudo the upload lands beside its destination, so the final rename is atomic; with
@@ -401,13 +411,13 @@ export class SshConnection implements Connection {
       `mv -f -- ${s} ${q}`,
     ].filter(Boolean);
     const cleanup = `rm -f -- ${s}${opts.become ? ` ${shellQuote(upload)}` : ''}`;
-    const r = await this.runOwn(`{ ${steps.join(' && ')}; } || { rc=$?; ${cleanup}; exit $rc; }${opts.become ? `; rm -f -- ${shellQuote(upload)}` : ''}`, opts.become);
+    const r = await this.runOwn(`{ ${steps.join(' && ')}; } || { rc=$?; ${cleanup}; exit $rc; }${opts.become ? `; rm -f -- ${shellQuote(upload)}` : ''}`, opts);
     if (r.rc !== 0) throw new RemoteFileError(`cannot write ${p}: ${r.stderr.toString().trim()}`);
   }
 
-  async fetchFile(p: string, localPath: string, opts: { become?: boolean } = {}): Promise<void> {
+  async fetchFile(p: string, localPath: string, opts: BecomeOptions = {}): Promise<void> {
     await mkdir(path.dirname(localPath), { recursive: true });
-    if (this.viaSudo(opts.become)) {
+    if (this.sudoAs(opts.become, opts.becomeUser)) {
       const data = await this.readFile(p, opts);
       if (!data) throw new RemoteFileError(`${p} does not exist`);
       const { writeFile } = await import('node:fs/promises');
@@ -425,8 +435,8 @@ export class SshConnection implements Connection {
     await pipeline(sftp.createReadStream(p), createWriteStream(localPath));
   }
 
-  async request(remote: { host: string; port: number }, data: string, timeoutMs: number, opts: { become?: boolean } = {}): Promise<string> {
-    const stream = await this.openStream(remote, opts.become ?? false);
+  async request(remote: { host: string; port: number }, data: string, timeoutMs: number, opts: BecomeOptions = {}): Promise<string> {
+    const stream = await this.openStream(remote, this.sudoAs(opts.become, opts.becomeUser));
     return firstLine(stream, data, timeoutMs);
   }
 
@@ -436,10 +446,10 @@ export class SshConnection implements Connection {
    * sudo instead, because Delve on loopback accepts only clients of its own user, and a root Delve
    * would refuse the login user's forwarded connection. The port stays closed to other users.
    */
-  private async openStream(remote: { host: string; port: number }, become: boolean): Promise<Duplex> {
+  private async openStream(remote: { host: string; port: number }, as: string): Promise<Duplex> {
     this.assertUp();
-    if (!this.viaSudo(become)) return forwardOut(this.client, remote.host, remote.port);
-    const ch = await this.exec(`${this.sudo()} bash -c ${shellQuote(BRIDGE_SCRIPT)} kplay-bridge ${shellQuote(remote.host)} ${String(remote.port)}`);
+    if (!as) return forwardOut(this.client, remote.host, remote.port);
+    const ch = await this.exec(`${this.sudo(as)} bash -c ${shellQuote(BRIDGE_SCRIPT)} kplay-bridge ${shellQuote(remote.host)} ${String(remote.port)}`);
     const password = this.becomePassword();
     // sudo -S reads the password one byte at a time up to the newline; what follows is the stream's.
     if (password !== undefined) ch.write(`${password}\n`);
@@ -447,14 +457,15 @@ export class SshConnection implements Connection {
     return ch;
   }
 
-  async forward(local: { host: string; port: number }, remote: { host: string; port: number }, opts: { become?: boolean } = {}): Promise<Tunnel> {
+  async forward(local: { host: string; port: number }, remote: { host: string; port: number }, opts: BecomeOptions = {}): Promise<Tunnel> {
+    const as = this.sudoAs(opts.become, opts.becomeUser);
     this.assertUp();
     const sockets = new Set<net.Socket>();
     const server = net.createServer((socket) => {
       sockets.add(socket);
       socket.on('close', () => sockets.delete(socket));
       socket.on('error', () => undefined);
-      this.openStream(remote, opts.become ?? false).then(
+      this.openStream(remote, as).then(
         (stream) => {
           socket.pipe(stream).pipe(socket);
           stream.on('error', () => socket.destroy());

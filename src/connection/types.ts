@@ -8,6 +8,8 @@ export interface RunOptions {
   cwd?: string;
   /** Run through sudo, non-interactively. */
   become?: boolean;
+  /** With become: the user to run as (sudo -u USER); default root. */
+  becomeUser?: string;
   /** Called with output as it arrives (for -v and progress); the result still holds all of it. */
   onOutput?: (stream: 'stdout' | 'stderr', chunk: Buffer) => void;
   /** Aborting kills the command's process group, as a timeout does (Ctrl-C during a run). */
@@ -33,6 +35,8 @@ export interface WriteOptions {
   owner?: string;
   group?: string;
   become?: boolean;
+  /** With become: the user to write as; only root (the default) can be given a file kplay uploads. */
+  becomeUser?: string;
   /** Bytes written so far, for large files. */
   onProgress?: (done: number, total: number) => void;
 }
@@ -44,6 +48,13 @@ export interface Tunnel {
   close(): Promise<void>;
 }
 
+/** How file reads, checksums, fetches and forwards run on a host: as the login user, or through sudo (as root or becomeUser). */
+export interface BecomeOptions {
+  become?: boolean;
+  /** With become: the user to act as (sudo -u USER); default root. */
+  becomeUser?: string;
+}
+
 /** Everything tasks need from a host: the SSH connection and the controller implement it alike. */
 export interface Connection {
   /** The host's inventory name (or "localhost" for the controller). */
@@ -52,23 +63,23 @@ export interface Connection {
   readonly lost: string | undefined;
   run(command: string, opts: RunOptions): Promise<RunResult>;
   /** A file's bytes; undefined when it does not exist. */
-  readFile(path: string, opts?: { become?: boolean }): Promise<Buffer | undefined>;
+  readFile(path: string, opts?: BecomeOptions): Promise<Buffer | undefined>;
   /** Writes atomically (a temporary file beside it, then rename), from bytes or a local file. */
   writeFile(path: string, data: Buffer | { localPath: string }, opts?: WriteOptions): Promise<void>;
   /** Downloads a file to the controller. */
-  fetchFile(path: string, localPath: string, opts?: { become?: boolean }): Promise<void>;
+  fetchFile(path: string, localPath: string, opts?: BecomeOptions): Promise<void>;
   /** SHA-256 of a file in hex; undefined when it does not exist. */
-  sha256(path: string, opts?: { become?: boolean }): Promise<string | undefined>;
+  sha256(path: string, opts?: BecomeOptions): Promise<string | undefined>;
   /**
    * Opens a TCP connection from the host's side to host:port, sends `data`, and resolves with the
    * first line that comes back; rejects when nothing listens or nothing answers in time.
    */
-  request(remote: { host: string; port: number }, data: string, timeoutMs: number, opts?: { become?: boolean }): Promise<string>;
+  request(remote: { host: string; port: number }, data: string, timeoutMs: number, opts?: BecomeOptions): Promise<string>;
   /**
    * Forwards localHost:localPort on the controller to remoteHost:remotePort as seen from the host;
    * with become the host-side connections are made by root (through sudo), not the login user.
    */
-  forward(local: { host: string; port: number }, remote: { host: string; port: number }, opts?: { become?: boolean }): Promise<Tunnel>;
+  forward(local: { host: string; port: number }, remote: { host: string; port: number }, opts?: BecomeOptions): Promise<Tunnel>;
   close(): Promise<void>;
 }
 

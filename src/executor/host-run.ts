@@ -20,6 +20,7 @@ import type { HostStatus, Recap, UntimedEvent } from '../report/events.js';
 import type { TaskContext, UndoContext } from '../tasks/kind.js';
 import { TaskFailed } from '../tasks/kind.js';
 import { taskKinds } from '../tasks/registry.js';
+import { asBecomeUser } from '../connection/become-user.js';
 import { failureOf } from './failure.js';
 import { outputProgress } from '../report/output-progress.js';
 import { registered } from './registered.js';
@@ -313,8 +314,9 @@ export class HostRun implements TaskHost {
   context(step: PlanStep, task?: TaskSpec): TaskContext {
     const progress = (message: string, done?: number, total?: number) => this.emit({ type: 'task_progress', host: this.name, taskId: step.id, message, done, total });
     return {
-      conn: step.local ? this.config.local : this.conn,
+      conn: asBecomeUser(step.local ? this.config.local : this.conn, step.becomeUser),
       become: step.become,
+      ...(step.becomeUser ? { becomeUser: step.becomeUser } : {}),
       timeoutMs: step.timeoutMs,
       baseDir: task ? path.dirname(task.origin.src.absPath) : process.cwd(),
       renderText: (t, file) => this.renderer.renderText(t, file, task),

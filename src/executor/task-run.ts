@@ -21,6 +21,8 @@ import type { CheckMode } from './check-mode.js';
 import { WOULD_RUN } from './check-mode.js';
 import type { Failure } from './failure.js';
 import { failureOf } from './failure.js';
+import { judgeAttempt } from './conditions.js';
+import type { Tried } from './conditions.js';
 import { registered } from './registered.js';
 import type { RegisteredResult } from './registered.js';
 
@@ -62,7 +64,7 @@ interface Ended {
 
 /** A user's rollback, as the plan rendered it, in the journal's form. */
 export function userUndo(u: PlannedUndo): UndoSpec {
-  return { name: u.name, kind: u.kind, args: u.args, become: u.become, local: u.local, timeoutMs: u.timeoutMs, userWritten: true, retries: u.retries, delayMs: u.delayMs, ignoreErrors: u.ignoreErrors, noLog: u.noLog };
+  return { name: u.name, kind: u.kind, args: u.args, become: u.become, ...(u.becomeUser ? { becomeUser: u.becomeUser } : {}), local: u.local, timeoutMs: u.timeoutMs, userWritten: true, retries: u.retries, delayMs: u.delayMs, ignoreErrors: u.ignoreErrors, noLog: u.noLog };
 }
 
 /** Whether a step makes a change worth journaling: its kind undoes itself, or the task has a rollback. */
@@ -148,7 +150,15 @@ export class TaskRun {
   private async attemptAll(): Promise<Ended> {
     for (;;) {
       this.attempts++;
-      const tried = await this.attempt();
+      const raw = await this.attempt();
+      let tried: Tried;
+      try {
+        tried = judgeAttempt(this.task, raw, (conds, result) => this.host.renderer.holds(this.task, conds, result));
+      } catch (e) {
+        const failure = failureOf(e, this.host.conn, this.host.name, 'changed_when/failed_when');
+        if (failure.bug) throw e;
+        return { status: 'failed', outcome: 'ok' in raw ? raw.ok : raw.failed.outcome, message: failure.message, failure };
+      }
       const outcome = 'ok' in tried ? tried.ok : { ...tried.failed.outcome, status: 'changed' as const };
       let done = 'ok' in tried;
       if (this.task.until !== undefined) {
@@ -161,7 +171,7 @@ export class TaskRun {
       }
       if (done) {
         const ok = 'ok' in tried ? tried.ok : undefined;
-        const status = ok && (ok.status === 'ok' || !this.task.reportsChanges) ? 'ok' : 'changed';
+        const status = ok && ok.status === 'ok' ? 'ok' : 'changed';
         return { status, outcome, message: ok?.message };
       }
       if (this.attempts > this.step.retries || this.host.signal.aborted) return this.gaveUp(tried, outcome);
@@ -171,7 +181,7 @@ export class TaskRun {
   }
 
   /** One try. A failure of the task's own is returned; a lost connection or a bug is thrown on. */
-  private async attempt(): Promise<{ ok: TaskOutcome } | { failed: Failure }> {
+  private async attempt(): Promise<Tried> {
     this.host.holding = this.step.kind === 'hold';
     try {
       const tried = await this.host.checkMode.attempt(this.ctx!, this.step, this.role);
@@ -188,7 +198,7 @@ export class TaskRun {
   }
 
   /** The failure after the last attempt. */
-  private gaveUp(tried: { ok: TaskOutcome } | { failed: Failure }, outcome: Partial<TaskOutcome>): Ended {
+  private gaveUp(tried: Tried, outcome: Partial<TaskOutcome>): Ended {
     const failure: Failure =
       'failed' in tried
         ? tried.failed
@@ -218,6 +228,7 @@ export class TaskRun {
   /** Makes the task's result visible to later tasks (and to its own rollback). */
   private register(e: Ended): void {
     if (this.task.register) this.host.renderer.register(this.task.register, registered(e.status, e.outcome));
+    if (e.outcome.facts && !e.failure) this.host.renderer.setFacts(e.outcome.facts);
   }
 
   /** Registers the result (again, if it failed after the attempts) and reports the task's end. */

@@ -32,6 +32,8 @@ export interface StoredUndo {
   kind: string;
   args: unknown;
   become: boolean;
+  /** With become: the user other than root it runs as (become_user). */
+  becomeUser?: string;
   local: boolean;
   timeoutMs: number;
   /** A `rollback:` written by the user (rather than a kind's own undo, which checks state first). */

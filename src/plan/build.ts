@@ -9,11 +9,12 @@ import { unmetNeeds } from '../config/task-interface.js';
 import { posAt } from '../config/yaml-source.js';
 import type { Inventory, InventoryHost } from '../inventory/inventory.js';
 import { matchHosts, splitLimit } from '../inventory/pattern.js';
-import { compileTemplate, isRuntimeValue, runtimeResult, TemplateError } from '../template/index.js';
+import { compileTemplate, isRuntimeValue, runtimeObject, runtimeResult, TemplateError } from '../template/index.js';
 import { taskKinds } from '../tasks/registry.js';
 import type { YamlSource } from '../config/yaml-source.js';
 import { NO_LOG_SHOWN, PLAN_VERSION } from './plan.js';
 import type { HostPlan, Plan, PlanInputs, PlannedUndo, PlanStep } from './plan.js';
+import { allHold, checkResultConditions, evaluateConditionField, isConditionField, resultContext } from './result-conditions.js';
 import { argFields, conditionAt, PlacedTemplateError, placed, siteOf, templateAt, untilSite } from './task-templates.js';
 import { sha256, TemplateFiles } from './template-files.js';
 import { hostSecretDecls, secretConflicts, secretVars } from './secret-vars.js';
@@ -334,13 +335,27 @@ export class HostRenderer {
 
   /** Evaluates a task's `until` with its latest result, at run time; a problem is an E_TEMPLATE error at the `until`. */
   until(task: TaskSpec, result: unknown): boolean {
-    const context = { ...this.context, ...task.vars, ...task.item, task_dir: taskDir(task), result, ...(task.register ? { [task.register]: result } : {}) };
+    const context = resultContext({ ...this.context, ...task.vars, ...task.item, task_dir: taskDir(task) }, task, result);
     try {
       return conditionAt(task.until!, untilSite(task)).evaluate(context) === true;
     } catch (err) {
       const p = placed(err, untilSite(task));
       if (!(p instanceof PlacedTemplateError)) throw p;
       throw new KplayError('E_TEMPLATE', p.diagnostic.message, { pos: p.diagnostic.pos, hint: p.diagnostic.hint });
+    }
+  }
+
+  /**
+   * Whether all of a task's changed_when or failed_when conditions hold for its result, at run
+   * time; a problem is an E_TEMPLATE error at the condition.
+   */
+  holds(task: TaskSpec, conditions: TaskSpec['failedWhen'], result: unknown): boolean {
+    const context = resultContext(this.contextOf(task, new ProblemSink()).context, task, result);
+    try {
+      return allHold(conditions, context);
+    } catch (err) {
+      if (!(err instanceof PlacedTemplateError)) throw err;
+      throw new KplayError('E_TEMPLATE', err.diagnostic.message, { pos: err.diagnostic.pos, hint: err.diagnostic.hint });
     }
   }
 
@@ -364,8 +379,29 @@ export class HostRenderer {
     return this.playbook.tasks.map((task) => {
       const step = this.step(task, batchLeader, true);
       if (task.register) this.register(task.register, task.loop ? loopResultPlaceholder(task.name) : runtimeResult(task.name));
+      const facts = taskKinds[task.kind].plannedFacts?.(step.args as never);
+      // A fact whose value or whose task's running only the run can tell is a placeholder to the
+      // tasks after it; one that is certainly skipped is not set.
+      const whenLate = step.runtimeWhen.length > 0;
+      if (facts && step.action === 'run') this.setFacts(Object.fromEntries(Object.entries(facts).map(([n, v]) => [n, whenLate || this.late(task, n) ? runtimeObject(n) : v])));
       return step;
     });
+  }
+
+  /** Whether an argument's value waits for the run: a template in it reads a result not known before. */
+  private late(task: TaskSpec, arg: string): boolean {
+    return argFields(task).some((f) => f.field[0] === arg && f.compiled?.references.some((r) => this.registeredNames.has(r.root) || isRuntimeValue(this.context[r.root])));
+  }
+
+  /** Sets variables (set_fact) for the tasks after this one: where registered results sit. */
+  setFacts(facts: Record<string, unknown>): void {
+    for (const [name, value] of Object.entries(facts)) {
+      this.registered[name] = value;
+      // Known now, it renders now: only a placeholder makes the tasks reading it wait for the run.
+      if (isRuntimeValue(value)) this.registeredNames.add(name);
+      else this.registeredNames.delete(name);
+      if (!(name in this.extra.vars)) this.context[name] = value;
+    }
   }
 
   /** Makes a task's result visible to the tasks after it. */
@@ -437,6 +473,8 @@ function planStep(
   // The playbook's and inventory's become are about the hosts; on the controller a step uses
   // sudo only when it says so itself.
   const becomeOf = (own: boolean | undefined, local: boolean): boolean => own ?? (local ? false : (playbook.become ?? h.connection.become ?? false));
+  const become = becomeOf(task.become, task.local);
+  const becomeUser = become ? becomeUserOf(task.becomeUser, context, playbook.becomeUser) : undefined;
   const runtimeWhen: string[] = [];
   let reason = selectedByTags(task, opts);
   if (!reason && task.runOnce && batchLeader !== h.name) reason = `run_once: runs on ${batchLeader}`;
@@ -446,6 +484,7 @@ function planStep(
     else runtimeWhen.push(...w.atRunTime);
   }
   if (task.until !== undefined) sink.attempt(() => conditionAt(task.until!, untilSite(task)));
+  checkResultConditions(task, context, (fn) => sink.attempt(fn));
   if (!reason && runtimeWhen.length) reason = `runs only if ${runtimeWhen.join(' and ')} (decided at run time)`;
   // At run time a task that will not run is not rendered for real: it may read results of tasks
   // that were skipped too (a stop step of another stop_method, say). The dry run still renders it,
@@ -478,6 +517,8 @@ function planStep(
         // A rollback run where its task ran keeps the task's become; one moved to the controller
         // uses sudo there only when it says so itself.
         become: becomeOf(rb.become ?? (undoLocal === task.local ? task.become : undefined), undoLocal),
+        // The undo acts as the user its task acted as.
+        ...(becomeUser ? { becomeUser } : {}),
         local: undoLocal,
         timeoutMs: rb.timeoutMs,
         retries: rb.retries,
@@ -500,7 +541,8 @@ function planStep(
     preview: task.noLog ? [NO_LOG_SHOWN] : rendered.preview,
     runtime: rendered.runtime,
     changes: kind.changes,
-    become: becomeOf(task.become, task.local),
+    become,
+    ...(becomeUser ? { becomeUser } : {}),
     local: task.local,
     runOnce: task.runOnce,
     register: task.register,
@@ -513,6 +555,17 @@ function planStep(
     tags: task.tags,
     undo,
   };
+}
+
+/**
+ * The user a become task runs as: the task's become_user, else the variable become_user (a host's
+ * or group's setting: an Ansible inventory's ansible_become_user, or -e), else the playbook's;
+ * undefined for root.
+ */
+function becomeUserOf(own: string | undefined, context: Record<string, unknown>, playbook: string | undefined): string | undefined {
+  const setting = context.become_user;
+  const user = own ?? (typeof setting === 'string' && setting !== '' ? setting : undefined) ?? playbook;
+  return user === 'root' ? undefined : user;
 }
 
 /** A task's arguments rendered for one host. */
@@ -542,6 +595,12 @@ function renderArgs(task: TaskSpec, context: Record<string, unknown>, registered
   let runtime = false;
   const unsure = new Set<string>();
   for (const f of argFields(task)) {
+    if (isConditionField(task, f)) {
+      const c = evaluateConditionField(f, context, registeredNames, (fn) => sink.attempt(fn));
+      setAt(args, [...f.field.slice(0, -1), 'holds'], c.holds);
+      if (c.late) runtime = true;
+      continue;
+    }
     const t = f.compiled ?? sink.attempt(() => (f.compiled = templateAt(f.source, f.mode, f.site)));
     if (!t) unsure.add(f.field.join('.'));
     if (!t || t.isConstant) continue;

@@ -14,6 +14,8 @@ export interface PlannedUndo {
   runtime: boolean;
   /** The rollback task's own settings (the task's when it says nothing). */
   become: boolean;
+  /** With become: the user other than root it runs as (become_user). */
+  becomeUser?: string;
   local: boolean;
   timeoutMs: number;
   retries: number;
@@ -41,6 +43,8 @@ export interface PlanStep extends TaskSettings {
   runtime: boolean;
   changes: boolean;
   become: boolean;
+  /** With become: the user other than root it runs as (become_user). */
+  becomeUser?: string;
   local: boolean;
   runOnce: boolean;
   tags: string[];

@@ -56,7 +56,7 @@ export function login(h: Pick<HostPlan, 'user' | 'address' | 'port'>): string {
 
 function formatStep(s: PlanStep): string[] {
   const flags: string[] = [];
-  if (s.become) flags.push('sudo');
+  if (s.become) flags.push(s.becomeUser ? `sudo -u ${s.becomeUser}` : 'sudo');
   if (s.local) flags.push('on the controller');
   if (s.runOnce) flags.push('once');
   if (s.timeoutMs !== TASK_DEFAULTS.timeoutMs) flags.push(`timeout ${formatDuration(s.timeoutMs)}`);

@@ -126,6 +126,7 @@ export function checkTaskTemplates(task: TaskSpec, problems: Diagnostic[]): void
   for (const f of argFields(task)) attempt(() => checkLiteral(task, f, templateAt(f.source, f.mode, f.site), problems));
   for (const w of task.when) if (typeof w.expr === 'string') attempt(() => conditionAt(w.expr as string, siteOf(w.origin)));
   if (task.until !== undefined) attempt(() => conditionAt(task.until!, untilSite(task)));
+  for (const c of [...task.failedWhen, ...task.changedWhen]) if (typeof c.expr === 'string') attempt(() => conditionAt(c.expr as string, siteOf(c.origin)));
   if (task.rollback) checkTaskTemplates(task.rollback, problems);
 }
 

@@ -63,6 +63,9 @@ export function taskLabel(e: TaskStartEvent | TaskEndEvent): string {
   return sanitize(`${e.taskId} ${e.name}`);
 }
 
+/** Kinds whose message is what they are run for: shown on the host's line when they succeed too. */
+const SAYS: ReadonlySet<string> = new Set(['debug', 'assert']);
+
 /** How a task ended, without its label: "changed (1.2s)", "skipped: not a control plane", "failed (3s): exit status 1 [E_TASK_FAILED]". */
 export function taskOutcome(e: TaskEndEvent, paint: (status: string) => string = (s) => s): string {
   if (e.status === 'skipped') return e.message ? `${paint('skipped')}: ${oneLine(e.message)}` : paint('skipped');
@@ -70,7 +73,7 @@ export function taskOutcome(e: TaskEndEvent, paint: (status: string) => string =
   const said = e.status === 'changed' && e.check === 'predicted' ? 'would change' : e.status;
   const word = e.status === 'failed' && e.ignoredError ? `${paint('failed')}, ignored` : paint(said);
   const timing = e.attempts > 1 ? `${formatElapsed(e.durationMs)}, ${e.attempts} attempts` : formatElapsed(e.durationMs);
-  const reason = e.status === 'failed' ? failureReason(e) : undefined;
+  const reason = e.status === 'failed' ? failureReason(e) : SAYS.has(e.kind) ? e.message : undefined;
   // The code says what kind of failure it was, as every other kplay error does.
   const code = e.status === 'failed' && e.code ? ` [${e.code}]` : '';
   return `${word} (${timing})${reason ? `: ${reason}` : ''}${code}`;

@@ -15,7 +15,9 @@ export const COMMON_KEYS = [
   'ignore_errors',
   'no_log',
   'changed_when',
+  'failed_when',
   'become',
+  'become_user',
   'local',
   'run_once',
   'vars',
@@ -54,6 +56,17 @@ export interface KindDef<K extends KindName, A = unknown, U extends OwnUndo<stri
    * before anything changes.
    */
   readonly templateFile?: string;
+  /**
+   * Argument fields (dotted paths, list indexes left out) that hold conditions in the `when`
+   * language, each `{ expr, holds }`: the plan evaluates `expr` with the host's values and sets
+   * `holds` (null while only run time can tell), so the kind itself reads plain answers.
+   */
+  readonly conditionFields?: readonly string[];
+  /**
+   * Variables the task sets for the later tasks on its host (set_fact), from its rendered
+   * arguments; the plan shows later tasks these values, and the run sets them from the outcome's `facts`.
+   */
+  plannedFacts?(args: A): Record<string, unknown>;
   /** Written arguments to one regular shape (`command: ls` becomes `{cmd: 'ls'}`). */
   normalize(written: WrittenArgs<K>): A;
   /** Lines that show a person exactly what the task would do, from rendered arguments. */
@@ -128,6 +141,8 @@ export interface OwnUndo<N extends string, A> {
   kind: N;
   args: A;
   become: boolean;
+  /** With become: the user other than root it runs as. */
+  becomeUser?: string;
   local: boolean;
   timeoutMs: number;
   userWritten: false;
@@ -135,7 +150,7 @@ export interface OwnUndo<N extends string, A> {
 
 /** The journal entry of an undo action with its arguments, run as the task that prepares it runs. */
 export function ownUndo<N extends string, A>(action: UndoAction<N, A>, ctx: UndoContext, name: string, args: A, timeoutMs = ctx.timeoutMs): OwnUndo<N, A> {
-  return { name, kind: action.kind, args, become: ctx.become, local: ctx.local, timeoutMs, userWritten: false };
+  return { name, kind: action.kind, args, become: ctx.become, ...(ctx.becomeUser ? { becomeUser: ctx.becomeUser } : {}), local: ctx.local, timeoutMs, userWritten: false };
 }
 
 /** The SHA-256 of a file's text in shell: the one way every undo compares what it finds. */
@@ -148,6 +163,8 @@ export interface TaskContext {
   /** The host (or, for `local: true`, the controller). */
   conn: Connection;
   become: boolean;
+  /** With become: the user other than root that `conn` acts as (become_user); its undo acts as that user too. */
+  becomeUser?: string;
   timeoutMs: number;
   /** Folder of the file the task is written in: `src` paths are relative to it. */
   baseDir: string;
@@ -196,6 +213,8 @@ export interface TaskOutcome {
   /** The parsed value a `read` registers. */
   value?: unknown;
   message?: string;
+  /** Variables the task sets for the later tasks on its host (set_fact). */
+  facts?: Record<string, unknown>;
 }
 
 /** A task that failed, with what it printed, a stable code and, where a file is to blame, its place. */

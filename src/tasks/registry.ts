@@ -1,6 +1,9 @@
+import { assert } from './assert.js';
 import { command } from './command.js';
 import { copy } from './copy.js';
+import { debug } from './debug.js';
 import { dlv } from './dlv.js';
+import { fail } from './fail.js';
 import { fetch } from './fetch.js';
 import { file } from './file.js';
 import { hold } from './hold.js';
@@ -9,6 +12,7 @@ import type { KindDef, KindName } from './kind.js';
 import { lineinfile } from './lineinfile.js';
 import { move } from './move.js';
 import { read } from './read.js';
+import { setFact } from './set-fact.js';
 import { template } from './template.js';
 import type { BuiltinUndoSpec } from './undos.js';
 import { tunnel } from './tunnel.js';
@@ -32,6 +36,10 @@ export const taskKinds: { readonly [K in KindName]: KindDef<K, any, BuiltinUndoS
   hold,
   file,
   lineinfile,
+  assert,
+  fail,
+  debug,
+  set_fact: setFact,
 };
 
 /** The kinds, in the order the schema lists them. */

@@ -46,6 +46,8 @@ export interface UserUndoSpec {
   kind: KindName;
   args: unknown;
   become: boolean;
+  /** With become: the user other than root it runs as. */
+  becomeUser?: string;
   local: boolean;
   timeoutMs: number;
   userWritten: true;

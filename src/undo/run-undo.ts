@@ -1,3 +1,4 @@
+import { asBecomeUser } from '../connection/become-user.js';
 import type { Connection } from '../connection/types.js';
 import type { StoredUndo } from '../journal/run-store.js';
 import { unsealSecrets } from '../journal/secret-seal.js';
@@ -46,7 +47,7 @@ async function runOpened(stored: StoredUndo, conn: Connection, local: Connection
   if (!spec) return { ok: false, message: `kplay cannot run a ${stored.kind} undo (was the journal written by another version of kplay?)` };
   const target = spec.local ? local : conn;
   if (!spec.userWritten) {
-    const r = await target.run(undoScript(spec, opts), { timeoutMs: spec.timeoutMs, become: spec.become, signal });
+    const r = await target.run(undoScript(spec, opts), { timeoutMs: spec.timeoutMs, become: spec.become, becomeUser: spec.becomeUser, signal });
     const out = r.stdout.toString().trim();
     const err = r.stderr.toString().trim();
     if (r.rc === 0) return { ok: true, message: out };
@@ -60,8 +61,9 @@ async function runUserUndo(spec: UserUndoSpec, target: Connection, signal: Abort
   const kind = taskKinds[spec.kind];
   if (!kind.execute) return { ok: false, message: `kplay cannot run a ${spec.kind} undo` };
   const ctx: TaskContext = {
-    conn: target,
+    conn: asBecomeUser(target, spec.becomeUser),
     become: spec.become,
+    ...(spec.becomeUser ? { becomeUser: spec.becomeUser } : {}),
     timeoutMs: spec.timeoutMs,
     baseDir: process.cwd(),
     renderText: () => {

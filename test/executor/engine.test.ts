@@ -7,16 +7,7 @@ import { describe, test } from 'node:test';
 import { ExitCode } from '../../src/errors.js';
 import { pendingUndos } from '../../src/journal/run-store.js';
 import type { HostEndEvent, RunEndEvent } from '../../src/report/events.js';
-import { runLocal, tempDir } from '../helpers/local-run.js';
-
-/** A marker task with its rollback, then `rest`: the marker shows whether the host was put back. */
-function withMarker(dir: string, rest: string, header = ''): string {
-  return `name: t\nhosts: all\n${header}tasks:
-  - name: marker
-    command: touch ${dir}/m-{{host.name}}
-    rollback: rm -f ${dir}/m-{{host.name}}
-${rest}`;
-}
+import { runLocal, tempDir, withMarker } from '../helpers/local-run.js';
 
 function hostEnd(events: { type: string }[], host: string): HostEndEvent | undefined {
   return events.find((e): e is HostEndEvent => e.type === 'host_end' && (e as HostEndEvent).host === host);

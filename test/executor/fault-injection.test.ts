@@ -17,7 +17,7 @@ import type { LocalRan } from '../helpers/local-run.js';
 type Phase = 'preflight' | 'prepareUndo' | 'execute' | 'journal' | 'undo';
 const PHASES: Phase[] = ['preflight', 'prepareUndo', 'execute', 'journal', 'undo'];
 
-/** The arguments each kind is tried with; `include` is expanded when the playbook loads, so it has no run-time phase. */
+/** The arguments each kind is tried with; `include` is expanded when the playbook loads, so it has no run-time phase (undefined: not tried). */
 function argsOf(kind: KindName, dir: string, port: number): string | undefined {
   const table: Record<KindName, string | undefined> = {
     command: `"true"`,
@@ -30,6 +30,11 @@ function argsOf(kind: KindName, dir: string, port: number): string | undefined {
     dlv: `{binary: /bin/true, listen: "127.0.0.1:${port}"}`,
     tunnel: `{remote_port: ${port}, local_port: ${port + 1}}`,
     hold: `{timeout: 1s}`,
+    assert: `{that: "(eq host.name host.name)"}`,
+    debug: `{msg: "on {{host.name}}"}`,
+    set_fact: `{seen: "{{host.name}}"}`,
+    // A fail task fails on every host by design: the other hosts could not go on.
+    fail: undefined,
     include: undefined,
     file: `{path: "${dir}/dir-{{host.name}}/sub", state: directory}`,
     lineinfile: `{path: "${dir}/li-{{host.name}}", line: "x", create: true}`,
@@ -102,7 +107,7 @@ function hostEnd(ran: LocalRan, host: string): HostEndEvent | undefined {
   return ran.events.find((e): e is HostEndEvent => e.type === 'host_end' && e.host === host);
 }
 
-const KINDS = (Object.keys(taskKinds) as KindName[]).filter((k) => k !== 'include');
+const KINDS = (Object.keys(taskKinds) as KindName[]).filter((k) => argsOf(k, '', 0) !== undefined);
 const BOUND = { timeout: 20_000 };
 
 describe('a plain Error from any phase of any kind fails that task on that host; the host is put back', () => {

@@ -82,6 +82,15 @@ export interface LocalRunOptions {
   secrets?: ResolvedSecret[];
 }
 
+/** A marker task with its rollback, then `rest`: the marker shows whether the host was put back. */
+export function withMarker(dir: string, rest: string, header = ''): string {
+  return `name: t\nhosts: all\n${header}tasks:
+  - name: marker
+    command: touch ${dir}/m-{{host.name}}
+    rollback: rm -f ${dir}/m-{{host.name}}
+${rest}`;
+}
+
 /** A fresh folder for a test's files. */
 export function tempDir(prefix = 'kplay-local-'): string {
   return mkdtempSync(path.join(tmpdir(), prefix));
