@@ -1,6 +1,5 @@
 // `kplay run` and `kplay plan`: plan (or read a saved plan), then print it or run it over SSH.
 import { ExitCode, KplayError } from '../errors.js';
-import { executeOverSsh } from '../executor/run-playbook.js';
 import type { RunSummary } from '../executor/engine.js';
 import { plan, planFromFile } from '../library.js';
 import type { PlanResult } from '../library.js';
@@ -8,11 +7,9 @@ import { formatPlannedDiffs, plannedDiffs } from '../plan/plan-diff.js';
 import { formatPlan, shownPlan } from '../plan/print.js';
 import { outputSecrets, runSecretDecls, unreadableSecretWarnings } from '../plan/secret-vars.js';
 import { formatDiagnostics } from '../report/diagnostics.js';
-import { createReporter, noLogTaskIds } from '../report/index.js';
 import { Redactor } from '../report/redact.js';
-import { interruptHandlers } from './interrupts.js';
 import type { CommandIO, OutputFormat } from './io.js';
-import { toJson } from './io.js';
+import { writeJson } from './io.js';
 
 /** What `kplay run` (and `kplay plan`, with dryRun) takes. */
 export interface RunCommandOptions {
@@ -52,13 +49,22 @@ export async function runCommand(opts: RunCommandOptions, io: CommandIO): Promis
   if (opts.dryRun) {
     const diffs = opts.diff ? await plannedDiffs(result) : undefined;
     const shown = diffs ? { ...shownPlan(result.plan), diffs } : shownPlan(result.plan);
-    io.out(opts.output === 'json' ? toJson(new Redactor(secrets).data(shown), io) : formatPlan(result.plan) + (diffs ? formatPlannedDiffs(diffs) : ''));
+    if (opts.output === 'json') writeJson(new Redactor(secrets).data(shown), io);
+    else io.out(formatPlan(result.plan) + (diffs ? formatPlannedDiffs(diffs) : ''));
     return ExitCode.ok;
   }
   if (opts.check && opts.detach) {
     throw new KplayError('E_USAGE', '--check changes nothing, so there is nothing to leave in place with --detach', { hint: 'Drop --detach, or --check for a real run.' });
   }
   const forks = forksOf(opts.forks);
+  // What only a real run needs is loaded here: the executor brings the SSH client (node-ssh,
+  // ssh2 and its crypto) and the reporters bring listr2, some 50 ms of loading that a dry run
+  // (`kplay plan`) never uses.
+  const [{ executeOverSsh }, { createReporter, noLogTaskIds }, { interruptHandlers }] = await Promise.all([
+    import('../executor/run-playbook.js'),
+    import('../report/index.js'),
+    import('./interrupts.js'),
+  ]);
   const reporter = createReporter({ output: opts.output, isTTY: io.isTTY, verbose: Boolean(opts.verbose), secrets, noLog: noLogTaskIds(result.plan) });
   let runId = '';
   const interrupts = interruptHandlers(io, () => runId, Boolean(opts.check));
