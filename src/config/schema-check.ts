@@ -17,10 +17,19 @@ type Json = Record<string, unknown>;
 /** Where the schemas live, in the source tree and in the built package alike (both two levels below the root). */
 export const SCHEMA_DIR = new URL('../../schemas/', import.meta.url);
 
+// A shared task file is checked once per playbook that includes it, and again on its own: a source
+// that passed a schema passes it again (parsed sources are never changed), so the check runs once.
+const passed = new WeakMap<YamlSource, Set<SchemaName>>();
+
 /** Checks a parsed YAML source against a schema; every problem comes back, positioned in the file. */
 export function checkSchema(src: YamlSource, schema: SchemaName, problems: Diagnostic[]): boolean {
+  if (passed.get(src)?.has(schema)) return true;
   const validate = generated[schema];
-  if (validate(src.value)) return true;
+  if (validate(src.value)) {
+    const schemas = passed.get(src) ?? new Set<SchemaName>();
+    passed.set(src, schemas.add(schema));
+    return true;
+  }
   const plays = schema === 'playbook' || schema === 'tasks' ? playListProblem(src, KIND_NAMES) : undefined;
   if (plays) {
     problems.push(plays);

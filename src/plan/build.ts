@@ -241,6 +241,8 @@ export class HostRenderer {
   private readonly context: Record<string, unknown>;
   private readonly registered: Record<string, unknown> = {};
   private readonly registeredNames = new Set<string>();
+  /** Tasks' vars resolved (by their JSON) since a result or fact last changed; see contextOf. */
+  private readonly taskVars = new Map<string, { vars: Record<string, unknown>; failed: ReadonlySet<string> }>();
 
   /** Set when planning: template files are rendered to check them, and recorded as inputs. */
   private readonly files: TemplateFiles | undefined;
@@ -323,11 +325,17 @@ export class HostRenderer {
     const task_dir = taskDir(task);
     // A loop's item wins over every variable (as in Ansible) and is never rendered: it is a value.
     if (!Object.keys(task.vars).length) return { context: { ...this.context, ...task.item, task_dir }, failed: this.hostFailed };
+    // The tasks of an include carry the same vars: resolved once while no result changes.
+    const key = task.item ? undefined : JSON.stringify(task.vars);
+    const known = key === undefined ? undefined : this.taskVars.get(key);
+    if (known) return { context: { ...known.vars, task_dir }, failed: known.failed };
     const taskProblems: Diagnostic[] = [];
     const taskLayer: VarLayer = { vars: task.vars, src: task.origin.src, path: [...task.origin.dataPath, 'vars'] };
     const resolved = resolveVars([...this.layers, { vars: this.registered }, taskLayer, this.extra], task.item ? { ...this.base, ...task.item } : this.base, taskProblems);
     Object.assign(resolved.vars, task.item);
     resolved.vars.host = this.base.host;
+    // Only a clean resolution is kept: problems are placed at the task that has them.
+    if (key !== undefined && !taskProblems.length) this.taskVars.set(key, { vars: { ...resolved.vars }, failed: resolved.failed });
     resolved.vars.task_dir = task_dir;
     for (const p of taskProblems) sink.add(p, this.host.name);
     return { context: resolved.vars, failed: resolved.failed };
@@ -395,6 +403,7 @@ export class HostRenderer {
 
   /** Sets variables (set_fact) for the tasks after this one: where registered results sit. */
   setFacts(facts: Record<string, unknown>): void {
+    this.taskVars.clear();
     for (const [name, value] of Object.entries(facts)) {
       this.registered[name] = value;
       // Known now, it renders now: only a placeholder makes the tasks reading it wait for the run.
@@ -406,6 +415,7 @@ export class HostRenderer {
 
   /** Makes a task's result visible to the tasks after it. */
   register(name: string, result: unknown): void {
+    this.taskVars.clear();
     this.registered[name] = result;
     this.registeredNames.add(name);
     // Registered results sit below -e values in precedence.

@@ -30,37 +30,22 @@ export function placeProblem(site: TemplateSite, problem: TemplateProblem, conte
   };
 }
 
-// Playbooks repeat the same template strings across tasks and hosts: compile each once per process.
-const templateCache = new Map<string, CompiledTemplate>();
-const conditionCache = new Map<string, CompiledCondition>();
-
-/** Compiles (or reuses) a template; syntax errors come back placed in the file. */
+/** Compiles (or reuses: compileTemplate keeps each source once) a template; syntax errors come back placed in the file. */
 export function templateAt(source: string, mode: TemplateMode, site: TemplateSite): CompiledTemplate {
-  const key = `${mode}\0${source}`;
-  let t = templateCache.get(key);
-  if (!t) {
-    try {
-      t = compileTemplate(source, mode);
-    } catch (err) {
-      throw placed(err, site);
-    }
-    templateCache.set(key, t);
+  try {
+    return compileTemplate(source, mode);
+  } catch (err) {
+    throw placed(err, site);
   }
-  return t;
 }
 
 /** Compiles (or reuses) a `when`/`until` expression. */
 export function conditionAt(expr: string, site: TemplateSite): CompiledCondition {
-  let c = conditionCache.get(expr);
-  if (!c) {
-    try {
-      c = compileCondition(expr);
-    } catch (err) {
-      throw placed(err, site);
-    }
-    conditionCache.set(expr, c);
+  try {
+    return compileCondition(expr);
+  } catch (err) {
+    throw placed(err, site);
   }
-  return c;
 }
 
 /** Re-throws a TemplateError as a placed one; anything else is a bug and passes through. */

@@ -50,8 +50,27 @@ function run(template: Template, context: Record<string, unknown>, data?: Record
   }
 }
 
+// Playbooks repeat the same template strings across tasks, hosts and the several passes that read
+// them (reads, checks, planning): each is parsed once per process. Sources come from the files a
+// run reads, so the caches stay as small as those. Only successes are kept; an error is thrown anew.
+const templateCache = new Map<string, CompiledTemplate>();
+const conditionCache = new Map<string, CompiledCondition>();
+
 /** Parses and checks a template once; the result renders it many times. Throws TemplateError on syntax errors. */
 export function compileTemplate(source: string, mode: TemplateMode): CompiledTemplate {
+  const key = `${mode}\0${source}`;
+  let t = templateCache.get(key);
+  if (!t) {
+    t = compileNew(source, mode);
+    templateCache.set(key, t);
+  }
+  return t;
+}
+
+function compileNew(source: string, mode: TemplateMode): CompiledTemplate {
+  // Without "{{" Handlebars sees one piece of text and gives it back as it is (its escapes and
+  // comments all start with "{{"); most argument values (modes, paths, names) are such text.
+  if (!source.includes('{{')) return { source, mode, references: [], isConstant: true, render: () => source };
   const program = parse(source, 0, 'template');
   const analyzer = new Analyzer(OUTPUT[mode]);
   analyzer.program(program);
@@ -120,6 +139,15 @@ function conditionExpression(m: MustacheStatement): Expression {
 
 /** Parses and checks a `when:` / `until:` expression such as `(eq mode "static-pod")`. */
 export function compileCondition(expr: string): CompiledCondition {
+  let c = conditionCache.get(expr);
+  if (!c) {
+    c = compileNewCondition(expr);
+    conditionCache.set(expr, c);
+  }
+  return c;
+}
+
+function compileNewCondition(expr: string): CompiledCondition {
   const trimmed = expr.trim();
   if (trimmed === '') throw conditionError('empty condition', 'write an expression such as enabled or (eq mode "static-pod")');
   if (trimmed.startsWith('{{')) {
