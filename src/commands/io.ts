@@ -19,6 +19,38 @@ export function toJson(value: unknown, io: Pick<CommandIO, 'isTTY'>): string {
   return `${JSON.stringify(value, null, io.isTTY ? 2 : undefined)}\n`;
 }
 
+/**
+ * Writes what toJson gives, in pieces: compact JSON goes out member by member and, for a list, item
+ * by item, so that a 500-host plan (10 MB) never becomes one string and one buffer of that size
+ * (building and encoding them took a fifth of `kplay plan -o json`). Each piece is whole JSON
+ * values, so masking secrets piece by piece misses none.
+ */
+export function writeJson(value: unknown, io: Pick<CommandIO, 'isTTY' | 'out'>): void {
+  if (io.isTTY || !isPlainObject(value)) {
+    io.out(toJson(value, io));
+    return;
+  }
+  let sep = '{';
+  for (const [key, member] of Object.entries(value)) {
+    if (Array.isArray(member)) {
+      io.out(`${sep}${JSON.stringify(key)}:[`);
+      // Items JSON cannot show (undefined, functions) are null in a list, as JSON.stringify has them.
+      member.forEach((item, i) => io.out(`${i ? ',' : ''}${JSON.stringify(item) ?? 'null'}`));
+      io.out(']');
+    } else {
+      const json = JSON.stringify(member);
+      if (json === undefined) continue; // a member JSON.stringify leaves out
+      io.out(`${sep}${JSON.stringify(key)}:${json}`);
+    }
+    sep = ',';
+  }
+  io.out(sep === '{' ? '{}\n' : '}\n');
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype && typeof (v as { toJSON?: unknown }).toJSON !== 'function';
+}
+
 /** "1 change" or "3 changes". */
 export function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
