@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, readFileSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -420,7 +420,6 @@ export class SshConnection implements Connection {
     if (this.sudoAs(opts.become, opts.becomeUser)) {
       const data = await this.readFile(p, opts);
       if (!data) throw new RemoteFileError(`${p} does not exist`);
-      const { writeFile } = await import('node:fs/promises');
       await writeFile(localPath, data);
       return;
     }

@@ -21,7 +21,8 @@ const FORMS = {
 type Form = keyof typeof FORMS;
 
 // ⟦FORM NAME env:VAR⟧ or ⟦FORM NAME file:PATH⟧ (the path URI-encoded).
-const SEAL = /⟦(secret|secret-quoted|secret-in-quotes) ([A-Za-z_][A-Za-z0-9_]*) (env|file):([^⟧\s]+)⟧/g;
+// (\u27e6 and \u27e7 are ⟦ and ⟧: the CLI bundle is kept to ASCII, see scripts/bundle.mjs.)
+const SEAL = /\u27e6(secret|secret-quoted|secret-in-quotes) ([A-Za-z_][A-Za-z0-9_]*) (env|file):([^\u27e7\s]+)\u27e7/g;
 
 function sealOf(s: ResolvedSecret, form: Form): string {
   const where = 'env' in s.source ? `env:${s.source.env}` : `file:${encodeURIComponent(s.source.file)}`;
