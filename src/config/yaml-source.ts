@@ -271,11 +271,33 @@ export function posAtOffset(src: YamlSource, offset: number): SourcePos {
   return offsetPos(src.file, src.lineCounter, offset);
 }
 
+// The yaml library's Alias.resolve() walks the document up to the alias, at every call; positions
+// of tasks reached through an alias were asked for thousands of times. One walk per document
+// records what each alias resolves to: the last node before it with its anchor, as resolve() has it.
+const aliasTargets = new WeakMap<Document.Parsed, Map<unknown, unknown>>();
+
+function resolveAlias(doc: Document.Parsed, alias: unknown): unknown {
+  let targets = aliasTargets.get(doc);
+  if (!targets) {
+    const found = new Map<unknown, unknown>();
+    const anchors = new Map<string, unknown>();
+    visit(doc, {
+      Node(_key, node) {
+        if (isAlias(node)) found.set(node, anchors.get(node.source));
+        else if (node.anchor) anchors.set(node.anchor, node);
+      },
+    });
+    targets = found;
+    aliasTargets.set(doc, targets);
+  }
+  return targets.get(alias);
+}
+
 /** The node at a data path, following aliases; undefined when the path does not exist in the document. */
 export function nodeAt(src: YamlSource, dataPath: DataPath): YamlNode | undefined {
   let node: unknown = src.doc.contents;
   for (const seg of dataPath) {
-    if (isAlias(node)) node = node.resolve(src.doc);
+    if (isAlias(node)) node = resolveAlias(src.doc, node);
     if (isMap(node)) {
       const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(seg));
       node = pair?.value ?? undefined;
