@@ -528,7 +528,7 @@ function planStep(
         // uses sudo there only when it says so itself.
         become: becomeOf(rb.become ?? (undoLocal === task.local ? task.become : undefined), undoLocal),
         // The undo acts as the user its task acted as.
-        ...(becomeUser ? { becomeUser } : {}),
+        becomeUser,
         local: undoLocal,
         timeoutMs: rb.timeoutMs,
         retries: rb.retries,
@@ -552,7 +552,9 @@ function planStep(
     runtime: rendered.runtime,
     changes: kind.changes,
     become,
-    ...(becomeUser ? { becomeUser } : {}),
+    // Written out even when undefined (JSON leaves it out): an object literal with a spread in
+    // its middle is built key by key, and planning builds one per host and task.
+    becomeUser,
     local: task.local,
     runOnce: task.runOnce,
     register: task.register,
