@@ -22,7 +22,14 @@ export class RuntimeText extends RuntimeValue {
 
 interface Entry {
   value: unknown;
-  site?: TemplateSite;
+  /** The layer the value comes from: where it is written, for messages. */
+  layer: VarLayer;
+}
+
+/** Where a variable is written; none for -e values, which are never templates. */
+function siteOf(entry: Entry, name: string): TemplateSite | undefined {
+  const { src, path } = entry.layer;
+  return src && path ? { src, dataPath: [...path, name] } : undefined;
 }
 
 /** Resolved variables, and those that could not be resolved (already reported). */
@@ -39,11 +46,11 @@ export interface ResolvedVars {
  * that what reads them is not reported again as "undefined".
  */
 export function resolveVars(layers: VarLayer[], base: Record<string, unknown>, problems: Diagnostic[]): ResolvedVars {
+  // Every variable of every layer passes here for each task with vars of its own: where each is
+  // written is worked out only for the templates among them.
   const merged = new Map<string, Entry>();
   for (const layer of layers) {
-    for (const [name, value] of Object.entries(layer.vars)) {
-      merged.set(name, { value, site: layer.src && layer.path ? { src: layer.src, dataPath: [...layer.path, name] } : undefined });
-    }
+    for (const name in layer.vars) merged.set(name, { value: layer.vars[name], layer });
   }
   const out: Record<string, unknown> = { ...base };
   const done = new Set<string>();
@@ -52,12 +59,12 @@ export function resolveVars(layers: VarLayer[], base: Record<string, unknown>, p
   const resolve = (name: string, stack: string[]): void => {
     if (done.has(name)) return;
     const entry = merged.get(name)!;
-    if (typeof entry.value !== 'string' || !entry.site || !entry.value.includes('{{')) {
+    const site = typeof entry.value === 'string' && entry.value.includes('{{') ? siteOf(entry, name) : undefined;
+    if (!site) {
       out[name] = entry.value;
       done.add(name);
       return;
     }
-    const site = entry.site;
     if (stack.includes(name)) {
       const cycle = stack.slice(stack.indexOf(name));
       for (const n of cycle) failed.add(n);
@@ -72,7 +79,7 @@ export function resolveVars(layers: VarLayer[], base: Record<string, unknown>, p
       return;
     }
     try {
-      const t = templateAt(entry.value, 'text', site);
+      const t = templateAt(entry.value as string, 'text', site); // site is set only for a string holding {{
       let runtime = false;
       for (const ref of t.references) {
         if (merged.has(ref.root) && ref.root !== name) resolve(ref.root, [...stack, name]);

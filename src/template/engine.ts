@@ -53,16 +53,18 @@ function run(template: Template, context: Record<string, unknown>, data?: Record
 // Playbooks repeat the same template strings across tasks, hosts and the several passes that read
 // them (reads, checks, planning): each is parsed once per process. Sources come from the files a
 // run reads, so the caches stay as small as those. Only successes are kept; an error is thrown anew.
-const templateCache = new Map<string, CompiledTemplate>();
+// Keyed by the source itself, one map per mode: a key made by joining mode and source would be a
+// new string at every lookup, hashed again from its first character to its last.
+const templateCache: Record<TemplateMode, Map<string, CompiledTemplate>> = { shell: new Map(), text: new Map() };
 const conditionCache = new Map<string, CompiledCondition>();
 
 /** Parses and checks a template once; the result renders it many times. Throws TemplateError on syntax errors. */
 export function compileTemplate(source: string, mode: TemplateMode): CompiledTemplate {
-  const key = `${mode}\0${source}`;
-  let t = templateCache.get(key);
+  const cache = templateCache[mode];
+  let t = cache.get(source);
   if (!t) {
     t = compileNew(source, mode);
-    templateCache.set(key, t);
+    cache.set(source, t);
   }
   return t;
 }
