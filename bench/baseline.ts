@@ -56,7 +56,9 @@ export function buildBase(root: string): Build | undefined {
     console.log(`(no side-by-side comparison: building ${ref} failed: ${(built && built.stderr) || exported.stderr})`);
     return undefined;
   }
-  return { label: `${ref} (${commit})`, root: dir, bin: path.join(dir, 'bin/kplay.js') };
+  // The entry point became bin/kplay.cjs; older builds have bin/kplay.js.
+  const bin = ['bin/kplay.cjs', 'bin/kplay.js'].map((b) => path.join(dir, b)).find((b) => existsSync(b))!;
+  return { label: `${ref} (${commit})`, root: dir, bin };
 }
 
 /** The playbooks and task files a build ships: each build validates its own. */

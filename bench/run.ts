@@ -9,7 +9,7 @@ import { buildBase, shippedFiles } from './baseline.js';
 import type { Build } from './baseline.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const BIN = path.join(ROOT, 'bin/kplay.js');
+const BIN = path.join(ROOT, 'bin/kplay.cjs');
 
 interface Row {
   what: string;

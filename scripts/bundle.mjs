@@ -5,7 +5,7 @@
 // - dist/cached/kplay.cjs: one CommonJS script, and for each group of commands that read playbooks
 //   (validate; plan and run; list and inventory) the code V8 compiled for it in a warm-up run of
 //   that group (kplay.cjs.NAME.cache, scripts/code-cache.mjs). Those commands load the script with
-//   its group's code (bin/load-cli.js), and V8 skips parsing and compiling what the warm-up
+//   its group's code (bin/load-cli.cjs), and V8 skips parsing and compiling what the warm-up
 //   compiled: Node 20 has no compile cache of its own (Node 22 has), and V8's is reachable only
 //   through vm.Script, which runs scripts, not modules.
 import { spawnSync } from 'node:child_process';
@@ -58,7 +58,7 @@ await build({
   outfile: 'dist/cached/kplay.cjs',
   format: 'cjs',
   // Fewer bytes to read and for V8 to scan at every start; names are kept for stack traces, and
-  // esbuild's default ASCII output lets bin/load-cli.js read the file without decoding UTF-8.
+  // esbuild's default ASCII output lets bin/load-cli.cjs read the file without decoding UTF-8.
   minifyWhitespace: true,
   minifySyntax: true,
   charset: 'ascii',
@@ -72,7 +72,7 @@ await build({
 // A script run by vm.Script has no loader for import(): every import must have been bundled or
 // turned into require() (external CommonJS packages).
 const text = readFileSync('dist/cached/kplay.cjs', 'utf8');
-// bin/load-cli.js reads the bundle as Latin-1, which is right only for ASCII (esbuild escapes
+// bin/load-cli.cjs reads the bundle as Latin-1, which is right only for ASCII (esbuild escapes
 // strings, not regular expressions: write \u escapes in those).
 const wide = text.search(/[^\x00-\x7f]/);
 if (wide !== -1) throw new Error(`dist/cached/kplay.cjs:${text.slice(0, wide).split('\n').length} holds a character outside ASCII: ${text.slice(wide - 20, wide + 5)}`);

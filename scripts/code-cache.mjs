@@ -1,8 +1,10 @@
-// Records V8's compiled code for the CLI bundle (see bin/load-cli.js): runs, in this process, the
+// Records V8's compiled code for the CLI bundle (see bin/load-cli.cjs): runs, in this process, the
 // commands of one group on the shipped files, then writes the code for everything they compiled.
 // `node scripts/code-cache.mjs NAME`, run by scripts/bundle.mjs once per group after each build,
 // with the Node that will run kplay. Output is thrown away; exit codes do not matter.
-import { loadCli } from '../bin/load-cli.js';
+import loader from '../bin/load-cli.cjs';
+
+const { loadCli } = loader;
 
 const WARM_UPS = {
   validate: [['validate', 'playbooks', 'inventory.example.yaml']],

@@ -57,7 +57,7 @@ async function session(node: StandinNode, c: Component, work: string, cluster: A
   const inv = cluster.lab.inventory();
   const common = ['-i', inv, '--limit', node.name, '-e', `source_dir=${checkoutOf(cluster)}`, '-e', `health_url=${node.healthUrl(c)}`];
   say(`Dry run first: kplay run ${playbook} --dry-run (nothing is connected)`);
-  const plan = execFileSync(process.execPath, [path.join(REPO_ROOT, 'bin/kplay.js'), 'run', playbook, ...common, '--dry-run'], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  const plan = execFileSync(process.execPath, [path.join(REPO_ROOT, 'bin/kplay.cjs'), 'run', playbook, ...common, '--dry-run'], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
   for (const line of plan.split('\n').filter((l) => /^\s+\d+(\.\d+)* /.test(l) && !/skip:/.test(l))) note(line.trim());
 
   say(`The real run: kplay run ${playbook} (build with DBG=1, upload, stop, launch under Delve, tunnel, hold)`);

@@ -1,5 +1,5 @@
 // The bad-input suite: what a user sees when a playbook, task file, inventory or command line is wrong.
-// Every case runs the built CLI (bin/kplay.js) as a user would, in a fresh temp folder, and checks that
+// Every case runs the built CLI (bin/kplay.cjs) as a user would, in a fresh temp folder, and checks that
 // kplay exits 4, points at the exact file:line:col, explains the problem, gives a hint, reports every
 // problem of the run at once, and never shows a stack trace.
 //

@@ -1,5 +1,5 @@
 // The CLI's --diff on a dry run (no connection: the rendered files against nothing) and the
-// usage of --check, through bin/kplay.js as a user runs it (npm run build first).
+// usage of --check, through bin/kplay.cjs as a user runs it (npm run build first).
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';

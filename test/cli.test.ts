@@ -20,7 +20,7 @@ test('--version prints the package version', () => {
 
 test('the README quick start runs as written and prints the plan', () => {
   const readme = readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
-  const quick = /npm ci && \.\/bin\/kplay\.js (run .+ --dry-run)/.exec(readme);
+  const quick = /npm ci && \.\/bin\/kplay\.cjs (run .+ --dry-run)/.exec(readme);
   assert.ok(quick, 'README has the quick-start command');
   const r = kplay(quick[1]!.split(' '));
   assert.equal(r.code, 0, r.err);

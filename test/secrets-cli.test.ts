@@ -7,7 +7,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { REPO_ROOT, writeTree } from './helpers/files.js';
 
-const BIN = path.join(REPO_ROOT, 'bin/kplay.js');
+const BIN = path.join(REPO_ROOT, 'bin/kplay.cjs');
 
 function kplay(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}) {
   const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, KPLAY_STATE_DIR: path.join(cwd, 'state'), ...env }, timeout: 30_000 });

@@ -2,8 +2,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { REPO_ROOT } from './files.js';
 
-/** The CLI as installed: bin/kplay.js over the build in dist/ (run `npm run build` first). */
-export const KPLAY_BIN = path.join(REPO_ROOT, 'bin/kplay.js');
+/** The CLI as installed: bin/kplay.cjs over the build in dist/ (run `npm run build` first). */
+export const KPLAY_BIN = path.join(REPO_ROOT, 'bin/kplay.cjs');
 
 /** What a finished kplay process left: its exit code (null if killed) and its output. */
 export interface CliResult {

@@ -11,7 +11,7 @@ import { REPO_ROOT } from '../helpers/files.js';
 import { LAB_ENV, LAB_PASSWORD, sshLabUnavailable, startSshLab } from '../support/sshd-lab.js';
 import type { SshLab } from '../support/sshd-lab.js';
 
-const BIN = path.join(REPO_ROOT, 'bin/kplay.js');
+const BIN = path.join(REPO_ROOT, 'bin/kplay.cjs');
 const TOKEN = `it's "a" $ecret`;
 const KEY = 'filekey-4242';
 /** Parts of each secret that must not appear anywhere (the values as such, and recognisable pieces). */

@@ -26,7 +26,7 @@ export const PLAYBOOK_OF: Record<Component, string> = {
   kubelet: 'debug-kubelet.yaml',
 };
 
-const BIN = path.join(REPO_ROOT, 'bin/kplay.js');
+const BIN = path.join(REPO_ROOT, 'bin/kplay.cjs');
 
 /** The line of the stand-in tree that every health check runs, marked for tests. */
 export function breakpointLine(treeDir: string): { file: string; line: number } {

@@ -1,10 +1,11 @@
-// The two forms of the built CLI (bin/load-cli.js, scripts/bundle.mjs): the script with V8's
+// The two forms of the built CLI (bin/load-cli.cjs, scripts/bundle.mjs): the script with V8's
 // recorded code, for commands that read playbooks, and the ES module chunks, for the rest. Both
 // must say the same thing, V8 must take the recorded code, and kplay must work without it.
 // Needs the build (npm test builds first).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { test } from 'node:test';
 import { pathToFileURL } from 'node:url';
@@ -13,7 +14,7 @@ import { REPO_ROOT } from '../helpers/files.js';
 interface Cli {
   main(argv: string[], io: { out(s: string): void; err(s: string): void; isTTY: boolean }): Promise<number>;
 }
-const loader = (await import(pathToFileURL(path.join(REPO_ROOT, 'bin/load-cli.js')).href)) as {
+const loader = createRequire(import.meta.url)(path.join(REPO_ROOT, 'bin/load-cli.cjs')) as {
   cacheNameFor(argv: string[]): string | undefined;
   loadCli(name: string): Cli & { cacheUsed: boolean };
 };
@@ -37,7 +38,7 @@ test('each command line starts with its group of recorded code, or with the ES m
 test('the build records code for every group, and V8 takes it in a new process', () => {
   for (const name of ['validate', 'plan', 'list']) {
     assert.ok(existsSync(path.join(REPO_ROOT, `dist/cached/kplay.cjs.${name}.cache`)), name);
-    const r = spawnSync(process.execPath, ['--input-type=module', '-e', `const m = await import(${JSON.stringify(pathToFileURL(path.join(REPO_ROOT, 'bin/load-cli.js')).href)}); console.log(m.loadCli(${JSON.stringify(name)}).cacheUsed)`], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, ['-e', `console.log(require(${JSON.stringify(path.join(REPO_ROOT, 'bin/load-cli.cjs'))}).loadCli(${JSON.stringify(name)}).cacheUsed)`], { encoding: 'utf8' });
     assert.equal(r.stdout.trim(), 'true', `${name}: ${r.stderr}`);
   }
 });

@@ -3,13 +3,13 @@
 // and compiling what that run compiled. Node 20 has no compile cache of its own (Node 22 does);
 // vm.Script is the way to V8's. A cache V8 refuses (another Node, other V8 flags) or a missing one
 // only means compiling as usual.
-import { readFileSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import vm from 'node:vm';
+'use strict';
+const { readFileSync, writeFileSync } = require('node:fs');
+const { createRequire } = require('node:module');
+const path = require('node:path');
+const vm = require('node:vm');
 
-const FILE = fileURLToPath(new URL('../dist/cached/kplay.cjs', import.meta.url));
+const FILE = path.join(__dirname, '../dist/cached/kplay.cjs');
 
 /**
  * Which recorded code a command line starts with, or undefined for a command that reads no
@@ -17,7 +17,7 @@ const FILE = fileURLToPath(new URL('../dist/cached/kplay.cjs', import.meta.url))
  * to read than they save it). V8 takes in all of a cache before running anything, so each group of
  * commands has its own: `kplay list` does not pay for validate's.
  */
-export function cacheNameFor(argv) {
+function cacheNameFor(argv) {
   const command = argv.find((a) => !a.startsWith('-'));
   if (command === 'validate') return 'validate';
   if (command === 'plan' || command === 'run') return 'plan';
@@ -26,7 +26,7 @@ export function cacheNameFor(argv) {
 }
 
 /** The CLI for this command line: the script with its recorded code, or the ES modules. */
-export async function cliFor(argv) {
+async function cliFor(argv) {
   const name = cacheNameFor(argv);
   return name ? loadCli(name) : import('../dist/bundle/main.js');
 }
@@ -36,7 +36,7 @@ function cacheFile(name) {
 }
 
 /** The CLI's exports, and a function that records V8's code for all the CLI has compiled so far. */
-export function loadCli(cacheName) {
+function loadCli(cacheName) {
   let cachedData;
   try {
     cachedData = readFileSync(cacheFile(cacheName));
@@ -55,3 +55,5 @@ export function loadCli(cacheName) {
     saveCodeCache: () => writeFileSync(cacheFile(cacheName), script.createCachedData()),
   };
 }
+
+module.exports = { cacheNameFor, cliFor, loadCli };
