@@ -102,9 +102,14 @@ env.registerHelper(DISPATCH, function (this: unknown, op: string, ...args: unkno
 });
 for (const unused of ['log', 'lookup', 'helperMissing', 'blockHelperMissing']) env.unregisterHelper(unused);
 
-/** Calls an operation outside Handlebars, for templates simple enough to render without it (engine.ts). */
-export function invokeOp(op: string, self: unknown, args: unknown[], loc: SourceLocation | undefined): unknown {
-  return (OPS.get(op) as Impl).call(self, args, { loc, fn: () => '' });
+/**
+ * An operation called outside Handlebars, for templates kplay renders itself (interpret.ts):
+ * looked up, and given its options, once per place it is written, not at every render.
+ */
+export function boundOp(op: string, loc: SourceLocation | undefined): (self: unknown, args: unknown[]) => unknown {
+  const impl = OPS.get(op) as Impl;
+  const options: CallOptions = { loc, fn: () => '' };
+  return (self, args) => impl.call(self, args, options);
 }
 
 function fail(options: CallOptions, message: string, hint?: string): never {

@@ -5,7 +5,7 @@
 // times faster. #if and #unless blocks are evaluated here too (see programRenderer); #each,
 // #with, whitespace control and escapes still go through Handlebars.
 import type { Expression, Program } from './ast.js';
-import { DISPATCH, env, invokeOp } from './helpers.js';
+import { boundOp, DISPATCH, env } from './helpers.js';
 
 /** Evaluates an expression against a context. */
 export type Evaluator = (context: Record<string, unknown>) => unknown;
@@ -43,7 +43,10 @@ function callEvaluator(params: Expression[], loc: Expression['loc']): Evaluator 
     args.push(ev);
   }
   // Operations read variables relative to `this`, which Handlebars sets to the context.
-  return (context) => invokeOp(op, context, args.map((ev) => ev(context)), loc);
+  const call = boundOp(op, loc);
+  const [only] = args;
+  if (args.length === 1) return (context) => call(context, [only!(context)]);
+  return (context) => call(context, args.map((ev) => ev(context)));
 }
 
 type Part = string | Evaluator | Branch;
