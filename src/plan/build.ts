@@ -243,6 +243,8 @@ export class HostRenderer {
   private readonly registeredNames = new Set<string>();
   /** Tasks' vars resolved (by their JSON) since a result or fact last changed; see contextOf. */
   private readonly taskVars = new Map<string, { vars: Record<string, unknown>; failed: ReadonlySet<string> }>();
+  /** Contexts of tasks without vars of their own, by task_dir, since a result or fact last changed. */
+  private readonly dirContexts = new Map<string, Record<string, unknown>>();
 
   /** Set when planning: template files are rendered to check them, and recorded as inputs. */
   private readonly files: TemplateFiles | undefined;
@@ -324,7 +326,13 @@ export class HostRenderer {
   private contextOf(task: TaskSpec, sink: ProblemSink): { context: Record<string, unknown>; failed: ReadonlySet<string> } {
     const task_dir = taskDir(task);
     // A loop's item wins over every variable (as in Ansible) and is never rendered: it is a value.
-    if (!Object.keys(task.vars).length) return { context: { ...this.context, ...task.item, task_dir }, failed: this.hostFailed };
+    if (!Object.keys(task.vars).length) {
+      if (task.item) return { context: { ...this.context, ...task.item, task_dir }, failed: this.hostFailed };
+      // Tasks read their context and never change it: those of one file share a copy.
+      let context = this.dirContexts.get(task_dir);
+      if (!context) this.dirContexts.set(task_dir, (context = { ...this.context, task_dir }));
+      return { context, failed: this.hostFailed };
+    }
     // The tasks of an include carry the same vars: resolved once while no result changes.
     const key = task.item ? undefined : JSON.stringify(task.vars);
     const known = key === undefined ? undefined : this.taskVars.get(key);
@@ -404,6 +412,7 @@ export class HostRenderer {
   /** Sets variables (set_fact) for the tasks after this one: where registered results sit. */
   setFacts(facts: Record<string, unknown>): void {
     this.taskVars.clear();
+    this.dirContexts.clear();
     for (const [name, value] of Object.entries(facts)) {
       this.registered[name] = value;
       // Known now, it renders now: only a placeholder makes the tasks reading it wait for the run.
@@ -416,6 +425,7 @@ export class HostRenderer {
   /** Makes a task's result visible to the tasks after it. */
   register(name: string, result: unknown): void {
     this.taskVars.clear();
+    this.dirContexts.clear();
     this.registered[name] = result;
     this.registeredNames.add(name);
     // Registered results sit below -e values in precedence.
@@ -424,6 +434,7 @@ export class HostRenderer {
 }
 
 const NO_NAMES: ReadonlySet<string> = new Set();
+const NO_FIELDS: ReadonlySet<string> = new Set();
 
 function taskDir(task: TaskSpec): string {
   return path.dirname(task.origin.src.absPath);
@@ -586,7 +597,7 @@ interface RenderedArgs {
   preview: string[];
   runtime: boolean;
   /** Fields (dotted paths) whose value is not final: known only at run time, or failed to render. */
-  unsure: Set<string>;
+  unsure: ReadonlySet<string>;
 }
 
 /**
@@ -605,7 +616,8 @@ function renderArgs(task: TaskSpec, context: Record<string, unknown>, registered
   const args = copyContainers(task.args) as Record<string, unknown>;
   const checks = taskKinds[task.kind].renderedChecks;
   let runtime = false;
-  const unsure = new Set<string>();
+  // Most steps have no unsure field: the set is made for the first one.
+  let unsure: Set<string> | undefined;
   for (const f of argFields(task)) {
     if (isConditionField(task, f)) {
       const c = evaluateConditionField(f, context, registeredNames, (fn) => sink.attempt(fn));
@@ -614,7 +626,7 @@ function renderArgs(task: TaskSpec, context: Record<string, unknown>, registered
       continue;
     }
     const t = f.compiled ?? sink.attempt(() => (f.compiled = templateAt(f.source, f.mode, f.site)));
-    if (!t) unsure.add(f.field.join('.'));
+    if (!t) (unsure ??= new Set()).add(f.field.join('.'));
     if (!t || t.isConstant) continue;
     const late = t.references.some((r) => isRuntimeValue(context[r.root]) || registeredNames.has(r.root));
     if (late) runtime = true;
@@ -625,7 +637,7 @@ function renderArgs(task: TaskSpec, context: Record<string, unknown>, registered
         throw placed(err, f.site);
       }
     });
-    if (late || text === undefined) unsure.add(f.field.join('.'));
+    if (late || text === undefined) (unsure ??= new Set()).add(f.field.join('.'));
     if (text === undefined) continue;
     setAt(args, f.field, text);
     // A value known only at run time is checked when the step is rendered again, at run time.
@@ -635,7 +647,7 @@ function renderArgs(task: TaskSpec, context: Record<string, unknown>, registered
       sink.add({ code: 'E_TEMPLATE', severity: 'error', message: `${f.field.join('.')}: ${wrong}`, hint: `The template ${JSON.stringify(f.source)} gave it; check the variables it reads (an -e value, say).`, pos });
     }
   }
-  return { args, preview: taskKinds[task.kind].preview(args as never), runtime, unsure };
+  return { args, preview: taskKinds[task.kind].preview(args as never), runtime, unsure: unsure ?? NO_FIELDS };
 }
 
 /** A copy of the arrays and objects in args (strings are immutable and get replaced, not changed). */
