@@ -117,6 +117,35 @@ tasks:
     assert.match(formatPlan(p), /loop over \{\{ls\.lines\}\}, known at run time: each item runs as below, item in place of <item>/);
   });
 
+  test("a registered loop's results are a list before the run: what cannot work with a list is refused", () => {
+    const looped = `name: t
+hosts: cp1
+tasks:
+  - name: list
+    command: ls /etc
+    register: ls
+  - name: each
+    command: cat {{item}}
+    loop: "{{ls.lines}}"
+    register: cats
+  - name: after
+    command: echo {{length cats.results}}
+    when: WHEN
+`;
+    // "    when: " is 10 characters: the comparison starts at column 11 of line 13.
+    const refused = problemsOf(looped.replace('WHEN', '(gt cats.results 2)'));
+    assert.deepEqual(
+      refused.map((p) => [p.code, p.at]),
+      [['E_TEMPLATE', 'pb.yaml:13:11']],
+    );
+    assert.match(refused[0]!.message, /gt compares numbers or strings, got <results of "each"> \(a list\) and 2/);
+    assert.match(problemsOf(looped.replace('WHEN', '(eq (upper cats.results) "X")'))[0]!.message, /upper: argument 1 must be a text, got <results of "each"> \(a list\)/);
+    // What works with a list and a string plans, to be decided at run time.
+    const ok = host(planOf(looped.replace('WHEN', '(and (gt (length cats.results) 2) (ne cats.msg ""))')), 'cp1').steps[2]!;
+    assert.equal(ok.action, 'run');
+    assert.match(ok.reason ?? '', /decided at run time/);
+  });
+
   test('a loop whose items are all skipped is skipped, and an empty list too', () => {
     const p = planOf(`name: t
 hosts: cp1

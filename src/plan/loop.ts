@@ -5,7 +5,7 @@
 import type { LoopSpec, TaskSpec } from '../config/model.js';
 import { loopExpression } from '../config/loop.js';
 import { posInScalar } from '../config/yaml-source.js';
-import { isRuntimeValue, runtimeObject, runtimeResult, TemplateError } from '../template/index.js';
+import { isRuntimeValue, runtimeObject, runtimeOfKind, runtimeResult, TemplateError } from '../template/index.js';
 import type { RuntimeValue } from '../template/index.js';
 import { NO_LOG_SHOWN } from './plan.js';
 import type { PlannedLoop, PlanStep } from './plan.js';
@@ -30,7 +30,8 @@ export function flatSteps(steps: readonly PlanStep[]): PlanStep[] {
 /** The placeholder a looped task registers in a dry run: a task's result, with its per-item `results`. */
 export function loopResultPlaceholder(taskName: string): Record<string, unknown> {
   const of = JSON.stringify(taskName);
-  return { ...runtimeResult(taskName), results: runtimeObject(`results of ${of}`), msg: runtimeObject(`msg of ${of}`) };
+  // Kinds known now, so that what cannot work with them is refused before connecting.
+  return { ...runtimeResult(taskName), results: runtimeOfKind(`results of ${of}`, 'list'), msg: runtimeOfKind(`msg of ${of}`, 'string') };
 }
 
 /** The task with placeholders for its loop variables: how the plan shows a loop whose list run time gives. */

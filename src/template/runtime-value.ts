@@ -95,6 +95,11 @@ export function runtimeObject(name: string): RuntimeValue {
   return fieldProxy(name, undefined);
 }
 
+/** Like runtimeObject, for a value whose kind is known before the run (a loop's results are a list). */
+export function runtimeOfKind(name: string, kind: ValueKind): RuntimeValue {
+  return fieldProxy(name, undefined, kind);
+}
+
 /** The placeholder for `rv.k1.k2...`, labelled with the full path when rv came from runtimeResult(). */
 export function runtimeChild(rv: RuntimeValue, keys: readonly string[]): RuntimeValue {
   if (keys.length === 0) return rv;
