@@ -94,8 +94,8 @@ tasks:
     assert.deepEqual(s.loop && { over: s.loop.over, loopVar: s.loop.loopVar, indexVar: s.loop.indexVar }, { over: '[{"name":"{{base}}/x"},{"name":"skip"},{"name":"z"}]', loopVar: 'f', indexVar: 'i' });
   });
 
-  test('a list known only at run time is one step with <item> placeholders; its results can be read after it', () => {
-    const p = planOf(`name: t
+  // A loop over a list only run time knows (a command's lines), registered as cats; 10 lines.
+  const LOOP_OVER_RESULT = `name: t
 hosts: cp1
 tasks:
   - name: list
@@ -105,7 +105,10 @@ tasks:
     command: cat {{item}}
     loop: "{{ls.lines}}"
     register: cats
-  - name: first
+`;
+
+  test('a list known only at run time is one step with <item> placeholders; its results can be read after it', () => {
+    const p = planOf(`${LOOP_OVER_RESULT}  - name: first
     command: echo {{cats.results.[0].stdout}} {{cats.msg}}
 `);
     const [, each, first] = host(p, 'cp1').steps;
@@ -118,17 +121,7 @@ tasks:
   });
 
   test("a registered loop's results are a list before the run: what cannot work with a list is refused", () => {
-    const looped = `name: t
-hosts: cp1
-tasks:
-  - name: list
-    command: ls /etc
-    register: ls
-  - name: each
-    command: cat {{item}}
-    loop: "{{ls.lines}}"
-    register: cats
-  - name: after
+    const looped = `${LOOP_OVER_RESULT}  - name: after
     command: echo {{length cats.results}}
     when: WHEN
 `;
