@@ -411,8 +411,7 @@ export class HostRenderer {
 
   /** Sets variables (set_fact) for the tasks after this one: where registered results sit. */
   setFacts(facts: Record<string, unknown>): void {
-    this.taskVars.clear();
-    this.dirContexts.clear();
+    this.forgetContexts();
     for (const [name, value] of Object.entries(facts)) {
       this.registered[name] = value;
       // Known now, it renders now: only a placeholder makes the tasks reading it wait for the run.
@@ -422,10 +421,15 @@ export class HostRenderer {
     }
   }
 
-  /** Makes a task's result visible to the tasks after it. */
-  register(name: string, result: unknown): void {
+  /** The contexts kept by contextOf were made from variables a result or fact has just changed. */
+  private forgetContexts(): void {
     this.taskVars.clear();
     this.dirContexts.clear();
+  }
+
+  /** Makes a task's result visible to the tasks after it. */
+  register(name: string, result: unknown): void {
+    this.forgetContexts();
     this.registered[name] = result;
     this.registeredNames.add(name);
     // Registered results sit below -e values in precedence.
