@@ -9,7 +9,7 @@
 //   compiled: Node 20 has no compile cache of its own (Node 22 has), and V8's is reachable only
 //   through vm.Script, which runs scripts, not modules.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { build } from 'esbuild';
 
 // Handlebars loads the `source-map` library (some 80 kB) when it loads, in a try, to build source
@@ -69,21 +69,16 @@ await build({
   banner: { js: "const __kplayBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
 });
 
-// A script run by vm.Script has no loader for import(): every import must have been bundled or
-// turned into require() (external CommonJS packages).
 const text = readFileSync('dist/cached/kplay.cjs', 'utf8');
 // bin/load-cli.cjs reads the bundle as Latin-1, which is right only for ASCII (esbuild escapes
 // strings, not regular expressions: write \u escapes in those).
 const wide = text.search(/[^\x00-\x7f]/);
 if (wide !== -1) throw new Error(`dist/cached/kplay.cjs:${text.slice(0, wide).split('\n').length} holds a character outside ASCII: ${text.slice(wide - 20, wide + 5)}`);
+// A script run by vm.Script has no loader for import(): every import must have been bundled or
+// turned into require() (external CommonJS packages).
 const dynamicImport = text.search(/(?<![\w$.])import\(/);
 if (dynamicImport !== -1) throw new Error(`dist/cached/kplay.cjs keeps a dynamic import(), which a vm.Script cannot run: ${text.slice(dynamicImport, dynamicImport + 60)}`);
 
-// The warm-ups (scripts/code-cache.mjs), one process per group of commands. Failing there costs
-// speed, never correctness: say so and go on.
-for (const name of ['list', 'validate', 'plan']) {
-  const warm = spawnSync(process.execPath, ['scripts/code-cache.mjs', name], { encoding: 'utf8' });
-  if (warm.status !== 0 || !existsSync(`dist/cached/kplay.cjs.${name}.cache`)) {
-    console.warn(`kplay bundle: no code cache for ${name} was written, so kplay starts slower: ${warm.stderr || `exit ${warm.status}`}`);
-  }
-}
+// V8's code for each group of commands (scripts/code-cache.mjs).
+const warm = spawnSync(process.execPath, ['scripts/code-cache.mjs'], { stdio: 'inherit' });
+if (warm.status !== 0) console.warn(`kplay bundle: recording V8's code failed (exit ${warm.status}), so kplay starts slower`);
