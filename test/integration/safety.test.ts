@@ -76,6 +76,15 @@ describe('safe changes: undo, journal, interrupts, kplay rollback', { skip: sshL
     }
   }
 
+  /**
+   * Every host named has started the task called `task` (the plain reporter's "h1 | 3 Long ...").
+   * A host starts a task only after its earlier tasks ended, so their undos are journaled by then;
+   * the name seen on one host is not enough: another may still be in an earlier task.
+   */
+  function started(out: string, task: string, hosts = HOSTS): boolean {
+    return hosts.every((h) => new RegExp(`^${h} +\\| \\S+ ${task} \\.\\.\\.`, 'm').test(out));
+  }
+
   const STOP = `  - name: Move the manifest out of the kubelet's folder
     move:
       src: "{{base}}/{{host.name}}/manifests/kube-apiserver.yaml"
@@ -119,7 +128,7 @@ describe('safe changes: undo, journal, interrupts, kplay rollback', { skip: sshL
     const pb = playbook('  - name: Long\n    command: sleep 30\n');
     const run = kplayAsync(['run', pb, '-i', inv]);
     await until(() => HOSTS.every((h) => !existsSync(manifest(h))), 'the manifests to be moved');
-    await until(() => /Long/.test(run.output()), 'the long task to start');
+    await until(() => started(run.output(), 'Long'), 'the long task to start on every host');
     run.child.kill('SIGINT');
     const r = await run.exited;
     assert.equal(r.code, 130, r.out);
@@ -131,12 +140,12 @@ describe('safe changes: undo, journal, interrupts, kplay rollback', { skip: sshL
     const pb = playbook('  - name: Long\n    command: sleep 30\n');
     const run = kplayAsync(['run', pb, '-i', inv]);
     await until(() => HOSTS.every((h) => !existsSync(manifest(h))), 'the manifests to be moved');
-    await until(() => /Long/.test(run.output()), 'the long task to start');
+    await until(() => started(run.output(), 'Long'), 'the long task to start on every host');
     run.child.kill('SIGKILL');
     await run.exited;
     const listed = JSON.parse(kplay(['runs', '-o', 'json']).out);
     assert.equal(listed[0].state, 'crashed');
-    assert.ok(listed[0].pending >= 6);
+    assert.ok(listed[0].pending >= 6, `two undos journaled on each of 3 hosts; runs says: ${JSON.stringify(listed[0])}`);
     const rb = kplay(['rollback']);
     assert.equal(rb.code, 0, rb.out + rb.err);
     for (const h of HOSTS) assertRestored(h);
@@ -146,7 +155,7 @@ describe('safe changes: undo, journal, interrupts, kplay rollback', { skip: sshL
   test('3b. the controller loses its state folder too: the hosts\' own journals are enough for kplay rollback -i', async () => {
     const pb = playbook('  - name: Long\n    command: sleep 30\n');
     const run = kplayAsync(['run', pb, '-i', inv]);
-    await until(() => HOSTS.every((h) => !existsSync(manifest(h))) && /Long/.test(run.output()), 'the changes to be made');
+    await until(() => HOSTS.every((h) => !existsSync(manifest(h))) && started(run.output(), 'Long'), 'the changes to be made');
     const runId = runIdOf(run.output());
     run.child.kill('SIGKILL');
     await run.exited;
@@ -160,7 +169,7 @@ describe('safe changes: undo, journal, interrupts, kplay rollback', { skip: sshL
   test('4. the sshd of one host dies mid-run: unreachable; once it is back, kplay rollback restores it', async () => {
     const pb = playbook('  - name: Wait\n    command: sleep 4\n');
     const run = kplayAsync(['run', pb, '-i', inv]);
-    await until(() => !existsSync(manifest('h2')) && existsSync(path.join(base, 'h2', 'backup', 'config')) === false && /Wait/.test(run.output()), 'h2 to be changed');
+    await until(() => !existsSync(manifest('h2')) && existsSync(path.join(base, 'h2', 'backup', 'config')) === false && started(run.output(), 'Wait', ['h2']), 'h2 to be changed');
     await lab.host('h2').stop({ sessions: true });
     const r = await run.exited;
     assert.equal(r.code, 3, r.out);
@@ -215,7 +224,7 @@ describe('safe changes: undo, journal, interrupts, kplay rollback', { skip: sshL
   test('7. a second run against a host that a running or detached run holds refuses, naming it', async () => {
     const pb = playbook('  - name: Long\n    command: sleep 30\n');
     const first = kplayAsync(['run', pb, '-i', inv, '--limit', 'h1']);
-    await until(() => !existsSync(manifest('h1')) && /Long/.test(first.output()), 'the first run to change h1');
+    await until(() => !existsSync(manifest('h1')) && started(first.output(), 'Long', ['h1']), 'the first run to change h1');
     const firstId = runIdOf(first.output());
     writeFileSync(path.join(dir, 'other.yaml'), 'name: Other\nhosts: all\ntasks:\n  - name: t\n    command: touch {{base}}/{{host.name}}/other\n');
     const second = kplay(['run', 'other.yaml', '-i', inv, '--limit', 'h1']);
