@@ -9,8 +9,10 @@ import { checkPaths, inventoryVarNames } from './config/validate-files.js';
 import type { FileCheck } from './config/validate-files.js';
 import type { YamlSource } from './config/yaml-source.js';
 import { loadInventory } from './inventory/inventory.js';
+import type { Inventory } from './inventory/inventory.js';
 import { buildPlan } from './plan/build.js';
 import type { SourcedPlan } from './plan/build.js';
+import type { HostPlan } from './plan/plan.js';
 import { shownPlan } from './plan/print.js';
 import { checkPlanInputs, checkSamePlan, readSavedPlan } from './plan/saved.js';
 import { outputSecrets } from './plan/secret-vars.js';
@@ -30,7 +32,7 @@ export type { ClusterOptions } from './inventory/inventory.js';
 export { listHosts } from './inventory/host-list.js';
 export type { HostListing, HostSummary } from './inventory/host-list.js';
 export { buildPlan } from './plan/build.js';
-export { formatPlan, shownPlan } from './plan/print.js';
+export { formatPlan, shownHost, shownPlan } from './plan/print.js';
 export { formatDiagnostics } from './report/diagnostics.js';
 
 /** What to plan: the same inputs as `kplay run`. */
@@ -46,13 +48,21 @@ export interface PlanRequest {
 }
 
 /** A plan, what it was built from, and the warnings met on the way. */
-export interface PlanResult extends SourcedPlan {
+export interface PlanResult<H = HostPlan> extends SourcedPlan<H> {
   playbook: Playbook;
   warnings: Diagnostic[];
 }
 
+/**
+ * What a plan keeps of each host, made once the playbook and inventory are loaded: see buildPlan.
+ * `kplay plan -o json` keeps each host's JSON text.
+ */
+export type KeepHost<H> = (playbook: Playbook, inventory: Inventory) => (host: HostPlan) => H;
+
 /** Loads, validates and plans; throws InvalidInputError carrying every problem found. */
-export function plan(req: PlanRequest): PlanResult {
+export function plan(req: PlanRequest): PlanResult;
+export function plan<H>(req: PlanRequest, keep: KeepHost<H>): PlanResult<H>;
+export function plan(req: PlanRequest, keep: KeepHost<unknown> = () => (host) => host): PlanResult<unknown> {
   const problems: Diagnostic[] = [];
   const file = resolvePlaybook(req.playbook, problems);
   const extraVarFiles: YamlSource[] = [];
@@ -63,15 +73,20 @@ export function plan(req: PlanRequest): PlanResult {
   // Template syntax is checked for every task up front, so that one run reports all of it.
   for (const t of pb.value?.tasks ?? []) checkTaskTemplates(t, problems);
   if (!pb.value || !inv.value || problems.some((p) => p.severity === 'error')) throw new InvalidInputError(problems);
-  const planned = buildPlan(pb.value, inv.value, {
-    limit: req.limit,
-    extraVars,
-    // A saved plan is built again from these, perhaps from another folder.
-    extraVarArgs: (req.extraVars ?? []).map((v) => (v.startsWith('@') ? `@${path.resolve(v.slice(1))}` : v)),
-    extraVarFiles,
-    tags: req.tags,
-    skipTags: req.skipTags,
-  });
+  const planned = buildPlan(
+    pb.value,
+    inv.value,
+    {
+      limit: req.limit,
+      extraVars,
+      // A saved plan is built again from these, perhaps from another folder.
+      extraVarArgs: (req.extraVars ?? []).map((v) => (v.startsWith('@') ? `@${path.resolve(v.slice(1))}` : v)),
+      extraVarFiles,
+      tags: req.tags,
+      skipTags: req.skipTags,
+    },
+    keep(pb.value, inv.value),
+  );
   problems.push(...planned.problems);
   if (!planned.plan || !planned.source) throw new InvalidInputError(problems);
   return { plan: planned.plan, source: planned.source, playbook: pb.value, warnings: problems };

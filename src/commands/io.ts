@@ -20,6 +20,23 @@ export function toJson(value: unknown, io: Pick<CommandIO, 'isTTY'>): string {
 }
 
 /**
+ * A value already written as compact JSON (a host of a plan, say): writeJson writes the text as it
+ * is; anything else that makes JSON of it (toJson, JSON.stringify) reads it back as the value.
+ */
+export class JsonText {
+  constructor(readonly text: string) {}
+
+  toJSON(): unknown {
+    return JSON.parse(this.text);
+  }
+}
+
+/** The compact JSON of a value, or undefined where JSON.stringify leaves it out. */
+function compact(v: unknown): string | undefined {
+  return v instanceof JsonText ? v.text : JSON.stringify(v);
+}
+
+/**
  * Writes what toJson gives, in pieces: compact JSON goes out member by member and, for a list, item
  * by item, so that a 500-host plan (10 MB) never becomes one string and one buffer of that size
  * (building and encoding them took a fifth of `kplay plan -o json`). Each piece is whole JSON
@@ -35,10 +52,10 @@ export function writeJson(value: unknown, io: Pick<CommandIO, 'isTTY' | 'out'>):
     if (Array.isArray(member)) {
       io.out(`${sep}${JSON.stringify(key)}:[`);
       // Items JSON cannot show (undefined, functions) are null in a list, as JSON.stringify has them.
-      member.forEach((item, i) => io.out(`${i ? ',' : ''}${JSON.stringify(item) ?? 'null'}`));
+      member.forEach((item, i) => io.out(`${i ? ',' : ''}${compact(item) ?? 'null'}`));
       io.out(']');
     } else {
-      const json = JSON.stringify(member);
+      const json = compact(member);
       if (json === undefined) continue; // a member JSON.stringify leaves out
       io.out(`${sep}${JSON.stringify(key)}:${json}`);
     }

@@ -47,14 +47,14 @@ export interface PlanSource {
 }
 
 /** A plan with what it was built from: what a run needs. */
-export interface SourcedPlan {
-  plan: Plan;
+export interface SourcedPlan<H = HostPlan> {
+  plan: Plan<H>;
   source: PlanSource;
 }
 
 /** The result of planning: a Plan with what it was built from when the input allows one, and every problem found. */
-export interface Planned {
-  plan?: Plan;
+export interface Planned<H = HostPlan> {
+  plan?: Plan<H>;
   source?: PlanSource;
   problems: Diagnostic[];
 }
@@ -62,8 +62,17 @@ export interface Planned {
 /** Tasks tagged this way run whatever --tags says (but --skip-tags still skips them). */
 const ALWAYS_TAG = 'always';
 
-/** Resolves hosts and variables and renders every task for every host. Nothing is connected. */
-export function buildPlan(playbook: Playbook, inventory: Inventory, opts: PlanOptions = {}): Planned {
+/**
+ * Resolves hosts and variables and renders every task for every host. Nothing is connected.
+ *
+ * `keep` makes what the plan keeps of each host from its HostPlan, as soon as the host is planned.
+ * A caller that only prints the plan keeps the host's JSON text: then the steps of a 500-host plan
+ * (15,000 of them, with their arguments and previews) die young instead of filling the heap that
+ * the garbage collector goes over again and again while the other hosts are planned.
+ */
+export function buildPlan(playbook: Playbook, inventory: Inventory, opts?: PlanOptions): Planned;
+export function buildPlan<H>(playbook: Playbook, inventory: Inventory, opts: PlanOptions, keep: (host: HostPlan) => H): Planned<H>;
+export function buildPlan(playbook: Playbook, inventory: Inventory, opts: PlanOptions = {}, keep = (host: HostPlan): unknown => host): Planned<unknown> {
   const problems: Diagnostic[] = secretConflicts(playbook, inventory, opts.extraVars ?? {});
   const hosts = selectHosts(playbook, inventory, opts, problems);
   if (problems.some((p) => p.severity === 'error')) return { problems };
@@ -79,10 +88,10 @@ export function buildPlan(playbook: Playbook, inventory: Inventory, opts: PlanOp
 
   const sink = new ProblemSink();
   const files = new TemplateFiles();
-  const hostPlans = hosts.map((h) => planHost(new HostRenderer(playbook, inventory, h, opts, sink, { files }), firstOfBatch.get(h.name)!));
+  const hostPlans = hosts.map((h) => keep(planHost(new HostRenderer(playbook, inventory, h, opts, sink, { files }), firstOfBatch.get(h.name)!)));
   sink.flush(problems, hosts.length);
   if (problems.some((p) => p.severity === 'error')) return { problems };
-  const plan: Plan = {
+  const plan: Plan<unknown> = {
     planVersion: PLAN_VERSION,
     playbook: { name: playbook.name, file: playbook.file, description: playbook.description },
     inventory: inventory.file,

@@ -102,8 +102,11 @@ export interface PlanInputs {
   files: PlanInputFile[];
 }
 
-/** Everything a run will do, per host, before anything is connected. */
-export interface Plan {
+/**
+ * Everything a run will do, per host, before anything is connected. `H` is what is kept of each
+ * host: its HostPlan, or for a caller that only prints the plan, its JSON text (see buildPlan).
+ */
+export interface Plan<H = HostPlan> {
   /** Bumped when the JSON shape changes incompatibly. */
   planVersion: typeof PLAN_VERSION;
   playbook: { name: string; file: string; description?: string };
@@ -111,5 +114,5 @@ export interface Plan {
   inputs: PlanInputs;
   /** Host names per batch (`serial`); hosts in a batch run at the same time. */
   batches: string[][];
-  hosts: HostPlan[];
+  hosts: H[];
 }

@@ -10,13 +10,12 @@ import { flatSteps } from './loop.js';
  * previews are hidden already; the arguments stay in the plan itself, which the run needs.
  */
 export function shownPlan(plan: Plan): Plan {
-  return {
-    ...plan,
-    hosts: plan.hosts.map((h) => ({
-      ...h,
-      steps: h.steps.map(shownStep),
-    })),
-  };
+  return { ...plan, hosts: plan.hosts.map(shownHost) };
+}
+
+/** One host of shownPlan. */
+export function shownHost(h: HostPlan): HostPlan {
+  return { ...h, steps: h.steps.map(shownStep) };
 }
 
 function shownStep(s: PlanStep): PlanStep {

@@ -2,7 +2,7 @@
 // command prints, and each piece whole JSON values so that masking a secret piece by piece works.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { toJson, writeJson } from '../../src/commands/io.js';
+import { JsonText, toJson, writeJson } from '../../src/commands/io.js';
 
 function pieces(value: unknown, isTTY = false): string[] {
   const out: string[] = [];
@@ -21,6 +21,8 @@ const shapes: [string, unknown][] = [
   ['a string at the top', 'text'],
   ['a value with toJSON', { toJSON: () => ({ shown: true }) }],
   ['a date member', { when: new Date(0) }],
+  ['JsonText items and members', { hosts: [new JsonText('{"name":"h0","steps":[{"id":"1","args":{"cmd":"a \\"b\\""}}]}'), new JsonText('[]')], one: new JsonText('{"x":[1,2]}') }],
+  ['a JsonText at the top', new JsonText('{"a":[1,{"b":null}]}')],
 ];
 
 for (const [what, value] of shapes) {
@@ -37,4 +39,11 @@ test('writeJson sends a large list item by item, never as one piece', () => {
   assert.ok(Math.max(...out.map((s) => s.length)) < 200, 'no piece holds more than one host');
   // Each host's JSON is within one piece: a secret in it cannot be cut in two.
   for (let i = 0; i < 500; i++) assert.ok(out.some((s) => s.includes(`"name":"h${i}"`) && s.includes('x'.repeat(100))));
+});
+
+test('writeJson writes a JsonText as its text, which is not parsed again', () => {
+  // Spacing that JSON.stringify would not write shows that the text goes out as it is.
+  const out = pieces({ hosts: [new JsonText('{ "b": 1, "a": 2 }')] });
+  assert.deepEqual(out, ['{"hosts":[', '{ "b": 1, "a": 2 }', ']', '}\n']);
+  assert.equal(JSON.stringify({ h: new JsonText('{"b":1}') }), '{"h":{"b":1}}', 'other JSON writers read it back as its value');
 });
