@@ -181,6 +181,27 @@ function onlyReads(command: Command): boolean {
   return command.name() !== 'rollback';
 }
 
+/** Whether a command works on this machine only: everything but a real run (--check too) and a rollback. */
+function connectsToNothing(command: Command): boolean {
+  if (command.name() === 'run') return Boolean(command.opts<{ dryRun?: boolean }>().dryRun);
+  return command.name() !== 'rollback';
+}
+
+/**
+ * Makes standard output blocking when it is a pipe. Node keeps a pipe non-blocking: what the
+ * reader has not taken yet is queued, and Node goes back to its event loop each time the pipe
+ * has room again. For `kplay plan -o json` of 500 hosts x 30 tasks (10 MB) that round trip cost
+ * 5% (1043 ms against 995 ms, read as the benchmark reads it). Only for commands that connect to
+ * nothing: a run's SSH sessions, timeouts and Ctrl-C must not wait on a slow reader. `_handle`
+ * and its setBlocking are Node's own (libuv's uv_stream_set_blocking); a file has no handle
+ * (Node writes files synchronously already) and a terminal is left as Node sets it.
+ */
+function blockingPipeOut(): void {
+  if (process.stdout.isTTY) return;
+  const handle = (process.stdout as unknown as { _handle?: { setBlocking?: (blocking: boolean) => number } })._handle;
+  handle?.setBlocking?.(true);
+}
+
 /**
  * A reader that goes away (`kplay runs | head -1`) closes our output, and the next write fails
  * with EPIPE, which unheard would end kplay with a stack trace. A command that only reads ends
@@ -210,7 +231,10 @@ export async function main(argv: string[], raw: CliIO = defaultIO): Promise<numb
   let code: number = ExitCode.ok;
   let readOnly = true;
   if (raw === defaultIO) endQuietlyOnClosedOutput(() => readOnly);
-  const prog = program(io, (c) => (code = c), (command) => (readOnly = onlyReads(command)));
+  const prog = program(io, (c) => (code = c), (command) => {
+    readOnly = onlyReads(command);
+    if (raw === defaultIO && connectsToNothing(command)) blockingPipeOut();
+  });
   if (argv.length === 0) {
     io.err(prog.helpInformation());
     io.err('kplay: error: no command given\n  hint: Start with `kplay list`, or `kplay run PLAYBOOK -i INVENTORY --dry-run`.\n');
