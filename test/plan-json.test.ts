@@ -11,7 +11,7 @@ import type { HostPlan } from '../src/library.js';
 import { outputSecrets } from '../src/plan/secret-vars.js';
 import { Redactor } from '../src/report/redact.js';
 import { kplay } from './helpers/cli.js';
-import { writeTree } from './helpers/files.js';
+import { inFolder, writeTree } from './helpers/files.js';
 
 const SECRET = `tok "q" \\ 'x'`;
 
@@ -46,23 +46,20 @@ const env = { KPLAY_TEST_PLAN_JSON_TOKEN: SECRET };
 const req = { playbook: path.join(dir, 'pb.yaml'), inventory: path.join(dir, 'inv.yaml') };
 
 /** The plan JSON as made from the whole plan, the way a dry run with --diff or --plan still makes it. */
-function wholePlanJson(isTTY: boolean): string {
+function wholePlanJson(isTTY: boolean): Promise<string> {
   Object.assign(process.env, env);
-  const cwd = process.cwd();
-  process.chdir(dir); // the plan's inputs name the folder kplay ran in
-  try {
+  // The plan's inputs name the folder kplay ran in.
+  return inFolder(dir, () => {
     const result = plan(req);
     const shown = new Redactor(outputSecrets(result.source.playbook, result.source.inventory, process.env)).data(shownPlan(result.plan));
     return toJson(shown, { isTTY });
-  } finally {
-    process.chdir(cwd);
-  }
+  });
 }
 
-test('kplay plan -o json through a pipe prints the bytes of the whole plan, shown and masked', () => {
+test('kplay plan -o json through a pipe prints the bytes of the whole plan, shown and masked', async () => {
   const r = kplay(['plan', 'pb.yaml', '-i', 'inv.yaml', '-o', 'json'], { cwd: dir, env });
   assert.equal(r.code, 0, r.err);
-  assert.equal(r.out, wholePlanJson(false));
+  assert.equal(r.out, await wholePlanJson(false));
   // What the comparison stands on: the secret, a no_log step and a skipped step are in it.
   assert.ok(!r.out.includes('tok '), 'the secret is masked');
   assert.doesNotMatch(r.out, /hush/);
@@ -75,15 +72,9 @@ test('kplay plan -o json through a pipe prints the bytes of the whole plan, show
 test('runCommand on a terminal indents the JSON of the hosts kept as text like the rest', async () => {
   const out: string[] = [];
   Object.assign(process.env, env);
-  const cwd = process.cwd();
-  process.chdir(dir);
-  try {
-    const io = { out: (s: string) => out.push(s), err: () => {}, isTTY: true, mask: () => {} };
-    assert.equal(await runCommand({ ...req, dryRun: true, output: 'json' }, io), 0);
-  } finally {
-    process.chdir(cwd);
-  }
-  assert.equal(out.join(''), wholePlanJson(true));
+  const io = { out: (s: string) => out.push(s), err: () => {}, isTTY: true, mask: () => {} };
+  assert.equal(await inFolder(dir, () => runCommand({ ...req, dryRun: true, output: 'json' }, io)), 0);
+  assert.equal(out.join(''), await wholePlanJson(true));
   assert.match(out.join(''), /^ {6}"steps": \[$/m, 'the hosts are indented too');
 });
 

@@ -19,7 +19,7 @@ import { runSecretDecls } from '../src/plan/secret-vars.js';
 import type { Reporter, RunEvent } from '../src/report/events.js';
 import { NoLogReporter } from '../src/report/no-log.js';
 import { Redactor } from '../src/report/redact.js';
-import { writeTree } from './helpers/files.js';
+import { inFolder, writeTree } from './helpers/files.js';
 
 const INVENTORY = 'hosts:\n  h1: {address: 192.0.2.1}\n';
 // A value with a quote, a space and a $: its shell-quoted form differs from it.
@@ -233,11 +233,10 @@ tasks:
   const store = RunStore.create(path.join(dir, 'state'), { runId: 'r1', playbook: 'S', playbookFile: '', inventoryFile: '', started: '', pid: process.pid, state: 'running', hosts: {}, hostState: {} });
   const local = new LocalConnection();
   const hostConn = new LocalConnection();
-  const cwd = process.cwd();
-  process.chdir(dir);
   process.env.KPLAY_TEST_TOKEN = TOKEN;
   try {
-    const summary = await executePlan(planned.plan, {
+    const summary = await inFolder(dir, () =>
+      executePlan(planned.plan, {
         runId: 'r1',
         source: planned.source,
         forks: 1,
@@ -246,11 +245,11 @@ tasks:
         secrets,
         reporter: { onEvent: (e) => events.push(redactor.event(e)), close: async () => undefined },
         connect: async () => hostConn,
-      });
+      }),
+    );
     assert.equal(summary.exitCode, 2, JSON.stringify(events));
   } finally {
     delete process.env.KPLAY_TEST_TOKEN;
-    process.chdir(cwd);
     await local.close();
     await hostConn.close();
   }

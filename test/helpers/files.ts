@@ -16,3 +16,17 @@ export function writeTree(files: Record<string, string>): string {
   }
   return dir;
 }
+
+/**
+ * Runs fn with dir as the working folder (a plan records the folder kplay ran in; relative paths
+ * resolve from it) and goes back to the previous one once fn has finished, its promise included.
+ */
+export async function inFolder<T>(dir: string, fn: () => T | Promise<T>): Promise<T> {
+  const cwd = process.cwd();
+  process.chdir(dir);
+  try {
+    return await fn();
+  } finally {
+    process.chdir(cwd);
+  }
+}

@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { test } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import { REPO_ROOT } from '../helpers/files.js';
+import { inFolder, REPO_ROOT } from '../helpers/files.js';
 
 interface Cli {
   main(argv: string[], io: { out(s: string): void; err(s: string): void; isTTY: boolean }): Promise<number>;
@@ -54,16 +54,12 @@ test('the script and the ES modules give the same output, and the script works w
     ['validate', 'no-such-file.yaml'],
     ['list', '-o', 'json'],
   ];
-  const cwd = process.cwd();
-  process.chdir(REPO_ROOT);
-  try {
+  await inFolder(REPO_ROOT, async () => {
     for (const argv of cmds) {
       const a = await run(esm, argv);
       assert.ok(a.out.length + a.err.length > 0, argv.join(' '));
       assert.deepEqual(await run(script, argv), a, argv.join(' '));
       assert.deepEqual(await run(uncached, argv), a, argv.join(' '));
     }
-  } finally {
-    process.chdir(cwd);
-  }
+  });
 });
